@@ -1,0 +1,8 @@
+#pragma once
+// Core utilities shared by every family.
+#include "core/config.hpp"
+#include "core/context.hpp"
+#include "core/error.hpp"
+#include "core/matrix_view.hpp"
+#include "core/parallel.hpp"
+#include "core/random.hpp"
