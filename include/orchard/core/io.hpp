@@ -4,3 +4,4 @@
 #include "io/dataset.hpp"
 #include "io/fashion_mnist.hpp"
 #include "io/idx.hpp"
+#include "io/libsvm.hpp"

@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include "../error.hpp"
@@ -161,7 +162,11 @@ inline std::uint64_t checked_elements(const std::string& source, std::uint64_t r
 inline std::vector<std::string> default_feature_names(std::int64_t d) {
   std::vector<std::string> names;
   names.reserve(static_cast<std::size_t>(d));
-  for (std::int64_t j = 0; j < d; ++j) names.push_back("f" + std::to_string(j));
+  for (std::int64_t j = 0; j < d; ++j) {
+    std::string name(1, 'f');
+    name += std::to_string(j);
+    names.push_back(std::move(name));
+  }
   return names;
 }
 
