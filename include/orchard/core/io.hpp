@@ -5,3 +5,4 @@
 #include "io/fashion_mnist.hpp"
 #include "io/idx.hpp"
 #include "io/libsvm.hpp"
+#include "io/npy.hpp"
