@@ -20,12 +20,14 @@ inline std::string write_text(const std::filesystem::path& p, const std::string&
 inline std::string write_bytes(const std::filesystem::path& p,
                                const std::vector<unsigned char>& bytes) {
   std::ofstream out(p, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
   return p.string();
 }
 
 /// gzip-compresses `bytes` into `p` with zlib.
-inline std::string write_gz(const std::filesystem::path& p, const std::vector<unsigned char>& bytes) {
+inline std::string write_gz(const std::filesystem::path& p,
+                            const std::vector<unsigned char>& bytes) {
   gzFile f = gzopen(p.string().c_str(), "wb");
   if (f == nullptr) throw std::runtime_error("gzopen failed");
   if (!bytes.empty()) gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size()));

@@ -97,7 +97,8 @@ TEST_CASE("csv: quoted fields hold delimiters, doubled quotes and newlines") {
 
 TEST_CASE("tsv: tab-separated with header and label first, skip_rows") {
   orchard_test::TempDir dir("tsv");
-  const auto p = io_test::write_text(dir / "t.tsv", "# comment line\ny\tu v\tw\n1\t0.25\t-1\n0\t\t2\n");
+  const auto p =
+      io_test::write_text(dir / "t.tsv", "# comment line\ny\tu v\tw\n1\t0.25\t-1\n0\t\t2\n");
   CsvOptions o;
   o.header = true;
   o.label_column = 0;

@@ -140,7 +140,8 @@ TEST_CASE("idx: malformed files throw ParseError, never allocate absurd sizes") 
   for (int i = 0; i < 100000; ++i) big.push_back(static_cast<unsigned char>((i * 7919) % 251));
   const auto gzp = io_test::write_gz(dir / "big.gz", big);
   const auto gzbytes = io_test::read_bytes(gzp);
-  const Bytes half(gzbytes.begin(), gzbytes.begin() + static_cast<std::ptrdiff_t>(gzbytes.size() / 2));
+  const Bytes half(gzbytes.begin(),
+                   gzbytes.begin() + static_cast<std::ptrdiff_t>(gzbytes.size() / 2));
   CHECK_THROWS_AS(read_idx(io_test::write_bytes(dir / "half.gz", half)), ParseError);
   // Trailing bytes.
   Bytes extra = idx_header(0x08, {2});
@@ -148,7 +149,8 @@ TEST_CASE("idx: malformed files throw ParseError, never allocate absurd sizes") 
   CHECK(parse_message(io_test::write_bytes(dir / "extra", extra)).find("after the") !=
         std::string::npos);
   // Absurd declared sizes: more than 2^40 elements, or more than the file can hold.
-  CHECK(parse_message(io_test::write_bytes(dir / "huge", idx_header(0x0E, {0xffffffffu, 0xffffffffu, 2})))
+  CHECK(parse_message(
+            io_test::write_bytes(dir / "huge", idx_header(0x0E, {0xffffffffu, 0xffffffffu, 2})))
             .find("2^40") != std::string::npos);
   CHECK(parse_message(io_test::write_gz(dir / "huge.gz", idx_header(0x08, {60000000u, 784})))
             .find("more than the") != std::string::npos);
@@ -164,7 +166,8 @@ TEST_CASE("fashion-mnist loader on a hand-made miniature") {
   };
   auto labels = [](std::uint32_t n, unsigned char first) {
     Bytes b = idx_header(0x08, {n});
-    for (std::uint32_t i = 0; i < n; ++i) b.push_back(i == 0 ? first : static_cast<unsigned char>(i % 10));
+    for (std::uint32_t i = 0; i < n; ++i)
+      b.push_back(i == 0 ? first : static_cast<unsigned char>(i % 10));
     return b;
   };
   io_test::write_gz(dir / "train-images-idx3-ubyte.gz", images(5));
@@ -208,7 +211,8 @@ TEST_SUITE("realdata") {
     CHECK(d.X_train.minCoeff() == 0.0f);
     CHECK(d.X_train.maxCoeff() == 1.0f);
     std::vector<int> counts(10, 0);
-    for (Eigen::Index i = 0; i < d.y_train.size(); ++i) ++counts[static_cast<std::size_t>(d.y_train(i))];
+    for (Eigen::Index i = 0; i < d.y_train.size(); ++i)
+      ++counts[static_cast<std::size_t>(d.y_train(i))];
     for (int c : counts) CHECK(c == 6000);  // balanced classes
     // The generic reader agrees with the loader.
     const auto raw = read_idx<float>(fm + "/t10k-labels-idx1-ubyte.gz");

@@ -118,7 +118,8 @@ TEST_CASE("npy: hand-built files of every dtype and byte order") {
   {
     Bytes d;
     for (float v : {1.f, 2.f, 3.f, 4.f, 5.f, 6.5f}) put(d, v);
-    const auto m = read_npy(io_test::write_bytes(dir / "f4", npy_bytes(dict("<f4", false, "(2, 3)"), d)));
+    const auto m =
+        read_npy(io_test::write_bytes(dir / "f4", npy_bytes(dict("<f4", false, "(2, 3)"), d)));
     REQUIRE(m.rows() == 2);
     REQUIRE(m.cols() == 3);
     CHECK(m(1, 2) == 6.5);
@@ -127,7 +128,8 @@ TEST_CASE("npy: hand-built files of every dtype and byte order") {
   {
     Bytes d;
     for (std::int16_t v : {-300, 7, 12345}) put(d, v, true);
-    const auto m = read_npy(io_test::write_bytes(dir / "i2be", npy_bytes(dict(">i2", false, "(3,)"), d)));
+    const auto m =
+        read_npy(io_test::write_bytes(dir / "i2be", npy_bytes(dict(">i2", false, "(3,)"), d)));
     REQUIRE(m.rows() == 3);
     REQUIRE(m.cols() == 1);
     CHECK(m(0, 0) == -300.0);
@@ -137,19 +139,22 @@ TEST_CASE("npy: hand-built files of every dtype and byte order") {
     Bytes d;
     put(d, 2.5, true);
     put(d, -1e-200, true);
-    const auto m = read_npy<double>(io_test::write_bytes(dir / "f8be", npy_bytes(dict(">f8", false, "(1, 2)"), d)));
+    const auto m = read_npy<double>(
+        io_test::write_bytes(dir / "f8be", npy_bytes(dict(">f8", false, "(1, 2)"), d)));
     CHECK(m(0, 0) == 2.5);
     CHECK(m(0, 1) == -1e-200);
   }
   {
     const Bytes d = {0, 255, 17, 128};
-    const auto m = read_npy<float>(io_test::write_bytes(dir / "u1", npy_bytes(dict("|u1", false, "(2, 2)"), d)));
+    const auto m = read_npy<float>(
+        io_test::write_bytes(dir / "u1", npy_bytes(dict("|u1", false, "(2, 2)"), d)));
     CHECK(m(0, 1) == 255.0f);
     CHECK(m(1, 1) == 128.0f);
   }
   {
     const Bytes d = {0, 1, 1, 0};
-    const auto m = read_npy(io_test::write_bytes(dir / "b1", npy_bytes(dict("|b1", false, "(4,)"), d)));
+    const auto m =
+        read_npy(io_test::write_bytes(dir / "b1", npy_bytes(dict("|b1", false, "(4,)"), d)));
     CHECK(m(1, 0) == 1.0);
     CHECK(m(3, 0) == 0.0);
   }
@@ -158,23 +163,24 @@ TEST_CASE("npy: hand-built files of every dtype and byte order") {
     put<std::int64_t>(d, -9000000000LL);
     put<std::uint32_t>(d, 4000000000u);  // second file
     const Bytes d1(d.begin(), d.begin() + 8), d2(d.begin() + 8, d.end());
-    CHECK(read_npy(io_test::write_bytes(dir / "i8", npy_bytes(dict("<i8", false, "(1,)"), d1)))(0, 0) ==
-          -9000000000.0);
-    CHECK(read_npy(io_test::write_bytes(dir / "u4", npy_bytes(dict("<u4", false, "()"), d2)))(0, 0) ==
-          4000000000.0);
+    CHECK(read_npy(io_test::write_bytes(dir / "i8", npy_bytes(dict("<i8", false, "(1,)"), d1)))(
+              0, 0) == -9000000000.0);
+    CHECK(read_npy(io_test::write_bytes(dir / "u4", npy_bytes(dict("<u4", false, "()"), d2)))(
+              0, 0) == 4000000000.0);
   }
   {
     Bytes d;
     put<std::int8_t>(d, -128);
     put<std::int8_t>(d, 5);
-    const auto m = read_npy(io_test::write_bytes(dir / "i1", npy_bytes(dict("|i1", false, "(2,)"), d)));
+    const auto m =
+        read_npy(io_test::write_bytes(dir / "i1", npy_bytes(dict("|i1", false, "(2,)"), d)));
     CHECK(m(0, 0) == -128.0);
     Bytes u;
     put<std::uint16_t>(u, 65535);
     put<std::uint64_t>(u, 0);
     const Bytes u2(u.begin(), u.begin() + 2);
-    CHECK(read_npy(io_test::write_bytes(dir / "u2", npy_bytes(dict("<u2", false, "(1, 1)"), u2)))(0, 0) ==
-          65535.0);
+    CHECK(read_npy(io_test::write_bytes(dir / "u2", npy_bytes(dict("<u2", false, "(1, 1)"), u2)))(
+              0, 0) == 65535.0);
   }
 }
 
@@ -183,7 +189,8 @@ TEST_CASE("npy: Fortran order, n-d shapes, versions 2 and 3, read_npy_array") {
   // A 2 x 3 matrix [[0 1 2] [10 11 12]] in Fortran order: columns one after the other.
   Bytes d;
   for (double v : {0., 10., 1., 11., 2., 12.}) put(d, v);
-  const auto m = read_npy(io_test::write_bytes(dir / "fo", npy_bytes(dict("<f8", true, "(2, 3)"), d)));
+  const auto m =
+      read_npy(io_test::write_bytes(dir / "fo", npy_bytes(dict("<f8", true, "(2, 3)"), d)));
   REQUIRE(m.rows() == 2);
   REQUIRE(m.cols() == 3);
   for (int i = 0; i < 2; ++i) {
@@ -201,8 +208,10 @@ TEST_CASE("npy: Fortran order, n-d shapes, versions 2 and 3, read_npy_array") {
       for (int i = 0; i < 2; ++i) put<std::int32_t>(f3, 100 * i + 10 * j + k);
     }
   }
-  const auto pc = io_test::write_bytes(dir / "c3", npy_bytes(dict("<i4", false, "(2, 2, 3)"), c3, 2));
-  const auto pf = io_test::write_bytes(dir / "f3", npy_bytes(dict("<i4", true, "(2, 2, 3)"), f3, 3));
+  const auto pc =
+      io_test::write_bytes(dir / "c3", npy_bytes(dict("<i4", false, "(2, 2, 3)"), c3, 2));
+  const auto pf =
+      io_test::write_bytes(dir / "f3", npy_bytes(dict("<i4", true, "(2, 2, 3)"), f3, 3));
   for (const auto& p : {pc, pf}) {
     const auto a = read_npy(p);
     REQUIRE(a.rows() == 2);
@@ -222,7 +231,8 @@ TEST_CASE("npy: Fortran order, n-d shapes, versions 2 and 3, read_npy_array") {
   Bytes one;
   put(one, 7.0);
   const auto odd = io_test::write_bytes(
-      dir / "odd", npy_bytes("{\"shape\": (1L, 1L), \"fortran_order\": False, \"descr\": \"<f8\"}", one));
+      dir / "odd",
+      npy_bytes("{\"shape\": (1L, 1L), \"fortran_order\": False, \"descr\": \"<f8\"}", one));
   CHECK(read_npy(odd)(0, 0) == 7.0);
 }
 
@@ -249,34 +259,45 @@ TEST_CASE("npy: malformed headers and data throw ParseError without allocating")
         std::string::npos);
   Bytes extra = good;
   extra.push_back(0);
-  CHECK(npy_error(io_test::write_bytes(dir / "extra", extra)).find("after the") != std::string::npos);
+  CHECK(npy_error(io_test::write_bytes(dir / "extra", extra)).find("after the") !=
+        std::string::npos);
   // Header dict problems, with the column of the problem (byte offset + 1; the dict starts at 11).
   std::int64_t line = 0, col = 0;
-  npy_error(io_test::write_bytes(dir / "key", npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (1,), 'x': 1}", d6)),
+  npy_error(io_test::write_bytes(
+                dir / "key",
+                npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (1,), 'x': 1}", d6)),
             &line, &col);
   CHECK(line == 1);
   CHECK(col == 11 + 56);
-  CHECK(npy_error(io_test::write_bytes(dir / "nokey", npy_bytes("{'descr': '<f8', 'shape': (6,)}", d6)))
+  CHECK(npy_error(
+            io_test::write_bytes(dir / "nokey", npy_bytes("{'descr': '<f8', 'shape': (6,)}", d6)))
             .find("no 'fortran_order'") != std::string::npos);
-  npy_error(io_test::write_bytes(dir / "fo", npy_bytes(dict("<f8", false, "(6,)").replace(34, 5, "Maybe"), d6)),
+  npy_error(io_test::write_bytes(dir / "fo",
+                                 npy_bytes(dict("<f8", false, "(6,)").replace(34, 5, "Maybe"), d6)),
             &line, &col);
   CHECK(col == 11 + 34);
   for (const char* bad : {"<c16", "<f2", "|O", "<U3", "<f8x", "f8", "|f8", "<V8"}) {
     CHECK(npy_error(io_test::write_bytes(dir / "dt", npy_bytes(dict(bad, false, "(1,)"), d6)))
               .find("unsupported dtype") != std::string::npos);
   }
-  CHECK(npy_error(io_test::write_bytes(dir / "struct", npy_bytes("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,)}", d6)))
+  CHECK(npy_error(
+            io_test::write_bytes(
+                dir / "struct",
+                npy_bytes("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,)}", d6)))
             .find("unsupported dtype") != std::string::npos);
   CHECK(npy_error(io_test::write_bytes(dir / "neg", npy_bytes(dict("<f8", false, "(-1, 3)"), d6)))
             .find("non-negative") != std::string::npos);
-  CHECK_THROWS_AS(read_npy(io_test::write_bytes(dir / "shape", npy_bytes(dict("<f8", false, "(2 3)"), d6))),
-                  ParseError);
+  CHECK_THROWS_AS(
+      read_npy(io_test::write_bytes(dir / "shape", npy_bytes(dict("<f8", false, "(2 3)"), d6))),
+      ParseError);
   CHECK_THROWS_AS(read_npy(io_test::write_bytes(dir / "brace", npy_bytes("{'descr': '<f8'", d6))),
                   ParseError);
   // Absurd shapes: over 2^40 elements, or far more than the file holds.
-  CHECK(npy_error(io_test::write_bytes(dir / "huge", npy_bytes(dict("<f8", false, "(1048576, 1048576, 2)"), d6)))
+  CHECK(npy_error(io_test::write_bytes(dir / "huge",
+                                       npy_bytes(dict("<f8", false, "(1048576, 1048576, 2)"), d6)))
             .find("2^40") != std::string::npos);
-  CHECK(npy_error(io_test::write_bytes(dir / "lie", npy_bytes(dict("<f8", false, "(100000000, 1000)"), d6)))
+  CHECK(npy_error(io_test::write_bytes(dir / "lie",
+                                       npy_bytes(dict("<f8", false, "(100000000, 1000)"), d6)))
             .find("truncated data") != std::string::npos);
   CHECK_THROWS_AS(read_npy((dir / "absent.npy").string()), IoError);
 }

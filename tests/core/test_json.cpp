@@ -46,8 +46,9 @@ TEST_CASE("json: bad JSON gives ParseError with line and column") {
     CHECK(std::string(err.what()).find("empty file") != std::string::npos);
   }
   CHECK_THROWS_AS(json::read_file((dir / "absent.json").string()), IoError);
-  CHECK_THROWS_AS(json::write_file((dir / "no" / "such" / "dir.json").string(), json::model_header("x", 1)),
-                  IoError);
+  CHECK_THROWS_AS(
+      json::write_file((dir / "no" / "such" / "dir.json").string(), json::model_header("x", 1)),
+      IoError);
 }
 
 TEST_CASE("json: model header checks format, kind and version") {

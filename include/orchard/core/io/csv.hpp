@@ -23,12 +23,12 @@ namespace orchard::io {
 
 /// Options of read_csv / read_tsv.
 struct CsvOptions {
-  char delimiter = ',';                ///< field separator (read_tsv sets '\t')
-  bool header = false;                 ///< first (non-skipped) line holds the column names
-  std::int64_t label_column = -1;      ///< index of the label column among all columns, -1 = none
-  std::string label_name;              ///< or the label column by header name (needs header=true)
+  char delimiter = ',';            ///< field separator (read_tsv sets '\t')
+  bool header = false;             ///< first (non-skipped) line holds the column names
+  std::int64_t label_column = -1;  ///< index of the label column among all columns, -1 = none
+  std::string label_name;          ///< or the label column by header name (needs header=true)
   std::vector<std::string> na_values = {"", "NA", "NaN", "nan", "?"};  ///< read as NaN
-  std::int64_t skip_rows = 0;          ///< lines skipped before the header / first row
+  std::int64_t skip_rows = 0;  ///< lines skipped before the header / first row
 };
 
 namespace detail {
@@ -99,7 +99,8 @@ class CsvScanner {
   }
   bool is_space(char c) const { return (c == ' ' || c == '\t') && c != delim_; }
   bool at_line_end(std::size_t p) const {
-    return p >= s_.size() || s_[p] == '\n' || (s_[p] == '\r' && p + 1 < s_.size() && s_[p + 1] == '\n') ||
+    return p >= s_.size() || s_[p] == '\n' ||
+           (s_[p] == '\r' && p + 1 < s_.size() && s_[p + 1] == '\n') ||
            (s_[p] == '\r' && p + 1 == s_.size());
   }
   void skip_spaces() {
@@ -229,7 +230,8 @@ Dataset<T> read_csv(const std::string& path, const CsvOptions& opt = {}) {
   auto take = [&](const std::vector<detail::CsvField>& r) {
     const auto k = static_cast<std::int64_t>(r.size());
     if (k != width) {
-      const std::int64_t col = k > width ? r[static_cast<std::size_t>(width)].column : sc.end_column();
+      const std::int64_t col =
+          k > width ? r[static_cast<std::size_t>(width)].column : sc.end_column();
       throw ParseError(path, k > width ? r[static_cast<std::size_t>(width)].line : r.back().line,
                        col,
                        "expected " + std::to_string(width) + " fields, found " + std::to_string(k));

@@ -3,10 +3,9 @@
 // dataset-fashion-mnist (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz,
 // t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz), 60000 + 10000 images of 28 x 28 pixels,
 // labels 0..9.
+#include <Eigen/Core>
 #include <cstdint>
 #include <string>
-
-#include <Eigen/Core>
 
 #include "idx.hpp"
 

@@ -110,7 +110,8 @@ inline IdxRaw read_idx_raw(const std::string& path, std::int64_t max_rows = -1) 
   }
   r.cols = static_cast<std::int64_t>(cols);
   std::uint64_t rows = r.dims[0];
-  if (max_rows >= 0 && static_cast<std::uint64_t>(max_rows) < rows) rows = static_cast<std::uint64_t>(max_rows);
+  if (max_rows >= 0 && static_cast<std::uint64_t>(max_rows) < rows)
+    rows = static_cast<std::uint64_t>(max_rows);
   r.rows = static_cast<std::int64_t>(rows);
   const std::uint64_t want = rows * cols * r.elem_size;
   // Read in chunks so a compressed file that ends early is found before a full allocation.
@@ -123,8 +124,8 @@ inline IdxRaw read_idx_raw(const std::string& path, std::int64_t max_rows = -1) 
     len += got;
     if (got < n) {
       throw ParseError(path, 0, 0,
-                       "truncated data: " + std::to_string(len) + " of " + std::to_string(data_bytes) +
-                           " bytes after the header");
+                       "truncated data: " + std::to_string(len) + " of " +
+                           std::to_string(data_bytes) + " bytes after the header");
     }
   }
   if (rows == r.dims[0]) {
@@ -139,9 +140,10 @@ inline IdxRaw read_idx_raw(const std::string& path, std::int64_t max_rows = -1) 
 
 template <class U>
 U idx_load_be(const unsigned char* p) {
-  using Bits = std::conditional_t<sizeof(U) == 1, std::uint8_t,
-               std::conditional_t<sizeof(U) == 2, std::uint16_t,
-               std::conditional_t<sizeof(U) == 4, std::uint32_t, std::uint64_t>>>;
+  using Bits = std::conditional_t<
+      sizeof(U) == 1, std::uint8_t,
+      std::conditional_t<sizeof(U) == 2, std::uint16_t,
+                         std::conditional_t<sizeof(U) == 4, std::uint32_t, std::uint64_t>>>;
   Bits b = 0;
   for (std::size_t k = 0; k < sizeof(U); ++k) b = static_cast<Bits>((b << 8) | Bits{p[k]});
   U u;

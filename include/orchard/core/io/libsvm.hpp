@@ -25,9 +25,9 @@ namespace orchard::io {
 
 /// Options of read_libsvm.
 struct LibsvmOptions {
-  int index_base = -1;              ///< 0, 1, or -1 = detect (1 unless a 0 index appears)
-  std::int64_t num_features = 0;    ///< 0 = as many as the largest index needs
-  bool absent_is_missing = false;   ///< absent entries NaN (XGBoost) instead of 0
+  int index_base = -1;             ///< 0, 1, or -1 = detect (1 unless a 0 index appears)
+  std::int64_t num_features = 0;   ///< 0 = as many as the largest index needs
+  bool absent_is_missing = false;  ///< absent entries NaN (XGBoost) instead of 0
 };
 
 /// Reads a LibSVM file into a dense Dataset (y = the labels, feature names "f0".."f{d-1}" where
@@ -104,9 +104,9 @@ Dataset<T> read_libsvm(const std::string& path, const LibsvmOptions& opt = {}) {
       }
       std::int64_t index = 0;
       if (!detail::parse_index(key, index) || index > (std::int64_t{1} << 40)) {
-        throw ParseError(path, line, column(tb),
-                         "feature index '" + std::string(key) +
-                             "' is not a non-negative integer below 2^40");
+        throw ParseError(
+            path, line, column(tb),
+            "feature index '" + std::string(key) + "' is not a non-negative integer below 2^40");
       }
       double value = 0.0;
       if (!detail::parse_double(val, value)) {
@@ -150,8 +150,8 @@ Dataset<T> read_libsvm(const std::string& path, const LibsvmOptions& opt = {}) {
 
   Dataset<T> ds;
   try {
-    ds.X.setConstant(n, d,
-                     opt.absent_is_missing ? std::numeric_limits<T>::quiet_NaN() : static_cast<T>(0));
+    ds.X.setConstant(
+        n, d, opt.absent_is_missing ? std::numeric_limits<T>::quiet_NaN() : static_cast<T>(0));
   } catch (const std::bad_alloc&) {
     throw ParseError(path, max_line, max_col,
                      "the dense " + std::to_string(n) + " x " + std::to_string(d) +

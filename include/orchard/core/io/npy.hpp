@@ -33,8 +33,8 @@ namespace detail {
 
 /// What a validated .npy header says.
 struct NpyHeader {
-  char kind = 0;             ///< 'f', 'i', 'u' or 'b'
-  std::size_t size = 0;      ///< bytes per element
+  char kind = 0;         ///< 'f', 'i', 'u' or 'b'
+  std::size_t size = 0;  ///< bytes per element
   bool big_endian = false;
   bool fortran = false;
   std::vector<std::uint64_t> shape;
@@ -110,7 +110,8 @@ class NpyDictParser {
   }
   char peek() const { return p_ < s_.size() ? s_[p_] : '\0'; }
   void skip_ws() {
-    while (p_ < s_.size() && (s_[p_] == ' ' || s_[p_] == '\t' || s_[p_] == '\n' || s_[p_] == '\r')) {
+    while (p_ < s_.size() &&
+           (s_[p_] == ' ' || s_[p_] == '\t' || s_[p_] == '\n' || s_[p_] == '\r')) {
       ++p_;
     }
   }
@@ -128,7 +129,8 @@ class NpyDictParser {
   }
   std::string word() {
     const std::size_t b = p_;
-    while (p_ < s_.size() && ((s_[p_] >= 'A' && s_[p_] <= 'Z') || (s_[p_] >= 'a' && s_[p_] <= 'z'))) {
+    while (p_ < s_.size() &&
+           ((s_[p_] >= 'A' && s_[p_] <= 'Z') || (s_[p_] >= 'a' && s_[p_] <= 'z'))) {
       ++p_;
     }
     return s_.substr(b, p_ - b);
@@ -144,9 +146,10 @@ class NpyDictParser {
     if (order != '<' && order != '>' && order != '|' && order != '=') bad();
     h.big_endian = (order == '>') || (order == '=' && std::endian::native == std::endian::big);
     if (order == '<') h.big_endian = false;
-    const bool ok = (h.kind == 'f' && (sz == 4 || sz == 8)) ||
-                    ((h.kind == 'i' || h.kind == 'u') && (sz == 1 || sz == 2 || sz == 4 || sz == 8)) ||
-                    (h.kind == 'b' && sz == 1);
+    const bool ok =
+        (h.kind == 'f' && (sz == 4 || sz == 8)) ||
+        ((h.kind == 'i' || h.kind == 'u') && (sz == 1 || sz == 2 || sz == 4 || sz == 8)) ||
+        (h.kind == 'b' && sz == 1);
     if (!ok) bad();
     if (order == '|' && sz != 1) bad();
   }
@@ -203,9 +206,9 @@ inline NpyHeader read_npy_header(const std::string& path, std::ifstream& in) {
   if (got < 10) throw ParseError(path, 1, static_cast<std::int64_t>(got) + 1, "truncated header");
   const unsigned major = pre[6], minor = pre[7];
   if ((major != 1 && major != 2 && major != 3) || minor != 0) {
-    throw ParseError(path, 1, 7,
-                     "unsupported .npy format version " + std::to_string(major) + "." +
-                         std::to_string(minor));
+    throw ParseError(
+        path, 1, 7,
+        "unsupported .npy format version " + std::to_string(major) + "." + std::to_string(minor));
   }
   std::uint64_t hlen = 0, hstart = 0;
   if (major == 1) {
@@ -219,8 +222,9 @@ inline NpyHeader read_npy_header(const std::string& path, std::ifstream& in) {
   }
   if (hstart + hlen > total) {
     throw ParseError(path, 1, static_cast<std::int64_t>(total) + 1,
-                     "truncated header: it declares " + std::to_string(hlen) + " bytes, the file has " +
-                         std::to_string(total - hstart) + " after the prefix");
+                     "truncated header: it declares " + std::to_string(hlen) +
+                         " bytes, the file has " + std::to_string(total - hstart) +
+                         " after the prefix");
   }
   std::string text(static_cast<std::size_t>(hlen), '\0');
   in.seekg(static_cast<std::streamoff>(hstart));
@@ -340,7 +344,8 @@ RowMatrix<T> read_npy(const std::string& path) {
   const detail::NpyHeader h = detail::read_npy_header(path, in);
   const std::uint64_t rows = h.shape.empty() ? 1 : h.shape[0];
   std::uint64_t cols = 1;
-  for (std::size_t j = 1; j < h.shape.size(); ++j) cols = detail::checked_elements(path, cols, h.shape[j], "the .npy header");
+  for (std::size_t j = 1; j < h.shape.size(); ++j)
+    cols = detail::checked_elements(path, cols, h.shape[j], "the .npy header");
   RowMatrix<T> m(static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(cols));
   detail::npy_read_data(in, path, h, m.data());
   return m;
@@ -364,7 +369,8 @@ void write_npy(const std::string& path, const RowMatrix<T>& m) {
   static_assert(std::is_arithmetic_v<T>, "write_npy: T must be an arithmetic type");
   const std::vector<std::size_t> shape = {static_cast<std::size_t>(m.rows()),
                                           static_cast<std::size_t>(m.cols())};
-  const auto view = xt::adapt(m.data(), static_cast<std::size_t>(m.size()), xt::no_ownership(), shape);
+  const auto view =
+      xt::adapt(m.data(), static_cast<std::size_t>(m.size()), xt::no_ownership(), shape);
   const std::string bytes = xt::dump_npy(view);
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out) throw IoError("orchard: cannot write '" + path + "'");
