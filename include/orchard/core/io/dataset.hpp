@@ -2,6 +2,7 @@
 // The in-memory result of every reader (a dense row-major matrix, labels, feature names) and the
 // shared machinery of the readers: whole-file reading (plain or gzip, through zlib), strict number
 // parsing, and the size limits that stop a lying header from allocating absurd amounts of memory.
+#include <unistd.h>
 #include <zlib.h>
 
 #include <Eigen/Core>
@@ -195,6 +196,23 @@ inline std::uint64_t checked_elements(const std::string& source, std::uint64_t r
                          " elements, more than the limit of 2^40");
   }
   return rows * cols;
+}
+
+/// Physical memory of this machine in bytes (0 when unknown).
+inline std::uint64_t physical_memory() {
+#if defined(_SC_PHYS_PAGES) && defined(_SC_PAGESIZE)
+  const long pages = sysconf(_SC_PHYS_PAGES);
+  const long page = sysconf(_SC_PAGESIZE);
+  if (pages > 0 && page > 0)
+    return static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page);
+#endif
+  return 0;
+}
+
+/// True when `bytes` exceed the physical memory (a request that can only fail or swap to death).
+inline bool exceeds_memory(std::uint64_t bytes) {
+  const std::uint64_t mem = physical_memory();
+  return mem != 0 && bytes > mem;
 }
 
 /// "f0".."f{d-1}".
