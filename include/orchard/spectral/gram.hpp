@@ -7,7 +7,7 @@
 // bit-identical for 1 or N threads). Partial Grams of different shards add: merge() sums them.
 #include <omp.h>
 
-#include <Eigen/Core>
+#include "eigen.hpp"
 #include <algorithm>
 #include <cmath>
 #include <cstdint>

@@ -10,8 +10,7 @@
 //   LiDAR = exp(−Σ pₖ ln pₖ), pₖ = λₖ / Σλ + ε over the eigenvalues λ of Σ_lidar.
 // Defaults δ = 1e-4 and ε = 1e-8 (Params::lidar_delta, Params::lidar_eps). With groups of equal
 // size q the divisor N − G equals G(q − 1), the paper's normalisation.
-#include <Eigen/Core>
-#include <Eigen/Eigenvalues>
+#include "eigen.hpp"
 #include <algorithm>
 #include <cstdint>
 #include <map>

@@ -2,7 +2,7 @@
 // Scalar summaries of a spectrum. Each takes non-negative values sorted in descending order
 // (singular values or eigenvalues) and is a closed formula, so they are usable on any spectrum,
 // e.g. one computed elsewhere.
-#include <Eigen/Core>
+#include "eigen.hpp"
 #include <cmath>
 #include <limits>
 

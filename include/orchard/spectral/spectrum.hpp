@@ -5,9 +5,7 @@
 //   orchard::spectral::Params params;                  // RankMe defaults: eps 1e-7, 25,600 rows
 //   auto spec = orchard::spectral::spectrum(Z, params, ctx);
 //   auto rep = orchard::spectral::report(spec, params); // rep.rankme, rep.stable_rank, ...
-#include <Eigen/Core>
-#include <Eigen/Eigenvalues>
-#include <Eigen/SVD>
+#include "eigen.hpp"
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
