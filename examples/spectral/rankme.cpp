@@ -12,8 +12,9 @@
 #include <iomanip>
 #include <iostream>
 #include <nlohmann/json.hpp>
-#include <orchard/core/io.hpp>
+// orchard/spectral.hpp first: it includes Eigen with Eigen's own header warnings silenced.
 #include <orchard/spectral.hpp>
+#include <orchard/core/io.hpp>
 #include <string>
 #include <vector>
 
@@ -75,7 +76,8 @@ int run(const std::string& path, const orchard::io::CsvOptions& csv, const sp::P
   const auto t1 = std::chrono::steady_clock::now();
   std::vector<std::int64_t> groups;
   if (!groups_path.empty()) {
-    const auto g = load<double>(groups_path, orchard::io::CsvOptions{});
+    const orchard::io::CsvOptions plain;
+    const auto g = load<double>(groups_path, plain);
     for (Eigen::Index i = 0; i < g.size(); ++i) groups.push_back(static_cast<std::int64_t>(g.data()[i]));
   } else if (group_size > 0) {
     for (Eigen::Index i = 0; i < z.rows(); ++i) groups.push_back(i / group_size);

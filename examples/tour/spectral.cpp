@@ -3,8 +3,9 @@
 #include <cmath>
 #include <iomanip>
 #include <iostream>
-#include <orchard/core/io.hpp>
+// orchard/spectral.hpp first: it includes Eigen with Eigen's own header warnings silenced.
 #include <orchard/spectral.hpp>
+#include <orchard/core/io.hpp>
 
 #include "tour.hpp"
 

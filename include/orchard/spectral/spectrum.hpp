@@ -203,20 +203,28 @@ inline Spectrum spectrum_from_eigenvalues(Eigen::VectorXd gram_eigs, Eigen::Vect
 }
 
 /// The spectrum of the rows accumulated in a Gram (e.g. merged shards). `input_epsilon` is the
-/// machine epsilon of the data's scalar type (numerical-rank tolerance).
-inline Spectrum spectrum(const GramAccumulator& acc, double input_epsilon, const Params& params) {
+/// machine epsilon of the data's scalar type (numerical-rank tolerance). With two or more
+/// threads the raw and centred eigenproblems are solved concurrently.
+inline Spectrum spectrum(const GramAccumulator& acc, double input_epsilon, const Params& params,
+                         const Context& ctx = Context(1)) {
   params.validate();
   require(acc.rows() > 0, "gram.rows", acc.rows(), "no rows were added");
   detail::EigenSingleThread single;
-  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es;
-  es.compute(acc.lower(), Eigen::EigenvaluesOnly);  // reads the lower triangle only
-  Eigen::VectorXd raw = es.eigenvalues();
-  Eigen::VectorXd scatter;
-  const double sigma1 = std::sqrt(std::max(raw.maxCoeff(), 0.0));
-  if (params.centred && sigma1 > 0) {
-    es.compute(acc.centred_scatter(), Eigen::EigenvaluesOnly);
-    scatter = es.eigenvalues();
-  }
+  // The raw and the centred eigenproblems are independent: with two or more threads they run
+  // side by side (each solver is sequential, so the results do not depend on the thread count).
+  Eigen::VectorXd raw, scatter;
+  parallel_for(ctx, params.centred ? 2 : 1, [&](index_t task) {
+    Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es;
+    if (task == 0) {
+      es.compute(acc.lower(), Eigen::EigenvaluesOnly);  // reads the lower triangle only
+      raw = es.eigenvalues();
+    } else {
+      es.compute(acc.centred_scatter(), Eigen::EigenvaluesOnly);
+      scatter = es.eigenvalues();
+    }
+  });
+  // An all-zero Z (caught below) has no centred spectrum either.
+  if (!(raw.maxCoeff() > 0)) scatter.resize(0);
   return spectrum_from_eigenvalues(std::move(raw), std::move(scatter), acc.rows(), acc.cols(),
                                    acc.rows(), input_epsilon);
 }
@@ -324,7 +332,7 @@ Spectrum view_spectrum(ConstMatrixView<T> z, const Params& params, const Context
   } else {
     acc.add_rows(z, std::span<const index_t>(picked), ctx);
   }
-  Spectrum s = spectrum(acc, machine_epsilon<T>(), params);
+  Spectrum s = spectrum(acc, machine_epsilon<T>(), params, ctx);
   s.input_rows = z.rows;
   return s;
 }
@@ -369,7 +377,7 @@ Spectrum spectrum(const BlockSource<T>& next, index_t cols, const Params& params
     if (params.max_rows > 0 && acc.rows() >= params.max_rows) break;
   }
   require(acc.rows() > 0, "Z.rows", 0, "must be > 0 (the block source gave no rows)");
-  Spectrum s = spectrum(acc, detail::machine_epsilon<T>(), params);
+  Spectrum s = spectrum(acc, detail::machine_epsilon<T>(), params, ctx);
   s.input_rows = seen;
   return s;
 }
