@@ -91,7 +91,8 @@ def main():
             wall = time.perf_counter() - t
             ours[name] = json.loads(out)
             ours[name]["wall"] = wall
-    print(f"matrix: {args.rows} x {args.cols} float32, iid N(0,1) (numpy seed {args.seed}); threads {args.threads}")
+    print(f"matrix: {args.rows} x {args.cols} float32, iid N(0,1) (numpy seed {args.seed}); threads {args.threads}; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (machine shared with other builds)")
     print(f"numpy {res['numpy']} via {py}; BLAS/LAPACK libraries loaded: {', '.join(res['blas_libraries']) or 'none'}")
     print(f"threadpoolctl: {res['threadpoolctl']}")
     print(f"{'':32}{'eps 1e-7':>12}{'eps 0':>12}{'eps 1e-5':>12}{'seconds':>10}")
