@@ -1,0 +1,6 @@
+#pragma once
+// Unified functional hashing, the functional-equivalence cache and evolutionary search.
+#include "fhash/canonical.hpp"
+#include "fhash/hasher.hpp"
+#include "fhash/parity.hpp"
+#include "fhash/sha256.hpp"
