@@ -4,3 +4,4 @@
 #include "fhash/hasher.hpp"
 #include "fhash/parity.hpp"
 #include "fhash/sha256.hpp"
+#include "fhash/cache.hpp"
