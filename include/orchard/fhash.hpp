@@ -5,3 +5,6 @@
 #include "fhash/parity.hpp"
 #include "fhash/sha256.hpp"
 #include "fhash/cache.hpp"
+#include "fhash/search.hpp"
+#include "fhash/domains/lambdas.hpp"
+#include "fhash/domains/linear_gp.hpp"
