@@ -8,3 +8,4 @@
 #include "fhash/search.hpp"
 #include "fhash/domains/lambdas.hpp"
 #include "fhash/domains/linear_gp.hpp"
+#include "fhash/domains/compute_graph.hpp"
