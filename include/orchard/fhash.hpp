@@ -9,3 +9,4 @@
 #include "fhash/domains/lambdas.hpp"
 #include "fhash/domains/linear_gp.hpp"
 #include "fhash/domains/compute_graph.hpp"
+#include "fhash/collision.hpp"

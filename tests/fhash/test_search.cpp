@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <memory>
 #include <orchard/fhash.hpp>
 #include <vector>
 
@@ -178,4 +180,51 @@ TEST_CASE("linear GP evolution improves regression and classification") {
     CHECK(r.cache.hit_fraction() > 0.3);
     if (task == Task::classification) CHECK(r.best_fitness > 0.55);
   }
+}
+
+TEST_CASE("collision analysis: models per hash falls as m, N_E grow") {
+  LambdaChainParams base;
+  base.length = 4;
+  base.grid = 10;
+  const LambdaChainDomain gen(base);
+  std::vector<std::vector<int>> pop;
+  Rng rng(8);
+  for (int i = 0; i < 3000; ++i) pop.push_back(gen.random_candidate(rng));
+  auto make = [&](const CollisionConfig& cfg) {
+    LambdaChainParams p = base;
+    p.canonical.mantissa_bits = cfg.mantissa_bits;
+    p.probe.num_examples = cfg.num_examples;
+    p.probe.num_seeds = cfg.num_seeds;
+    auto dom = std::make_shared<LambdaChainDomain>(p);
+    return [dom](const std::vector<int>& c) { return dom->hash(c); };
+  };
+  // Ground truth: m = 52 on 64 probes.
+  auto truth_hash = make(CollisionConfig{52, 64, 1});
+  std::vector<std::uint64_t> truth;
+  for (const auto& c : pop) truth.push_back(truth_hash(c));
+  CollisionGrid grid;
+  grid.mantissa_bits = {1, 4, 12, 30};
+  grid.num_examples = {1, 12};
+  const auto pts = analyse_collisions(pop, grid, make, Context(2), truth);
+  REQUIRE(pts.size() == 8);
+  // Naive count for one point.
+  {
+    auto h = make(pts[5].config);
+    std::vector<std::uint64_t> hs;
+    for (const auto& c : pop) hs.push_back(h(c));
+    std::sort(hs.begin(), hs.end());
+    const auto distinct = std::unique(hs.begin(), hs.end()) - hs.begin();
+    CHECK(pts[5].distinct_hashes == distinct);
+  }
+  for (std::size_t i = 0; i + 1 < 4; ++i) {
+    CHECK(pts[i].models_per_hash >= pts[i + 1].models_per_hash);          // N_E = 1, growing m
+    CHECK(pts[4 + i].models_per_hash >= pts[4 + i + 1].models_per_hash);  // N_E = 12
+  }
+  for (std::size_t i = 0; i < 4; ++i) CHECK(pts[i].models_per_hash >= pts[4 + i].models_per_hash);
+  CHECK(pts[0].false_collisions > 0);   // one probe, one mantissa bit: many false merges
+  CHECK(pts[7].models_per_hash > 1.5);  // real functional duplicates remain
+  CHECK(pts[7].false_collisions == 0);
+  CollisionGrid bad;
+  bad.mantissa_bits = {0};
+  CHECK_THROWS_AS(analyse_collisions(pop, bad, make), InvalidArgument);
 }
