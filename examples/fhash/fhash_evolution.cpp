@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
+#include <orchard/core/io.hpp>
 #include <orchard/fhash.hpp>
 #include <string>
 
@@ -11,11 +12,6 @@ using namespace orchard;
 using namespace orchard::fhash;
 
 namespace {
-
-struct Row {
-  std::string domain;
-  SearchResult<int> dummy;
-};
 
 template <class D>
 void compare(const std::string& name, const D& dom, const SearchParams& base, const Context& ctx) {
@@ -53,7 +49,14 @@ int main(int argc, char** argv) {
   sp.seed = 1;
   int threads = 0, mantissa = 24;
   int fcm = 0;
-  app.add_option("--domain", domain, "lgp, lgp-class, lambda or all")->capture_default_str();
+  std::string fmnist = "/usr/share/datasets/fashion-mnist";
+  std::int64_t graph_candidates = 300, graph_train = 2000, graph_test = 1000;
+  app.add_option("--domain", domain, "lgp, lgp-class, lambda, graph or all")->capture_default_str();
+  app.add_option("--fashion-mnist", fmnist, "Fashion-MNIST folder (graph domain)")->capture_default_str();
+  app.add_option("--graph-candidates", graph_candidates, "Candidates of the graph domain")
+      ->capture_default_str();
+  app.add_option("--graph-train", graph_train, "Training images (graph domain)")->capture_default_str();
+  app.add_option("--graph-test", graph_test, "Test images (graph domain)")->capture_default_str();
   app.add_option("--algorithm", algorithm, "evolution or random")->capture_default_str();
   app.add_option("--candidates", sp.num_candidates, "Candidates per run")->capture_default_str();
   app.add_option("--population", sp.population_size, "Population size P")->capture_default_str();
@@ -86,6 +89,21 @@ int main(int argc, char** argv) {
       LambdaChainParams p;
       p.canonical.mantissa_bits = mantissa;
       compare("lambda", LambdaChainDomain(p), sp, ctx);
+    }
+    if (domain == "graph" || domain == "all") {
+      const auto fm = io::load_fashion_mnist(fmnist, graph_train, graph_test);
+      graph::Data data;
+      data.X_train = graph::pool_28x28(fm.X_train);
+      data.X_test = graph::pool_28x28(fm.X_test);
+      data.y_train.assign(fm.y_train.data(), fm.y_train.data() + fm.y_train.size());
+      data.y_test.assign(fm.y_test.data(), fm.y_test.data() + fm.y_test.size());
+      graph::GraphParams p;
+      p.canonical.mantissa_bits = mantissa;
+      SearchParams gsp = sp;
+      gsp.num_candidates = graph_candidates;
+      gsp.population_size = std::min(sp.population_size, 20);
+      gsp.tournament_size = std::min(sp.tournament_size, 5);
+      compare("graph", graph::ComputeGraphDomain(std::move(data), p), gsp, ctx);
     }
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << "\n";
