@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
                 sp.population_size, sp.tournament_size, sp.batch_size, mantissa,
                 static_cast<unsigned long long>(sp.seed));
     if (domain == "lgp" || domain == "all") {
-      lgp::LinearGpParams p;
+      auto p = lgp::LinearGpParams::symbolic_regression();
       p.canonical.mantissa_bits = mantissa;
       compare("lgp-regr", lgp::LinearGpDomain(p), sp, ctx);
     }

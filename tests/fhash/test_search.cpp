@@ -130,6 +130,7 @@ TEST_CASE("lambdas of every shape hash through one API") {
 TEST_CASE("linear GP: equivalent programs hash equal, different ones differ") {
   using namespace lgp;
   LinearGpParams p;
+  p.target = Target::product_sum;
   p.num_train = 200;
   p.num_valid = 100;
   LinearGpDomain dom(p);

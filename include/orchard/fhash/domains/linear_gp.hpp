@@ -65,8 +65,12 @@ struct Program {
 
 enum class Task { regression, classification };
 
+/// Regression targets: product_sum y = x0 * x1 + x2, product y = x0 * x1, linear y = x0 - 2 x1 + 0.5.
+enum class Target { product_sum, product, linear };
+
 struct LinearGpParams {
   Task task = Task::regression;
+  Target target = Target::linear;  ///< regression target
   int dim = 4;                 ///< feature / vector register dimension (1..8)
   int num_scalars = 6;         ///< scalar registers (s0 label, s1 prediction): >= 2
   int num_vectors = 4;         ///< vector registers (v0 input): >= 1
@@ -79,8 +83,48 @@ struct LinearGpParams {
   std::uint64_t data_seed = 7; ///< the task's data
   ProbeParams probe{10, 1, 4, -2.0, 2.0, 20230101};  ///< N_E=10, N_S=1; input_dim follows dim
   CanonicalParams canonical{};  ///< m bits etc.
+  std::vector<Op> ops;          ///< instruction set (empty = every op)
+
+  /// A small scalar instruction set for symbolic regression: read a coordinate, constants,
+  /// + - * and min/max.
+  static std::vector<Op> scalar_ops() {
+    return {Op::v_get, Op::s_const, Op::s_add, Op::s_sub, Op::s_mul, Op::s_min, Op::s_max};
+  }
+
+  /// Preset for symbolic regression: predict-only programs over the scalar instruction set,
+  /// 3 inputs read from v0, 5 scalar registers, up to 8 instructions.
+  static LinearGpParams symbolic_regression(Target target = Target::linear) {
+    LinearGpParams p;
+    p.task = Task::regression;
+    p.target = target;
+    p.dim = 3;
+    p.num_scalars = 5;
+    p.num_vectors = 1;
+    p.num_matrices = 0;
+    p.max_setup = 0;
+    p.max_learn = 0;
+    p.max_predict = 8;
+    p.init_setup = 0;
+    p.init_learn = 0;
+    p.init_predict = 3;
+    p.ops = scalar_ops();
+    return p;
+  }
+
+  static bool random_op(Op op) {
+    return op == Op::s_uniform || op == Op::s_gaussian || op == Op::v_uniform ||
+           op == Op::v_gaussian || op == Op::m_gaussian;
+  }
 
   void validate() const {
+    bool deterministic = ops.empty();
+    for (Op op : ops) {
+      require(op < Op::count, "ops", static_cast<int>(op), "unknown op");
+      require(num_matrices > 0 || op < Op::m_matvec, "ops", op_name(op),
+              "matrix ops need num_matrices >= 1");
+      if (!random_op(op)) deterministic = true;
+    }
+    require(deterministic, "ops", "random only", "needs at least one deterministic op");
     require(dim >= 1 && dim <= kMaxDim, "dim", dim, "must lie in 1..8");
     require(num_scalars >= 2 && num_scalars <= 64, "num_scalars", num_scalars, "must lie in 2..64");
     require(num_vectors >= 1 && num_vectors <= 64, "num_vectors", num_vectors, "must lie in 1..64");
@@ -258,7 +302,7 @@ inline std::string to_string(const Program& p) {
 }
 
 /// A synthetic task: inputs uniform in [-2, 2)^dim, and a target.
-///  - regression: y = x0 * x1 + x2 (dim >= 3; lower dims use the available coordinates)
+///  - regression: see Target (missing coordinates count as x1 = 1, x2 = 0)
 ///  - classification: y = 1 when x . w > 0 for a fixed random w, else 0
 class LinearGpDomain {
  public:
@@ -288,7 +332,11 @@ class LinearGpDomain {
     if (p_.task == Task::regression) {
       const int d = p_.dim;
       const double a = x[0], b = d > 1 ? x[1] : 1.0, c = d > 2 ? x[2] : 0.0;
-      return a * b + c;
+      switch (p_.target) {
+        case Target::product: return a * b;
+        case Target::linear: return a - 2.0 * b + 0.5;
+        default: return a * b + c;
+      }
     }
     double acc = 0;
     for (int k = 0; k < p_.dim; ++k) acc += x[k] * w_[static_cast<std::size_t>(k)];
@@ -419,12 +467,9 @@ class LinearGpDomain {
 
   /// Ops usable in a component: random ops only in setup; matrix ops only with matrices.
   bool allowed(Op op, int comp) const {
-    const bool random = op == Op::s_uniform || op == Op::s_gaussian || op == Op::v_uniform ||
-                        op == Op::v_gaussian || op == Op::m_gaussian;
-    if (random && comp != 0) return false;
-    const bool matrix = op >= Op::m_matvec;
-    if (matrix && p_.num_matrices == 0) return false;
-    return true;
+    if (LinearGpParams::random_op(op) && comp != 0) return false;
+    if (op >= Op::m_matvec && p_.num_matrices == 0) return false;
+    return p_.ops.empty() || std::find(p_.ops.begin(), p_.ops.end(), op) != p_.ops.end();
   }
 
   Instruction random_instruction(Rng& rng, int comp, Op fixed = Op::count) const {
