@@ -238,3 +238,21 @@ TEST_CASE("batched hashing equals one-by-one, long buffers, any thread count") {
   std::vector<double> d = {1.5, 0.0, 3.25};
   CHECK(h.hash_outputs(f) == h.hash_outputs(d));
 }
+
+TEST_CASE("nested hashing inside a candidate does not disturb the outer hash") {
+  Hasher h;
+  auto inner = [&](ProbeRun& run) {
+    for (int i = 0; i < 5; ++i) run.emit(run.probes().example(i)[0] * 3.0);
+  };
+  auto plain = [&](ProbeRun& run) {
+    run.emit(1.0);
+    run.emit(2.0);
+  };
+  auto nested = [&](ProbeRun& run) {
+    run.emit(1.0);
+    const auto r = h.hash(inner);  // a candidate that hashes something itself
+    CHECK(r.outputs == 5);
+    run.emit(2.0);
+  };
+  CHECK(h.hash(plain).hash == h.hash(nested).hash);
+}

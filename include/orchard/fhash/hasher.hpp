@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -234,8 +235,23 @@ class Hasher {
   /// failure and its output position become part of the hash.
   template <class Fn>
   HashResult hash(Fn&& fn, const std::function<void(std::uint64_t)>& reset_rng = {}) const {
-    thread_local std::vector<std::uint64_t> words;
-    thread_local std::vector<std::uint8_t> flags;
+    // Per-thread scratch buffers, one level per nesting depth (a candidate may itself hash).
+    struct Buffers {
+      std::vector<std::uint64_t> words;
+      std::vector<std::uint8_t> flags;
+    };
+    thread_local std::vector<std::unique_ptr<Buffers>> stack;
+    thread_local std::size_t depth = 0;
+    if (stack.size() <= depth) stack.push_back(std::make_unique<Buffers>());
+    struct DepthGuard {
+      std::size_t& d;
+      explicit DepthGuard(std::size_t& x) : d(x) { ++d; }
+      ~DepthGuard() { --d; }
+    };
+    Buffers& buf = *stack[depth];
+    const DepthGuard guard(depth);
+    auto& words = buf.words;
+    auto& flags = buf.flags;
     words.clear();
     flags.clear();
     HashResult res;
