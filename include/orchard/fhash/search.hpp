@@ -203,7 +203,7 @@ SearchResult<typename D::Candidate> search(
     });
 
     // 2. cache lookups in child order.
-    std::vector<std::size_t> todo;
+    std::vector<std::size_t> pending;
     if (params.use_fec) {
       tsl::robin_map<std::uint64_t, std::size_t> inflight;
       for (std::size_t i = 0; i < children.size(); ++i) {
@@ -217,19 +217,19 @@ SearchResult<typename D::Candidate> search(
         const Lookup l = cache.lookup(ch.hash, ch.hash_s);
         if (l.needs_evaluation()) {
           inflight[ch.hash] = i;
-          todo.push_back(i);
+          pending.push_back(i);
         } else {
           ch.state = 1;
           ch.fitness = l.entry.fitness;
         }
       }
     } else {
-      for (std::size_t i = 0; i < children.size(); ++i) todo.push_back(i);
+      for (std::size_t i = 0; i < children.size(); ++i) pending.push_back(i);
     }
 
     // 3. evaluations in parallel.
-    parallel_for_dynamic(ctx, static_cast<std::int64_t>(todo.size()), [&](std::int64_t k) {
-      const std::size_t i = todo[static_cast<std::size_t>(k)];
+    parallel_for_dynamic(ctx, static_cast<std::int64_t>(pending.size()), [&](std::int64_t k) {
+      const std::size_t i = pending[static_cast<std::size_t>(k)];
       Child& ch = children[i];
       Rng rng = eval_master.split(static_cast<std::uint64_t>(produced) + i);
       const auto t0 = clock::now();
@@ -240,11 +240,11 @@ SearchResult<typename D::Candidate> search(
       }
       ch.eval_s = std::chrono::duration<double>(clock::now() - t0).count();
     });
-    res.evaluations += static_cast<std::int64_t>(todo.size());
+    res.evaluations += static_cast<std::int64_t>(pending.size());
 
     // 4. record in child order; shared evaluations read the recorded mean.
     if (params.use_fec) {
-      for (std::size_t i : todo) {
+      for (std::size_t i : pending) {
         Child& ch = children[i];
         ch.fitness = cache.record(ch.hash, ch.fitness, {}, ch.eval_s).fitness;
       }
