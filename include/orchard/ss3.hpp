@@ -4,3 +4,7 @@
 #include "ss3/tokenizer.hpp"
 #include "ss3/model.hpp"
 #include "ss3/io.hpp"
+#include "ss3/data.hpp"
+#include "ss3/evaluation.hpp"
+#include "ss3/early_risk.hpp"
+#include "ss3/explain.hpp"

@@ -13,22 +13,8 @@ using orchard::Context;
 
 namespace {
 
-const std::vector<std::string> kDocs = {
-    "the cat sat on the mat. the cat likes milk and fish",
-    "dogs bark at the mailman, dogs like bones and long walks",
-    "the stock market fell today as investors sold shares",
-    "my cat and my dog sleep on the mat all day",
-    "shares rallied after the market opened; investors cheered",
-    "fish and milk for the cat, bones for the dog",
-    "the dog chased the cat around the garden",
-    "bonds and shares: the market is volatile",
-    "a cat naps. a cat purrs. the cat sat on the mat",
-    "long walks make dogs happy and dogs bark less",
-    "investors sold shares and bonds as the market fell",
-    "the cat sat on the mat with the dog",
-};
-const std::vector<std::string> kLabels = {"cats", "dogs", "money", "cats", "money", "cats",
-                                          "dogs", "money", "cats", "dogs", "money", "dogs"};
+using ss3_test::kDocs;
+using ss3_test::kLabels;
 
 /// Naive transcription of the SS3 formulas, one (term, category) at a time, from the counts only.
 struct Naive {

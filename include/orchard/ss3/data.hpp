@@ -2,6 +2,7 @@
 // Data loaders for orchard::ss3. Files are read in sorted name order so results do not depend on
 // the directory listing order.
 #include <algorithm>
+#include <map>
 #include <filesystem>
 #include <string>
 #include <vector>
