@@ -172,6 +172,13 @@ inline std::size_t kmeans_multilabel_size(const std::vector<double>& sorted_desc
   return npos_count;
 }
 
+/// Transparent string hash (lookups by std::string_view without allocating).
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  std::size_t operator()(const std::string& s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+
 /// Mixes the bits of a (parent term, word) key: the identity hash would cluster them.
 struct TermKeyHash {
   std::size_t operator()(std::uint64_t k) const noexcept {
@@ -312,7 +319,8 @@ class Model {
     return c;
   }
   std::int32_t word_index(std::string_view w) const {
-    auto it = word_index_.find(std::string(w));
+    if (w.empty()) return -1;
+    auto it = word_index_.find(w);
     return it == word_index_.end() ? -1 : it->second;
   }
   const std::vector<std::string>& words() const noexcept { return words_; }
@@ -368,29 +376,31 @@ class Model {
 
   // ---- classification ----------------------------------------------------------------------
   /// Maps a document to word ids for both classification paths.
-  EncodedDoc encode(std::string_view doc) const {
+  EncodedDoc encode(std::string_view doc, bool classify_path = true, bool fast_path = true) const {
     EncodedDoc e;
-    for (const auto& para : tok_.structure(doc, false)) {
-      for (const auto& sent : para.sentences) {
-        for (const auto& pc : sent.pieces) {
-          e.word.push_back(word_index(pc.key));
-          e.space.push_back(pc.space_start ? 1 : 0);
-        }
-        e.sent_end.push_back(static_cast<std::uint32_t>(e.word.size()));
-      }
-      e.para_end.push_back(static_cast<std::uint32_t>(e.sent_end.size()));
+    if (classify_path) {
+      tok_.classify_pieces(
+          doc,
+          [&](std::string_view w, bool space) {
+            e.word.push_back(word_index(w));
+            e.space.push_back(space ? 1 : 0);
+          },
+          [&] { e.sent_end.push_back(static_cast<std::uint32_t>(e.word.size())); },
+          [&] { e.para_end.push_back(static_cast<std::uint32_t>(e.sent_end.size())); });
     }
-    tok_.predict_words(doc, [&](const std::string& w) {
-      const std::int32_t id = word_index(w);
-      if (id >= 0) e.fast.push_back(id);
-    });
+    if (fast_path) {
+      tok_.predict_words(doc, [&](std::string_view w) {
+        const std::int32_t id = word_index(w);
+        if (id >= 0) e.fast.push_back(id);
+      });
+    }
     return e;
   }
 
   /// pyss3's classify(doc, sort=False): the document confidence vector.
   std::vector<double> classify(std::string_view doc, const SummaryOps& ops = {}) const {
     check_ready();
-    return classify_encoded(encode(doc), values_, ops);
+    return classify_encoded(encode(doc, true, false), values_, ops);
   }
   /// The classify path on an encoded document with a given value table.
   std::vector<double> classify_encoded(const EncodedDoc& e, const ValueTable& vt,
@@ -455,7 +465,8 @@ class Model {
   /// operators, the classify path otherwise.
   std::vector<double> predict_proba(std::string_view doc, const SummaryOps& ops = {}) const {
     check_ready();
-    const EncodedDoc e = encode(doc);
+    const bool fast = uses_fast_path(ops);
+    const EncodedDoc e = encode(doc, !fast, fast);
     return proba_encoded(e, values_, ops);
   }
   std::vector<double> proba_encoded(const EncodedDoc& e, const ValueTable& vt,
@@ -771,12 +782,12 @@ class Model {
     return idx;
   }
 
-  std::int32_t add_word(const std::string& w) {
+  std::int32_t add_word(std::string_view w) {
     auto it = word_index_.find(w);
     if (it != word_index_.end()) return it->second;
     const std::int32_t id = static_cast<std::int32_t>(words_.size());
-    word_index_.emplace(w, id);
-    words_.push_back(w);
+    word_index_.emplace(std::string(w), id);
+    words_.emplace_back(w);
     word_term_.push_back(new_term(-1, id, 1));
     return id;
   }
@@ -806,7 +817,7 @@ class Model {
     auto& maxfr = max_fr_[c];
     tok_.learn_stream(
         doc,
-        [&](const std::string& word) {
+        [&](std::string_view word) {
           ++prune_counter_;
           ++total_words_learned_;
           const std::int32_t w = add_word(word);
@@ -1092,7 +1103,7 @@ class Model {
   std::vector<std::string> cat_names_;
   tsl::robin_map<std::string, int> cat_index_;
   std::vector<std::string> words_;
-  tsl::robin_map<std::string, std::int32_t> word_index_;
+  tsl::robin_map<std::string, std::int32_t, StringHash, std::equal_to<>> word_index_;
   std::vector<std::int32_t> word_term_;
   std::vector<std::int32_t> term_parent_, term_word_;
   std::vector<std::uint8_t> term_len_;

@@ -51,72 +51,83 @@ namespace tok {
 
 using U32 = std::u32string;
 
+inline char32_t cp(char c) { return static_cast<unsigned char>(c); }
+inline char32_t cp(char32_t c) { return c; }
+
 // ---- pyss3's number regular expressions, each a deterministic matcher returning the end ------
-inline std::size_t digits(const U32& s, std::size_t i) {
+// (templates over std::string for ASCII documents and std::u32string for the others)
+constexpr std::size_t npos = static_cast<std::size_t>(-1);
+template <class S>
+inline std::size_t digits(const S& s, std::size_t i) {
   std::size_t j = i;
-  while (j < s.size() && unicode::is_digit(s[j])) ++j;
+  while (j < s.size() && unicode::is_digit(cp(s[j]))) ++j;
   return j;
 }
-constexpr std::size_t npos = static_cast<std::size_t>(-1);
 /// \d+([.,]\d+)?
-inline std::size_t number_core(const U32& s, std::size_t i) {
+template <class S>
+inline std::size_t number_core(const S& s, std::size_t i) {
   std::size_t j = digits(s, i);
   if (j == i) return npos;
-  if (j + 1 < s.size() && (s[j] == U'.' || s[j] == U',') && unicode::is_digit(s[j + 1]))
+  if (j + 1 < s.size() && (s[j] == '.' || s[j] == ',') && unicode::is_digit(cp(s[j + 1])))
     j = digits(s, j + 1);
   return j;
 }
-inline std::size_t skip_space(const U32& s, std::size_t j) {
-  while (j < s.size() && unicode::is_space(s[j])) ++j;
+template <class S>
+inline std::size_t skip_space(const S& s, std::size_t j) {
+  while (j < s.size() && unicode::is_space(cp(s[j]))) ++j;
   return j;
 }
 /// \d+([.,]\d+)?\s*(\xc2[\xb0\xba])?\s*[CcFf](?=[^a-zA-Z])
-inline std::size_t match_temp(const U32& s, std::size_t i) {
+template <class S>
+inline std::size_t match_temp(const S& s, std::size_t i) {
   std::size_t j = number_core(s, i);
   if (j == npos) return npos;
   j = skip_space(s, j);
-  if (j + 1 < s.size() && s[j] == 0xC2 && (s[j + 1] == 0xB0 || s[j + 1] == 0xBA))
+  if (j + 1 < s.size() && cp(s[j]) == 0xC2 && (cp(s[j + 1]) == 0xB0 || cp(s[j + 1]) == 0xBA))
     j = skip_space(s, j + 2);
   if (j >= s.size()) return npos;
-  const char32_t c = s[j];
+  const char32_t c = cp(s[j]);
   if (c != U'C' && c != U'c' && c != U'F' && c != U'f') return npos;
   ++j;
-  if (j >= s.size() || unicode::is_ascii_letter(s[j])) return npos;
+  if (j >= s.size() || unicode::is_ascii_letter(cp(s[j]))) return npos;
   return j;
 }
 inline bool date_sep(char32_t c) { return c == U'-' || c == U'/' || c == U'\\'; }
 /// \d+([.,]\d+)?[-/\\]\d+([.,]\d+)?[-/\\]\d+([.,]\d+)?
-inline std::size_t match_date(const U32& s, std::size_t i) {
+template <class S>
+inline std::size_t match_date(const S& s, std::size_t i) {
   std::size_t j = number_core(s, i);
   for (int part = 0; part < 2; ++part) {
-    if (j == npos || j >= s.size() || !date_sep(s[j])) return npos;
+    if (j == npos || j >= s.size() || !date_sep(cp(s[j]))) return npos;
     j = number_core(s, j + 1);
   }
   return j;
 }
 /// \$\s*\d+([.,]\d+)?
-inline std::size_t match_money(const U32& s, std::size_t i) {
-  if (s[i] != U'$') return npos;
+template <class S>
+inline std::size_t match_money(const S& s, std::size_t i) {
+  if (s[i] != '$') return npos;
   return number_core(s, skip_space(s, i + 1));
 }
 /// \d+([.,]\d+)?\s*%
-inline std::size_t match_percent(const U32& s, std::size_t i) {
+template <class S>
+inline std::size_t match_percent(const S& s, std::size_t i) {
   std::size_t j = number_core(s, i);
   if (j == npos) return npos;
   j = skip_space(s, j);
-  return (j < s.size() && s[j] == U'%') ? j + 1 : npos;
+  return (j < s.size() && s[j] == '%') ? j + 1 : npos;
 }
 
 /// re.sub with one of the matchers above: leftmost, non-overlapping, scanning on after a match.
-template <class Match>
-inline void substitute(const U32& in, U32& out, Match match, const char32_t* repl) {
+template <class S, class Match>
+inline void substitute(const S& in, S& out, Match match, const char* repl) {
   out.clear();
   out.reserve(in.size() + 8);
   std::size_t i = 0;
   while (i < in.size()) {
-    const std::size_t e = match(in, i);
+    const std::size_t e = unicode::is_digit(cp(in[i])) || in[i] == '$' ? match(in, i) : npos;
     if (e != npos) {
-      out += repl;
+      for (const char* r = repl; *r; ++r) out.push_back(static_cast<typename S::value_type>(*r));
       i = e;
     } else {
       out.push_back(in[i]);
@@ -125,13 +136,21 @@ inline void substitute(const U32& in, U32& out, Match match, const char32_t* rep
   }
 }
 
-inline void number_tokens(U32& text) {
-  U32 tmp;
-  substitute(text, tmp, match_temp, U"NNBRRT");
-  substitute(tmp, text, match_date, U"NNBRRD");
-  substitute(text, tmp, match_money, U"MNNBRR");
-  substitute(tmp, text, match_percent, U"NNBRRP");
-  substitute(text, tmp, number_core, U"NNBRR");
+template <class S>
+inline void number_tokens(S& text) {
+  bool any = false;
+  for (const auto c : text)
+    if (unicode::is_digit(cp(c))) {
+      any = true;
+      break;
+    }
+  if (!any) return;  // every pattern needs a digit
+  S tmp;
+  substitute(text, tmp, match_temp<S>, "NNBRRT");
+  substitute(tmp, text, match_date<S>, "NNBRRD");
+  substitute(text, tmp, match_money<S>, "MNNBRR");
+  substitute(tmp, text, match_percent<S>, "NNBRRP");
+  substitute(text, tmp, number_core<S>, "NNBRR");
   text.swap(tmp);
 }
 
@@ -145,28 +164,51 @@ inline bool dots_char(char32_t c) {
   }
 }
 
-/// pyss3's Preproc.clean_and_ready(text, dots) as a list of tokens: joined by " " it is pyss3's
-/// output string. Tokens are runs of \w and "\n" characters, or "." when dots is true.
-inline void clean_tokens(const U32& raw, bool dots, std::vector<U32>& tokens) {
-  tokens.clear();
-  U32 text;
-  unicode::normalize_pyss3(raw, text);
-  text.push_back(U' ');
+/// Lowercases text[b, e) in place as Python's str.lower() on that token (one to one after NFKD).
+inline void lower_token(std::string& t, std::size_t b, std::size_t e) {
+  for (std::size_t i = b; i < e; ++i)
+    if (t[i] >= 'A' && t[i] <= 'Z') t[i] = static_cast<char>(t[i] + 32);
+}
+inline void lower_token(U32& t, std::size_t b, std::size_t e) {
+  U32 part(t, b, e - b), low;
+  unicode::lower_python(part, low);
+  if (low.size() == part.size()) {
+    std::copy(low.begin(), low.end(), t.begin() + static_cast<std::ptrdiff_t>(b));
+  } else {  // cannot happen after NFKD (U+0130 decomposes); keep the simple mapping
+    for (std::size_t i = b; i < e; ++i) t[i] = unicode::to_lower(t[i]);
+  }
+}
+
+/// pyss3's clean_and_ready on an already normalised text: tokens are [begin, end) ranges of
+/// `text` (runs of \w and "\n", or "." when dots), lowercased; joined by " " they are pyss3's
+/// output.
+template <class S>
+struct Cleaned {
+  S text;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> tokens;
+  bool is_dot(std::size_t k) const {
+    return tokens[k].second - tokens[k].first == 1 && text[tokens[k].first] == '.';
+  }
+};
+
+template <class S>
+inline void clean_normalized(S text, bool dots, Cleaned<S>& out) {
+  text.push_back(' ');
   number_tokens(text);
   if (dots) {
     // (#[a-zA-Z0-9]+)(\s)*(?=#)  ->  \1.
-    U32 tmp;
+    S tmp;
     tmp.reserve(text.size() + 4);
     std::size_t i = 0;
     while (i < text.size()) {
-      if (text[i] == U'#') {
+      if (text[i] == '#') {
         std::size_t j = i + 1;
-        while (j < text.size() && unicode::is_ascii_alnum(text[j])) ++j;
+        while (j < text.size() && unicode::is_ascii_alnum(cp(text[j]))) ++j;
         if (j > i + 1) {
           const std::size_t k = skip_space(text, j);
-          if (k < text.size() && text[k] == U'#') {
+          if (k < text.size() && text[k] == '#') {
             tmp.append(text, i, j - i);
-            tmp.push_back(U'.');
+            tmp.push_back('.');
             i = k;
             continue;
           }
@@ -179,37 +221,62 @@ inline void clean_tokens(const U32& raw, bool dots, std::vector<U32>& tokens) {
     text.clear();
     i = 0;
     while (i < tmp.size()) {
-      if (dots_char(tmp[i])) {
-        while (i < tmp.size() && dots_char(tmp[i])) ++i;
-        text.push_back(U'.');
-      } else if (tmp[i] == U'#' && !(i + 1 < tmp.size() && unicode::is_ascii_letter(tmp[i + 1]))) {
-        text.push_back(U'.');
+      if (dots_char(cp(tmp[i]))) {
+        while (i < tmp.size() && dots_char(cp(tmp[i]))) ++i;
+        text.push_back('.');
+      } else if (tmp[i] == '#' && !(i + 1 < tmp.size() && unicode::is_ascii_letter(cp(tmp[i + 1])))) {
+        text.push_back('.');
         ++i;
       } else {
         text.push_back(tmp[i]);
         ++i;
       }
     }
-    text.push_back(U'.');
+    text.push_back('.');
   }
   // findall([\w\n]+|\.) then lower() (Final_Sigma never looks across the joining spaces)
-  U32 cur, low;
+  out.tokens.clear();
   for (std::size_t i = 0; i < text.size();) {
-    const char32_t c = text[i];
+    const char32_t c = cp(text[i]);
     if (c == U'\n' || unicode::is_word(c)) {
       std::size_t j = i;
-      while (j < text.size() && (text[j] == U'\n' || unicode::is_word(text[j]))) ++j;
-      cur.assign(text, i, j - i);
-      unicode::lower_python(cur, low);
-      tokens.push_back(low);
+      while (j < text.size() && (text[j] == '\n' || unicode::is_word(cp(text[j])))) ++j;
+      lower_token(text, i, j);
+      out.tokens.emplace_back(static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(j));
       i = j;
     } else if (dots && c == U'.') {
-      tokens.emplace_back(U".");
+      out.tokens.emplace_back(static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(i + 1));
       ++i;
     } else {
       ++i;
     }
   }
+  out.text = std::move(text);
+}
+
+inline bool is_ascii(std::string_view s) {
+  for (const char c : s)
+    if (static_cast<unsigned char>(c) >= 0x80) return false;
+  return true;
+}
+/// ASCII text normalised as pyss3 does (NFKD is the identity; apostrophes go).
+inline std::string normalize_ascii(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (const char c : s)
+    if (c != '\'') out.push_back(c);
+  return out;
+}
+
+/// pyss3's Preproc.clean_and_ready(text, dots) as a list of tokens: joined by " " it is pyss3's
+/// output string. Tokens are runs of \w and "\n" characters, or "." when dots is true.
+inline void clean_tokens(const U32& raw, bool dots, std::vector<U32>& tokens) {
+  U32 norm;
+  unicode::normalize_pyss3(raw, norm);
+  Cleaned<U32> c;
+  clean_normalized(std::move(norm), dots, c);
+  tokens.clear();
+  for (const auto& [b, e] : c.tokens) tokens.emplace_back(c.text, b, e - b);
 }
 
 /// pyss3's clean_and_ready output as UTF-8 (for tests and fixtures).
@@ -288,29 +355,27 @@ class Tokenizer {
   explicit Tokenizer(TokenizerMode mode = TokenizerMode::pyss3) : mode_(mode) {}
   TokenizerMode mode() const noexcept { return mode_; }
 
-  /// Training stream (pyss3's `learn`): on_word(utf8 word) and on_break() where n-grams stop.
+  /// Training stream (pyss3's `learn`): on_word(std::string_view utf8 word) and on_break() where
+  /// n-grams stop.
   template <class OnWord, class OnBreak>
   void learn_stream(std::string_view doc, OnWord&& on_word, OnBreak&& on_break) const {
-    tok::U32 raw;
-    unicode::decode_utf8(doc, raw, "doc");
     if (mode_ == TokenizerMode::unicode) {
-      tok::unicode_stream(raw, on_word, on_break);
+      tok::U32 raw;
+      unicode::decode_utf8(doc, raw, "doc");
+      tok::unicode_stream(raw, [&](const std::string& w) { on_word(std::string_view(w)); }, on_break);
       return;
     }
-    std::vector<tok::U32> toks;
-    tok::clean_tokens(raw, true, toks);
-    for (const auto& t : toks) {
-      if (t.size() == 1 && t[0] == U'.') {
-        on_break();
-        continue;
-      }
-      std::size_t i = 0;
-      while (i < t.size()) {  // "\n" inside a token separates words but is no break
-        std::size_t j = i;
-        while (j < t.size() && t[j] != U'\n') ++j;
-        if (j > i) on_word(unicode::encode_utf8(t.data() + i, t.data() + j));
-        i = j + 1;
-      }
+    if (tok::is_ascii(doc)) {
+      tok::Cleaned<std::string> c;
+      tok::clean_normalized(tok::normalize_ascii(doc), true, c);
+      emit_learn(c, on_word, on_break);
+    } else {
+      tok::U32 raw, norm;
+      unicode::decode_utf8(doc, raw, "doc");
+      unicode::normalize_pyss3(raw, norm);
+      tok::Cleaned<tok::U32> c;
+      tok::clean_normalized(std::move(norm), true, c);
+      emit_learn(c, on_word, on_break);
     }
   }
 
@@ -318,6 +383,59 @@ class Tokenizer {
   template <class OnWord>
   void predict_words(std::string_view doc, OnWord&& on_word) const {
     learn_stream(doc, on_word, [] {});
+  }
+
+  /// The classify path (pyss3's classify, json = false) without building strings:
+  /// on_piece(std::string_view word, bool space_start) for words (separators come with an empty
+  /// view), on_sentence() after each sentence and on_paragraph() after each paragraph.
+  template <class OnPiece, class OnSentence, class OnParagraph>
+  void classify_pieces(std::string_view doc, OnPiece&& on_piece, OnSentence&& on_sentence,
+                       OnParagraph&& on_paragraph) const {
+    if (mode_ == TokenizerMode::unicode) {
+      for (const auto& para : structure(doc, false)) {
+        for (const auto& sent : para.sentences) {
+          for (const auto& pc : sent.pieces) on_piece(std::string_view(pc.key), pc.space_start);
+          on_sentence();
+        }
+        on_paragraph();
+      }
+      return;
+    }
+    const bool ascii = tok::is_ascii(doc);
+    if (!ascii) unicode::decode_utf8(doc, "doc");  // validates
+    std::string buf;
+    std::size_t i = 0;
+    while (i <= doc.size()) {
+      std::size_t j = doc.find('\n', i);
+      if (j == std::string_view::npos) j = doc.size();
+      if (j > i) {
+        const std::string_view para = doc.substr(i, j - i);
+        std::size_t a = 0;
+        while (a <= para.size()) {
+          std::size_t b = para.find('.', a);
+          if (b == std::string_view::npos) b = para.size();
+          if (b > a) {
+            const std::string_view sent = para.substr(a, b - a);
+            if (ascii) {
+              tok::Cleaned<std::string> c;
+              tok::clean_normalized(tok::normalize_ascii(sent), true, c);
+              emit_pieces(c, buf, on_piece);
+            } else {
+              tok::U32 raw, norm;
+              unicode::decode_utf8(sent, raw, "doc");
+              unicode::normalize_pyss3(raw, norm);
+              tok::Cleaned<tok::U32> c;
+              tok::clean_normalized(std::move(norm), true, c);
+              emit_pieces(c, buf, on_piece);
+            }
+            on_sentence();
+          }
+          a = b + 1;
+        }
+        on_paragraph();
+      }
+      i = j + 1;
+    }
   }
 
   /// Paragraph / sentence / piece structure of pyss3's `classify` (json = false) or of its
@@ -348,6 +466,59 @@ class Tokenizer {
   }
 
  private:
+  static void utf8_of(const std::string& text, std::size_t b, std::size_t e, std::string& out) {
+    out.assign(text, b, e - b);
+  }
+  static void utf8_of(const tok::U32& text, std::size_t b, std::size_t e, std::string& out) {
+    out.clear();
+    for (std::size_t i = b; i < e; ++i) unicode::append_utf8(out, text[i]);
+  }
+
+  template <class S, class OnWord, class OnBreak>
+  static void emit_learn(const tok::Cleaned<S>& c, OnWord& on_word, OnBreak& on_break) {
+    std::string w;
+    for (std::size_t k = 0; k < c.tokens.size(); ++k) {
+      if (c.is_dot(k)) {
+        on_break();
+        continue;
+      }
+      std::size_t i = c.tokens[k].first;
+      const std::size_t e = c.tokens[k].second;
+      while (i < e) {  // "\n" inside a token separates words but is no break
+        std::size_t j = i;
+        while (j < e && c.text[j] != '\n') ++j;
+        if (j > i) {
+          utf8_of(c.text, i, j, w);
+          on_word(std::string_view(w));
+        }
+        i = j + 1;
+      }
+    }
+  }
+
+  /// Pieces of the joined cleaned sentence split by the word regex: words, and the separators
+  /// between them (" ", " . ", ...), which start with a space except a leading run of dots.
+  template <class S, class OnPiece>
+  static void emit_pieces(const tok::Cleaned<S>& c, std::string& buf, OnPiece& on_piece) {
+    bool any_word = false, pending = false;
+    for (std::size_t k = 0; k < c.tokens.size(); ++k) {
+      if (c.is_dot(k)) {
+        pending = true;
+        continue;
+      }
+      if (any_word) {
+        on_piece(std::string_view(), true);
+      } else if (pending) {
+        on_piece(std::string_view(), false);
+      }
+      utf8_of(c.text, c.tokens[k].first, c.tokens[k].second, buf);
+      on_piece(std::string_view(buf), false);
+      any_word = true;
+      pending = false;
+    }
+    if (pending || !any_word) on_piece(std::string_view(), any_word);
+  }
+
   /// re.split(delim) keeping non-empty parts; with keep (re_split_keep) delimiters are parts too.
   static std::vector<tok::U32> split(const tok::U32& s, char32_t delim, bool keep) {
     std::vector<tok::U32> parts;
