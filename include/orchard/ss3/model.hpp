@@ -212,6 +212,10 @@ class Model {
     std::sort(cats.begin(), cats.end());
     cats.erase(std::unique(cats.begin(), cats.end()), cats.end());
     Model tmp(*this);  // the model changes only when training succeeds
+    for (const auto& cat : cats) {  // same order pyss3 creates them; one table layout change
+      require(!cat.empty(), "label", cat, "category names must not be empty");
+      tmp.add_category(cat);
+    }
     std::int64_t done = 0;
     for (const auto& cat : cats) {
       require(!cat.empty(), "label", cat, "category names must not be empty");
@@ -241,6 +245,11 @@ class Model {
     require(!docs.empty(), "docs.size()", docs.size(), "training set is empty");
     Model tmp(*this);
     tmp.multilabel_ = true;
+    for (const auto& ls : labels) {
+      if (ls.empty()) tmp.add_category(others_category);
+      for (const auto& l : ls)
+        if (!l.empty()) tmp.add_category(l);
+    }
     for (std::size_t i = 0; i < docs.size(); ++i) {
       if (labels[i].empty()) {
         tmp.learn_impl(docs[i], others_category);
@@ -285,6 +294,7 @@ class Model {
 
   /// Recomputes every value (after training or a hyperparameter change).
   void update_values(const Context& ctx = Context(1)) {
+    max_changed_.clear();
     compute_values(values_, params_.hyper, ctx, nullptr);
     std::fill(dirty_.begin(), dirty_.end(), 0);
   }
@@ -569,21 +579,29 @@ class Model {
                       std::vector<std::int64_t>& out, std::vector<std::size_t>* spans = nullptr) const {
     const std::size_t C = num_categories();
     const double a = vt.hyper.a;
-    std::vector<double> maxcv(C);
-    std::vector<std::vector<double>> ngcv(C);
-    std::vector<std::vector<std::size_t>> ngoff(C);
-    std::vector<std::vector<std::int64_t>> ngterm(C);
+    std::size_t L = 1;
+    for (const auto& mf : max_fr_) L = std::max(L, mf.size());
+    // per category: cv, piece offset and term of each matched prefix (flat, reused per thread)
+    thread_local std::vector<double> ngcv, maxcv;
+    thread_local std::vector<std::size_t> ngoff, cnt;
+    thread_local std::vector<std::int64_t> ngterm;
+    ngcv.resize(C * L);
+    ngoff.resize(C * L);
+    ngterm.resize(C * L);
+    cnt.resize(C);
+    maxcv.resize(C);
     std::size_t cur = b;
     while (cur < e) {
       const std::int32_t w0 = d.word[cur];
       const std::int64_t t0 = w0 >= 0 ? word_term_[static_cast<std::size_t>(w0)] : -1;
       for (std::size_t c = 0; c < C; ++c) {
-        ngcv[c].assign(1, 0.0);
-        ngoff[c].assign(1, 0);
-        ngterm[c].assign(1, t0);
-        maxcv[c] = 0.0;
+        double* cv = &ngcv[c * L];
+        std::size_t* off_c = &ngoff[c * L];
+        std::int64_t* tc = &ngterm[c * L];
+        cv[0] = 0.0, off_c[0] = 0, tc[0] = t0, cnt[c] = 1, maxcv[c] = 0.0;
         if (t0 < 0 || fr_[static_cast<std::size_t>(t0) * C + c] <= 0) continue;
-        ngcv[c][0] = vt.cv[static_cast<std::size_t>(t0) * C + c];
+        cv[0] = vt.cv[static_cast<std::size_t>(t0) * C + c];
+        double mx = cv[0];
         std::int64_t node = t0;
         std::size_t off = 0;
         std::int32_t wi = w0;
@@ -595,47 +613,47 @@ class Model {
           sp = d.space[cur + off] != 0;
           if (wi >= 0) {
             const std::int64_t ch = child(node, wi);
-            if (ch >= 0 && fr_[static_cast<std::size_t>(ch) * C + c] > 0) {
-              ngcv[c].push_back(vt.cv[static_cast<std::size_t>(ch) * C + c]);
-              ngterm[c].push_back(ch);
-              ngoff[c].push_back(off);
+            if (ch >= 0 && fr_[static_cast<std::size_t>(ch) * C + c] > 0 && cnt[c] < L) {
+              const double v = vt.cv[static_cast<std::size_t>(ch) * C + c];
+              cv[cnt[c]] = v, off_c[cnt[c]] = off, tc[cnt[c]] = ch;
+              ++cnt[c];
+              mx = std::max(mx, v);
               node = ch;
             } else {
               break;
             }
           }
         }
-        maxcv[c] = *std::max_element(ngcv[c].begin(), ngcv[c].end());
+        maxcv[c] = mx;
       }
-      const double best = *std::max_element(maxcv.begin(), maxcv.end());
-      std::size_t ic =
-          static_cast<std::size_t>(std::find(maxcv.begin(), maxcv.end(), best) - maxcv.begin());
+      double best = maxcv[0];
+      std::size_t ic = 0;
+      for (std::size_t c = 1; c < C; ++c)
+        if (maxcv[c] > best) best = maxcv[c], ic = c;
       bool use = best > a;
       std::size_t ng = 0, span = 1;
       if (use) {
-        ng = static_cast<std::size_t>(std::find(ngcv[ic].begin(), ngcv[ic].end(), best) -
-                                      ngcv[ic].begin());
-        span = ngoff[ic][ng] + 1;
+        while (ngcv[ic * L + ng] != best) ++ng;
+        span = ngoff[ic * L + ng] + 1;
         double s1max = 0;
-        bool first = true;
         for (std::size_t c = 0; c < C; ++c) {
           double s1 = 0;
-          for (std::size_t k = 0; k < ngterm[c].size(); ++k) {
+          for (std::size_t k = 0; k < cnt[c]; ++k) {
             // the unigram cv of each word along this category's match
-            const std::int64_t tk = ngterm[c][k];
+            const std::int64_t tk = ngterm[c * L + k];
             if (tk < 0) continue;
             const std::size_t u = static_cast<std::size_t>(
                 word_term_[static_cast<std::size_t>(term_word_[static_cast<std::size_t>(tk)])]);
             if (fr_[u * C + c] > 0) s1 += vt.cv[u * C + c];
           }
-          if (first || s1 > s1max) s1max = s1, first = false;
+          if (c == 0 || s1 > s1max) s1max = s1;
         }
         if (s1max > best) use = false;
       }
       if (!use) {
         ic = 0, ng = 0, span = 1;
       }
-      out.push_back(ngterm[ic][ng]);
+      out.push_back(ngterm[ic * L + ng]);
       if (spans) spans->push_back(span);
       cur += span;
     }
@@ -925,7 +943,25 @@ class Model {
     return .5 * std::tanh((3. / l) * v - 3) + .5;
   }
   /// lv, sg, gv of one term for every category (sg/gv only where the term is present).
-  void term_values(std::size_t t, const Hyper& h, ValueTable& vt, std::vector<double>& tmp) const {
+  static constexpr std::size_t lv_cache_size = 1024;
+  using LvCache = std::vector<std::vector<std::vector<double>>>;  // [c][n-1][fr]
+  /// lv for small counts, computed once per (category, length): the same expression as above.
+  LvCache lv_table(const Hyper& h) const {
+    LvCache t(num_categories());
+    for (std::size_t c = 0; c < t.size(); ++c) {
+      t[c].resize(max_fr_[c].size());
+      for (std::size_t li = 0; li < max_fr_[c].size(); ++li) {
+        auto& v = t[c][li];
+        v.assign(lv_cache_size, 0.0);
+        for (std::size_t f = 2; f < lv_cache_size; ++f)
+          v[f] = std::pow(static_cast<double>(f) / static_cast<double>(max_fr_[c][li]), h.s);
+      }
+    }
+    return t;
+  }
+
+  void term_values(std::size_t t, const Hyper& h, ValueTable& vt, std::vector<double>& tmp,
+                   const LvCache* lv_cache = nullptr) const {
     const std::size_t C = num_categories();
     const std::size_t n = term_len_[t];
     const std::int64_t* f = &fr_[t * C];
@@ -933,9 +969,13 @@ class Model {
     double* sg = &vt.sg[t * C];
     double* gv = &vt.gv[t * C];
     for (std::size_t c = 0; c < C; ++c) {
-      lv[c] = f[c] > 1 ? std::pow(static_cast<double>(f[c]) /
-                                      static_cast<double>(max_fr_[c][n - 1]), h.s)
-                       : 0.0;
+      if (f[c] <= 1) {
+        lv[c] = 0.0;
+      } else if (lv_cache && f[c] < static_cast<std::int64_t>(lv_cache_size)) {
+        lv[c] = (*lv_cache)[c][n - 1][static_cast<std::size_t>(f[c])];
+      } else {
+        lv[c] = std::pow(static_cast<double>(f[c]) / static_cast<double>(max_fr_[c][n - 1]), h.s);
+      }
     }
     tmp.assign(lv, lv + C);
     double M = 0, sd = 0;
@@ -984,7 +1024,7 @@ class Model {
     for (std::size_t ic = 0; ic < C; ++ic)
       if (ic != c) s += std::min(sg[ic], 1.0);
     const double base = (static_cast<double>(C) - (s + 1)) / (static_cast<double>(C - 1) * (s + 1));
-    return std::pow(base, p);
+    return p == 1.0 ? base : std::pow(base, p);
   }
 
   double sanction(const double* sg_row, std::size_t c, double p) const {
@@ -1035,12 +1075,13 @@ class Model {
     vt.cv.assign(T * C, 0.0);
     const std::int64_t block = 4096;
     const std::int64_t nb = num_blocks(static_cast<std::int64_t>(T), block);
+    const LvCache lvc = lv_table(h);
     parallel_blocks(ctx, static_cast<std::int64_t>(T), block,
                     [&](std::int64_t, std::int64_t b, std::int64_t e) {
                       std::vector<double> tmp;
                       for (std::int64_t t = b; t < e; ++t)
                         if (!only || (*only)[static_cast<std::size_t>(t)])
-                          term_values(static_cast<std::size_t>(t), h, vt, tmp);
+                          term_values(static_cast<std::size_t>(t), h, vt, tmp, &lvc);
                     });
     // max gv per (category, length): per-block maxima combined in block order
     std::vector<std::vector<std::vector<double>>> part(static_cast<std::size_t>(nb));
