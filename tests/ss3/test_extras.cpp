@@ -272,6 +272,27 @@ TEST_CASE("ss3 loaders: category files, category folders, multi-label docs + lab
 }
 
 TEST_SUITE("realdata") {
+  // The usage example of docs/ss3.md, verbatim apart from the file locations.
+  TEST_CASE("ss3 docs example") {
+    if (!orchard_test::have_data("/usr/share/games/fortunes/food")) return;
+    orchard_test::TempDir dir("ss3_docs");
+    namespace ss3 = orchard::ss3;
+    const auto data = ss3::load_fortunes("/usr/share/games/fortunes", {"food", "computers", "love"});
+    ss3::Params p;
+    p.ngrams = 3;
+    ss3::Model model(p);
+    model.fit(data.docs, data.labels, orchard::Context(0));
+    CHECK(model.predict_label("Never trust a computer you can't lift.") == "computers");
+    CHECK(model.cv("computer", "computers") > 0);
+    model.learn("the compiler crashed again", "computers");
+    ss3::save(model, (dir / "fortunes.ss3b").string());
+    const ss3::Model back = ss3::load((dir / "fortunes.ss3b").string());
+    const auto why = ss3::extract_insight(back, "My pie recipe uses apples", -1);
+    CHECK(ss3::explain(back, "My pie recipe uses apples").contains("pars"));
+    std::ofstream((dir / "why.html").string()) << ss3::explain_html(back, "My pie recipe uses apples");
+    CHECK(back.values().cv == model.values().cv);
+  }
+
   TEST_CASE("ss3 explanation JSON and extract_insight equal pyss3's on the topic fixture") {
     if (!orchard_test::have_data(orchard_test::data("ss3/topic"))) return;
     const Dataset d = load_category_files(orchard_test::data("ss3/topic").string());

@@ -378,3 +378,29 @@ TEST_SUITE("realdata") {
     check_parity("movie_2grams");
   }
 }
+
+TEST_CASE("ss3 fit's sparse category learning equals dense learning + pruning (with mid-learn pruning)") {
+  Params p;
+  p.ngrams = 3;
+  p.prune_floor = 1;
+  p.prune_trigger = 15;  // pyss3 prunes at the first sentence end after this many words
+  Model a(p), b(p);
+  a.fit(kDocs, kLabels);
+  std::map<std::string, std::string> by;
+  for (std::size_t i = 0; i < kDocs.size(); ++i) by[kLabels[i]] += kDocs[i] + "\n";
+  for (const auto& [cat, text] : by) b.learn(text, cat, false);
+  b.prune();
+  b.update_values();
+  REQUIRE(a.num_terms() == b.num_terms());
+  CHECK(a.max_fr() == b.max_fr());
+  std::size_t ngrams = 0;
+  for (std::int64_t t = 0; t < static_cast<std::int64_t>(a.num_terms()); ++t) {
+    const std::string s = term_text(a, t);
+    ngrams += a.term_words(t).size() > 1;
+    for (const auto& c : a.categories()) {
+      CHECK(a.fr(s, c) == b.fr(s, c));
+      CHECK(a.cv(s, c) == b.cv(s, c));
+    }
+  }
+  CHECK(ngrams > 5);
+}

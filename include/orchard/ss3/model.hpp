@@ -226,7 +226,12 @@ class Model {
         if (docs[i].empty() || docs[i].back() != '\n') all.push_back('\n');
       }
       const std::int64_t before = tmp.total_words_learned_;
-      tmp.learn_impl(all, cat);
+      const std::size_t ci = static_cast<std::size_t>(tmp.find_category(cat));
+      if (tmp.max_fr_[ci].empty()) {
+        tmp.learn_sparse(all, ci);  // a new category: count in a local table, keep survivors
+      } else {
+        tmp.learn_impl(all, cat);
+      }
       require(tmp.total_words_learned_ > before, "category", cat, "has no words in its documents");
       if (progress && !progress({"training", ++done, static_cast<std::int64_t>(cats.size())})) break;
     }
@@ -874,6 +879,91 @@ class Model {
           tips.clear();
           if (prune_counter_ >= params_.prune_trigger) prune_counts_only();
         });
+  }
+
+  /// Learns a whole document into a category that has no counts yet (fit's case): n-gram counts
+  /// live in a local table while learning and only those that survive pruning enter the shared
+  /// term x category table. Same counts, maxima and pruning as learn_impl followed by prune().
+  void learn_sparse(std::string_view doc, std::size_t c) {
+    if (doc.empty()) return;
+    if (!unicode::valid_utf8(doc)) unicode::decode_utf8(doc, "doc");
+    const std::size_t n = static_cast<std::size_t>(params_.ngrams);
+    tsl::robin_map<std::uint64_t, std::int32_t, TermKeyHash> lchild;
+    std::vector<std::int32_t> lparent, lword, word_local;
+    std::vector<std::int64_t> lcount;
+    std::vector<std::uint8_t> llen;
+    std::vector<std::int32_t> tips;
+    auto& maxfr = max_fr_[c];
+    auto make = [&](std::int32_t parent, std::int32_t w, int len) {
+      const auto id = static_cast<std::int32_t>(lcount.size());
+      lparent.push_back(parent);
+      lword.push_back(w);
+      lcount.push_back(0);
+      llen.push_back(static_cast<std::uint8_t>(len));
+      return id;
+    };
+    tok_.learn_stream(
+        doc,
+        [&](std::string_view word) {
+          ++prune_counter_;
+          ++total_words_learned_;
+          const std::int32_t w = add_word(word);
+          if (word_local.size() <= static_cast<std::size_t>(w)) word_local.resize(static_cast<std::size_t>(w) + 1, -1);
+          tips.push_back(-1);
+          if (tips.size() > n) tips.erase(tips.begin());
+          const std::size_t len = tips.size();
+          while (maxfr.size() < len) maxfr.push_back(1);
+          for (std::size_t i = 0; i < len; ++i) {
+            std::int32_t t;
+            if (tips[i] < 0) {
+              auto& wl = word_local[static_cast<std::size_t>(w)];
+              if (wl < 0) wl = make(-1, w, 1);
+              t = wl;
+            } else {
+              const std::uint64_t k = key(tips[i], w);
+              auto it = lchild.find(k);
+              if (it == lchild.end()) {
+                t = make(tips[i], w, llen[static_cast<std::size_t>(tips[i])] + 1);
+                lchild.emplace(k, t);
+              } else {
+                t = it->second;
+              }
+            }
+            auto& f = lcount[static_cast<std::size_t>(t)];
+            const std::size_t li = len - 1 - i;
+            if (f > 0) {
+              ++f;
+              if (f > maxfr[li]) maxfr[li] = f;
+            } else {
+              f = 1;
+            }
+            tips[i] = t;
+          }
+        },
+        [&] {
+          tips.clear();
+          if (prune_counter_ >= params_.prune_trigger) {
+            prune_counts_only();
+            for (std::size_t t = 0; t < lcount.size(); ++t)
+              if (llen[t] >= 2 && lcount[t] <= params_.prune_floor) lcount[t] = 0;
+          }
+        });
+    // survivors into the shared table (parents were created before their children)
+    const std::size_t C = num_categories();
+    std::vector<std::int32_t> g(lcount.size(), -1);
+    for (std::size_t t = 0; t < lcount.size(); ++t) {
+      if (llen[t] == 1) {
+        g[t] = word_term_[static_cast<std::size_t>(lword[t])];
+      } else if (lcount[t] > params_.prune_floor) {
+        const std::int32_t pg = g[static_cast<std::size_t>(lparent[t])];
+        const std::int64_t ch = child(pg, lword[t]);
+        g[t] = ch >= 0 ? static_cast<std::int32_t>(ch) : new_term(pg, lword[t], llen[t]);
+      } else {
+        continue;
+      }
+      fr_[static_cast<std::size_t>(g[t]) * C + c] = lcount[t];
+      mark_dirty(static_cast<std::size_t>(g[t]));
+    }
   }
 
   void prune_counts_only() {
