@@ -127,6 +127,17 @@ def main():
                       ["Chicken soup, great taste.\nThe team won 3.5 games!", "music: rock & roll"]]
     res["insight"] = [list(map(list, clf1.extract_insight(
         "Chicken soup, great taste.\nThe team won 3.5 games!", cat="food", window_size=1)))]
+    from pyss3.util import Dataset
+    ml = data / "multilabel_tiny" / "train"
+    mlx, mly = Dataset.load_from_files_multilabel(str(ml / "docs.txt"), str(ml / "labels.txt"),
+                                                  sep_label=",", sep_doc="\n>>>>>\n")
+    mclf = SS3()
+    mclf.fit(mlx, mly)
+    res["multilabel_tiny"] = {
+        "categories": mclf.get_categories(), "n_docs": len(mlx),
+        "predict": mclf.predict(mlx),
+        "classify": [list(map(float, mclf.classify(d, sort=False))) for d in mlx],
+        "classify_multilabel": [mclf.classify_multilabel(d) for d in mlx]}
     (out / "pyss3_reference.json").write_text(json.dumps(res, ensure_ascii=False))
     clf2.set_model_path(str(out))
     setattr(clf2, "__name__", "movie_2grams")

@@ -40,13 +40,14 @@ void run_ss3(const tour::Options& o) {
     if (!ins.empty()) std::cout << "  (because of \"" << ins[0].first << "\", cv " << ins[0].second << ")";
     std::cout << "\n";
   }
-  // streaming: posts of two users arrive one by one; flag when 'medicine' beats 'love'
+  // streaming: posts of two users arrive one by one; from the second post on, flag a user as
+  // soon as the accumulated 'medicine' confidence beats 'love'
   const int pos = m.category_index("medicine"), neg = m.category_index("love");
-  ss3::EarlyRiskDetector det(m, ss3::policy_margin(pos, neg, 0.5));
+  ss3::EarlyRiskDetector det(m, ss3::policy_positive_over_negative(pos, neg, 2));
   const std::vector<std::vector<std::string>> posts = {
-      {"I love you more than words can say", "the doctor says my fever is back",
-       "the pills and the hospital again", "nurse, more medicine please"},
-      {"my heart is yours", "kiss me under the moon", "love is all you need", "sweet romance"}};
+      {"went to see the doctor today", "these pills make me dizzy", "back in the hospital again",
+       "the nurse gave me more medicine"},
+      {"I love you, darling", "kiss me under the moon", "love is all you need", "be my valentine"}};
   for (std::size_t round = 0; round < 4; ++round) {
     for (std::size_t u = 0; u < posts.size(); ++u) det.feed(u == 0 ? "user0" : "user1", posts[u][round]);
     det.decide_round();
@@ -54,7 +55,8 @@ void run_ss3(const tour::Options& o) {
   det.finish();
   for (const auto& [id, s] : det.subjects())
     std::cout << "  stream " << id << ": " << (s.decision == 1 ? "flagged 'medicine'" : "not flagged")
-              << " after " << s.decided_at << " of " << s.chunks << " posts\n";
+              << " after " << s.decided_at << " of " << s.chunks << " posts (medicine "
+              << s.cv[static_cast<std::size_t>(pos)] << " vs love " << s.cv[static_cast<std::size_t>(neg)] << ")\n";
 }
 
 tour::Register reg(70, "ss3", run_ss3);

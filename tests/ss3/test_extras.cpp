@@ -333,6 +333,43 @@ TEST_SUITE("realdata") {
     }
   }
 
+  TEST_CASE("ss3 multi-label parity with pyss3 on multilabel_tiny") {
+    const auto dir = orchard_test::data("ss3/multilabel_tiny/train");
+    if (!orchard_test::have_data(dir)) return;
+    const auto d = load_multilabel((dir / "docs.txt").string(), (dir / "labels.txt").string(), ',',
+                                   "\n>>>>>\n");
+    const auto& ref = ss3_test::reference()["multilabel_tiny"];
+    REQUIRE(d.docs.size() == ref["n_docs"].get<std::size_t>());
+    Model m;
+    m.fit_multilabel(d.docs, d.labels);
+    std::vector<std::string> shown;
+    for (const auto& c : m.categories())
+      if (c != Model::others_category) shown.push_back(c);
+    CHECK(shown == ref["categories"].get<std::vector<std::string>>());
+    auto names = [&](const std::vector<int>& v) {
+      std::vector<std::string> r;
+      for (int c : v) r.push_back(m.category_name(c));
+      return r;
+    };
+    std::vector<std::vector<int>> truth, pred;
+    for (std::size_t i = 0; i < d.docs.size(); ++i) {
+      CAPTURE(i);
+      CHECK(names(m.predict_multilabel(d.docs[i])) == ref["predict"][i].get<std::vector<std::string>>());
+      CHECK(names(m.classify_multilabel(d.docs[i])) ==
+            ref["classify_multilabel"][i].get<std::vector<std::string>>());
+      const auto cv = m.classify(d.docs[i]);
+      const auto want = ref["classify"][i].get<std::vector<double>>();
+      for (std::size_t c = 0; c < want.size(); ++c) CHECK(cv[c] == doctest::Approx(want[c]).epsilon(1e-12));
+      std::vector<int> t;
+      for (const auto& l : d.labels[i]) t.push_back(m.category_index(l));
+      truth.push_back(t);
+      pred.push_back(m.predict_multilabel(d.docs[i]));
+    }
+    const auto r = evaluate_multilabel(truth, pred, m.num_categories());
+    MESSAGE("multilabel_tiny (train = test): hamming loss " << r.hamming_loss << ", exact match "
+                                                             << r.exact_match << ", micro F1 " << r.micro_f1);
+  }
+
   TEST_CASE("ss3 fortunes corpus: loads, trains and classifies well above chance") {
     const std::string dir = "/usr/share/games/fortunes";
     if (!orchard_test::have_data(dir + "/food")) return;

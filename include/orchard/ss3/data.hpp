@@ -96,11 +96,13 @@ inline Dataset load_category_folders(const std::string& dir) {
   return d;
 }
 
-/// Multi-label data as pyss3's load_from_files_multilabel: either a docs file (one document per
-/// line) with a labels file (the labels of each document on its line, separated by `sep`), or a
-/// folder of documents with a labels file of "<doc name> <label>" lines (white space separated).
+/// Multi-label data as pyss3's load_from_files_multilabel: either a docs file (documents separated
+/// by `sep_doc`, one per line by default) with a labels file (the labels of each document on its
+/// line, separated by `sep`), or a folder of documents with a labels file of "<doc name> <label>"
+/// lines (white space separated).
 inline MultiLabelDataset load_multilabel(const std::string& docs_path, const std::string& labels_path,
-                                         char sep = ';') {
+                                         char sep = ';', const std::string& sep_doc = "\n") {
+  require(!sep_doc.empty(), "sep_doc", "", "must not be empty");
   MultiLabelDataset d;
   const std::string ltext = detail::read_file(labels_path);
   detail::check_utf8(ltext, labels_path);
@@ -134,9 +136,15 @@ inline MultiLabelDataset load_multilabel(const std::string& docs_path, const std
   } else {
     const std::string dtext = detail::read_file(docs_path);
     detail::check_utf8(dtext, docs_path);
-    auto docs = detail::split_lines(dtext);
+    std::vector<std::string> docs;
+    for (std::size_t i = 0;;) {
+      const std::size_t j = dtext.find(sep_doc, i);
+      docs.push_back(dtext.substr(i, j == std::string::npos ? std::string::npos : j - i));
+      if (j == std::string::npos) break;
+      i = j + sep_doc.size();
+    }
     auto lines = detail::split_lines(ltext);
-    if (!lines.empty() && lines.back().empty()) lines.pop_back();
+    if (!lines.empty() && lines.back().empty() && docs.size() < lines.size()) lines.pop_back();
     if (docs.size() < lines.size())
       throw ParseError(labels_path, static_cast<std::int64_t>(docs.size() + 1), 0,
                        "more label lines than documents in '" + docs_path + "'");

@@ -548,6 +548,10 @@ class Model {
                                        const SummaryOps& ops = {}) const {
     return multilabel_from(classify(doc, ops), fb);
   }
+  /// pyss3's predict for multi-label models: the same 2-means selection on predict_proba.
+  std::vector<int> predict_multilabel(std::string_view doc, const Fallback& fb = Fallback::none()) const {
+    return multilabel_from(predict_proba(doc), fb);
+  }
   std::vector<int> multilabel_from(const std::vector<double>& cv, const Fallback& fb) const {
     std::vector<std::size_t> order(cv.size());
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
