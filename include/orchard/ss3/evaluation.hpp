@@ -273,18 +273,18 @@ inline GridSearchResult grid_search(const Model& trained, const std::vector<std:
                [&](std::int64_t i) { enc[static_cast<std::size_t>(i)] = trained.encode(test_docs[static_cast<std::size_t>(i)]); });
   GridSearchResult res;
   res.points.resize(points.size());
-  std::vector<char> todo(points.size(), 1);
+  std::vector<char> pending(points.size(), 1);
   if (cache)
     for (std::size_t i = 0; i < points.size(); ++i)
-      if (cache->find(tag, points[i], res.points[i])) todo[i] = 0;
+      if (cache->find(tag, points[i], res.points[i])) pending[i] = 0;
   std::vector<std::size_t> work;
   for (std::size_t i = 0; i < points.size(); ++i)
-    if (todo[i]) work.push_back(i);
+    if (pending[i]) work.push_back(i);
   const Context one(1);
   std::int64_t done = 0;
   bool stop = false;
   std::vector<char> have(points.size(), 0);
-  for (std::size_t i = 0; i < points.size(); ++i) have[i] = !todo[i];
+  for (std::size_t i = 0; i < points.size(); ++i) have[i] = !pending[i];
   const std::int64_t chunk = std::max<std::int64_t>(1, ctx.threads());
   for (std::size_t b = 0; b < work.size() && !stop; b += static_cast<std::size_t>(chunk)) {
     const std::size_t e = std::min(work.size(), b + static_cast<std::size_t>(chunk));
