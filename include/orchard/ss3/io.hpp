@@ -1,0 +1,400 @@
+#pragma once
+// Model files of orchard::ss3: a versioned JSON document, a compact binary form (varint counts,
+// xxHash64 checksum) and import of pyss3's .ss3m JSON models. Files store the counts; values are
+// recomputed on load, bit-identically, so predictions after a round trip are identical.
+#include <xxhash.h>
+
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "model.hpp"
+
+namespace orchard::ss3 {
+
+inline constexpr int model_format_version = 1;
+
+namespace detail {
+inline std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw IoError("orchard::ss3: cannot open '" + path + "' for reading");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+inline void write_file(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary);
+  if (!out) throw IoError("orchard::ss3: cannot open '" + path + "' for writing");
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  if (!out) throw IoError("orchard::ss3: failed writing '" + path + "'");
+}
+
+inline nlohmann::json params_json(const Params& p) {
+  return {{"s", p.hyper.s},         {"l", p.hyper.l},
+          {"p", p.hyper.p},         {"a", p.hyper.a},
+          {"ngrams", p.ngrams},     {"sg_mode", to_string(p.sg_mode)},
+          {"cv_mode", to_string(p.cv_mode)}, {"tokenizer", to_string(p.tokenizer)},
+          {"prune_floor", p.prune_floor}, {"prune_trigger", p.prune_trigger}};
+}
+inline Params params_from_json(const nlohmann::json& j) {
+  Params p;
+  p.hyper.s = j.at("s").get<double>();
+  p.hyper.l = j.at("l").get<double>();
+  p.hyper.p = j.at("p").get<double>();
+  p.hyper.a = j.at("a").get<double>();
+  p.ngrams = j.at("ngrams").get<int>();
+  p.sg_mode = parse_sg_mode(j.at("sg_mode").get<std::string>());
+  p.cv_mode = parse_cv_mode(j.at("cv_mode").get<std::string>());
+  p.tokenizer = parse_tokenizer_mode(j.at("tokenizer").get<std::string>());
+  p.prune_floor = j.at("prune_floor").get<std::int64_t>();
+  p.prune_trigger = j.at("prune_trigger").get<std::int64_t>();
+  p.validate();
+  return p;
+}
+
+/// Bounds-checked reader of the binary format.
+class Reader {
+ public:
+  Reader(const std::string& b, std::size_t end) : b_(b), end_(end) {}
+  void need(std::size_t n) const {
+    if (pos_ + n > end_) throw FormatError("orchard::ss3: binary model is truncated");
+  }
+  template <class T>
+  T pod() {
+    need(sizeof(T));
+    T v;
+    std::memcpy(&v, b_.data() + pos_, sizeof(T));
+    pos_ += sizeof(T);
+    return v;
+  }
+  std::uint64_t varint() {
+    std::uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      const auto byte = pod<std::uint8_t>();
+      v |= static_cast<std::uint64_t>(byte & 0x7F) << shift;
+      if (!(byte & 0x80)) return v;
+    }
+    throw FormatError("orchard::ss3: bad varint in binary model");
+  }
+  std::string str() {
+    const std::uint64_t n = varint();
+    need(n);
+    std::string s = b_.substr(pos_, n);
+    pos_ += n;
+    return s;
+  }
+  std::size_t count(std::size_t max_each_bytes = 1) {
+    const std::uint64_t n = varint();
+    if (n > (end_ - pos_) / max_each_bytes + 1) throw FormatError("orchard::ss3: bad length in binary model");
+    return static_cast<std::size_t>(n);
+  }
+  bool done() const { return pos_ == end_; }
+
+ private:
+  const std::string& b_;
+  std::size_t end_, pos_ = 0;
+};
+inline void put_varint(std::string& out, std::uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7F) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+template <class T>
+inline void put_pod(std::string& out, T v) {
+  char buf[sizeof(T)];
+  std::memcpy(buf, &v, sizeof(T));
+  out.append(buf, sizeof(T));
+}
+inline void put_str(std::string& out, const std::string& s) {
+  put_varint(out, s.size());
+  out += s;
+}
+inline constexpr char binary_magic[8] = {'O', 'R', 'C', 'H', 'S', 'S', '3', 'B'};
+}  // namespace detail
+
+// ---- JSON ----------------------------------------------------------------------------------
+inline nlohmann::json to_json(const Model& m) {
+  nlohmann::json j;
+  j["format"] = "orchard.ss3";
+  j["version"] = model_format_version;
+  j["params"] = detail::params_json(m.params());
+  j["categories"] = m.categories();
+  j["words"] = m.words();
+  j["term_parent"] = m.term_parent();
+  j["term_word"] = m.term_word();
+  j["counts"] = m.counts();
+  j["max_fr"] = m.max_fr();
+  j["multilabel"] = m.multilabel();
+  return j;
+}
+
+inline Model from_json(const nlohmann::json& j, const Context& ctx = Context(1)) {
+  try {
+    if (!j.is_object() || j.value("format", "") != "orchard.ss3")
+      throw FormatError("orchard::ss3: not an orchard.ss3 model document");
+    const int v = j.at("version").get<int>();
+    if (v != model_format_version)
+      throw FormatError("orchard::ss3: unsupported model version " + std::to_string(v));
+    Model m(detail::params_from_json(j.at("params")));
+    m.assign(j.at("categories").get<std::vector<std::string>>(),
+             j.at("words").get<std::vector<std::string>>(),
+             j.at("term_parent").get<std::vector<std::int32_t>>(),
+             j.at("term_word").get<std::vector<std::int32_t>>(),
+             j.at("counts").get<std::vector<std::int64_t>>(),
+             j.at("max_fr").get<std::vector<std::vector<std::int64_t>>>(),
+             j.at("multilabel").get<bool>(), ctx);
+    return m;
+  } catch (const nlohmann::json::exception& e) {
+    throw FormatError(std::string("orchard::ss3: bad model document: ") + e.what());
+  } catch (const InvalidArgument& e) {
+    throw FormatError(std::string("orchard::ss3: bad model parameters: ") + e.what());
+  }
+}
+
+inline void save_json(const Model& m, const std::string& path) {
+  detail::write_file(path, to_json(m).dump());
+}
+inline Model load_json(const std::string& path, const Context& ctx = Context(1)) {
+  const std::string text = detail::read_file(path);
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw FormatError("orchard::ss3: '" + path + "' is not valid JSON: " + e.what());
+  }
+  return from_json(j, ctx);
+}
+
+// ---- binary --------------------------------------------------------------------------------
+inline std::string to_binary(const Model& m) {
+  using namespace detail;
+  std::string out(binary_magic, 8);
+  put_pod<std::uint32_t>(out, model_format_version);
+  const Params& p = m.params();
+  put_pod(out, p.hyper.s);
+  put_pod(out, p.hyper.l);
+  put_pod(out, p.hyper.p);
+  put_pod(out, p.hyper.a);
+  put_varint(out, static_cast<std::uint64_t>(p.ngrams));
+  put_pod<std::uint8_t>(out, static_cast<std::uint8_t>(p.sg_mode));
+  put_pod<std::uint8_t>(out, static_cast<std::uint8_t>(p.cv_mode));
+  put_pod<std::uint8_t>(out, static_cast<std::uint8_t>(p.tokenizer));
+  put_varint(out, static_cast<std::uint64_t>(p.prune_floor));
+  put_varint(out, static_cast<std::uint64_t>(p.prune_trigger));
+  put_pod<std::uint8_t>(out, m.multilabel() ? 1 : 0);
+  put_varint(out, m.categories().size());
+  for (const auto& c : m.categories()) put_str(out, c);
+  put_varint(out, m.words().size());
+  for (const auto& w : m.words()) put_str(out, w);
+  const std::size_t T = m.num_terms();
+  put_varint(out, T);
+  for (std::size_t t = 0; t < T; ++t) {
+    put_varint(out, static_cast<std::uint64_t>(m.term_parent()[t] + 1));
+    put_varint(out, static_cast<std::uint64_t>(m.term_word()[t]));
+  }
+  for (const auto v : m.counts()) put_varint(out, static_cast<std::uint64_t>(v));
+  for (const auto& mf : m.max_fr()) {
+    put_varint(out, mf.size());
+    for (auto v : mf) put_varint(out, static_cast<std::uint64_t>(v));
+  }
+  put_pod<std::uint64_t>(out, XXH64(out.data(), out.size(), 0));
+  return out;
+}
+
+inline Model from_binary(const std::string& b, const Context& ctx = Context(1)) {
+  using namespace detail;
+  if (b.size() < 8 + 4 + 8 || std::memcmp(b.data(), binary_magic, 8) != 0)
+    throw FormatError("orchard::ss3: not an orchard ss3 binary model (bad magic or truncated)");
+  const std::size_t end = b.size() - 8;
+  std::uint64_t stored;
+  std::memcpy(&stored, b.data() + end, 8);
+  if (XXH64(b.data(), end, 0) != stored)
+    throw FormatError("orchard::ss3: binary model checksum mismatch (truncated or corrupted)");
+  Reader r(b, end);
+  for (int i = 0; i < 8; ++i) r.pod<char>();
+  const auto v = r.pod<std::uint32_t>();
+  if (v != static_cast<std::uint32_t>(model_format_version))
+    throw FormatError("orchard::ss3: unsupported binary model version " + std::to_string(v));
+  Params p;
+  p.hyper.s = r.pod<double>();
+  p.hyper.l = r.pod<double>();
+  p.hyper.p = r.pod<double>();
+  p.hyper.a = r.pod<double>();
+  p.ngrams = static_cast<int>(r.varint());
+  const auto sg = r.pod<std::uint8_t>(), cvm = r.pod<std::uint8_t>(), tk = r.pod<std::uint8_t>();
+  if (sg > 1 || cvm > 1 || tk > 1) throw FormatError("orchard::ss3: bad mode in binary model");
+  p.sg_mode = static_cast<SgMode>(sg);
+  p.cv_mode = static_cast<CvMode>(cvm);
+  p.tokenizer = static_cast<TokenizerMode>(tk);
+  p.prune_floor = static_cast<std::int64_t>(r.varint());
+  p.prune_trigger = static_cast<std::int64_t>(r.varint());
+  try {
+    p.validate();
+  } catch (const InvalidArgument& e) {
+    throw FormatError(std::string("orchard::ss3: bad parameters in binary model: ") + e.what());
+  }
+  const bool ml = r.pod<std::uint8_t>() != 0;
+  std::vector<std::string> cats(r.count());
+  for (auto& c : cats) c = r.str();
+  std::vector<std::string> words(r.count());
+  for (auto& w : words) w = r.str();
+  const std::size_t T = r.count(2);
+  std::vector<std::int32_t> parent(T), word(T);
+  for (std::size_t t = 0; t < T; ++t) {
+    parent[t] = static_cast<std::int32_t>(r.varint()) - 1;
+    word[t] = static_cast<std::int32_t>(r.varint());
+  }
+  if (cats.size() > 0 && T > (end) / cats.size() + 1) throw FormatError("orchard::ss3: bad term count");
+  std::vector<std::int64_t> fr(T * cats.size());
+  for (auto& f : fr) f = static_cast<std::int64_t>(r.varint());
+  std::vector<std::vector<std::int64_t>> max_fr(cats.size());
+  for (auto& mf : max_fr) {
+    mf.resize(r.count());
+    for (auto& x : mf) x = static_cast<std::int64_t>(r.varint());
+  }
+  if (!r.done()) throw FormatError("orchard::ss3: trailing bytes in binary model");
+  Model m(p);
+  m.assign(std::move(cats), std::move(words), std::move(parent), std::move(word), std::move(fr),
+           std::move(max_fr), ml, ctx);
+  return m;
+}
+
+inline void save_binary(const Model& m, const std::string& path) {
+  detail::write_file(path, to_binary(m));
+}
+inline Model load_binary(const std::string& path, const Context& ctx = Context(1)) {
+  return from_binary(detail::read_file(path), ctx);
+}
+
+/// Saves as binary when the path ends in ".ss3b", as JSON otherwise.
+inline void save(const Model& m, const std::string& path) {
+  if (path.size() >= 5 && path.compare(path.size() - 5, 5, ".ss3b") == 0) {
+    save_binary(m, path);
+  } else {
+    save_json(m, path);
+  }
+}
+/// Loads any of the three formats, recognised by content.
+inline Model load(const std::string& path, const Context& ctx = Context(1));
+
+// ---- pyss3 .ss3m import --------------------------------------------------------------------
+/// Imports a pyss3 model (the JSON written by SS3.save_model). Counts, maxima and
+/// hyperparameters are taken from the file and values recomputed (they equal pyss3's cached ones).
+inline Model import_pyss3_json(const nlohmann::json& j, const Context& ctx = Context(1)) {
+  try {
+    Params p;
+    p.hyper.s = j.at("__s__").get<double>();
+    p.hyper.l = j.at("__l__").get<double>();
+    p.hyper.p = j.at("__p__").get<double>();
+    p.hyper.a = j.at("__a__").get<double>();
+    const std::string cvm = j.at("__cv_mode__").get<std::string>();
+    if (cvm == "gv") throw FormatError("orchard::ss3: pyss3 cv mode 'gv' is not supported");
+    p.cv_mode = parse_cv_mode(cvm);
+    p.sg_mode = parse_sg_mode(j.contains("__sg_mode__") ? j.at("__sg_mode__").get<std::string>()
+                                                         : j.at("__sn_mode__").get<std::string>());
+    const bool ml = j.value("__multilabel__", false);
+    const auto& i2w = j.at("__index_to_word__");
+    std::vector<std::string> words(i2w.size());
+    std::vector<std::uint8_t> seen(i2w.size(), 0);
+    for (auto it = i2w.begin(); it != i2w.end(); ++it) {
+      const std::size_t idx = std::stoul(it.key());
+      if (idx >= words.size() || seen[idx]) throw FormatError("orchard::ss3: bad __index_to_word__");
+      seen[idx] = 1;
+      words[idx] = it.value().get<std::string>();
+    }
+    const auto& cats_j = j.at("__categories__");
+    const std::size_t C = cats_j.size(), V = words.size();
+    std::vector<std::string> cats(C);
+    std::vector<std::vector<std::int64_t>> max_fr =
+        j.at("__max_fr__").get<std::vector<std::vector<std::int64_t>>>();
+    if (max_fr.size() != C) throw FormatError("orchard::ss3: __max_fr__ size mismatch");
+    // terms: unigrams first (id = word index), then n-grams by length
+    std::vector<std::int32_t> parent(V, -1), word(V);
+    for (std::size_t w = 0; w < V; ++w) word[w] = static_cast<std::int32_t>(w);
+    std::map<std::pair<std::int32_t, std::int32_t>, std::int32_t> child;
+    std::vector<std::vector<std::pair<std::size_t, std::int64_t>>> counts(V);  // per term (c, fr)
+    struct Item {
+      const nlohmann::json* node;
+      std::int32_t parent;
+    };
+    for (std::size_t c = 0; c < C; ++c) cats[c] = cats_j.at(c).at(0).get<std::string>();
+    // breadth first over all categories together so parents precede children
+    std::vector<std::vector<Item>> per_cat(C);
+    for (std::size_t c = 0; c < C; ++c) per_cat[c].push_back({&cats_j.at(c).at(1), -1});
+    for (int depth = 0; depth < 64; ++depth) {
+      bool any = false;
+      std::vector<std::vector<Item>> next(C);
+      for (std::size_t c = 0; c < C; ++c) {
+        for (const auto& it : per_cat[c]) {
+          if (it.node->is_null()) continue;
+          for (auto kv = it.node->begin(); kv != it.node->end(); ++kv) {
+            const auto w = static_cast<std::int32_t>(std::stol(kv.key()));
+            if (w < 0 || static_cast<std::size_t>(w) >= V) throw FormatError("orchard::ss3: bad word index");
+            std::int32_t t;
+            if (it.parent < 0) {
+              t = w;
+            } else {
+              auto f = child.find({it.parent, w});
+              if (f == child.end()) {
+                t = static_cast<std::int32_t>(parent.size());
+                parent.push_back(it.parent);
+                word.push_back(w);
+                counts.emplace_back();
+                child.emplace(std::make_pair(it.parent, w), t);
+              } else {
+                t = f->second;
+              }
+            }
+            const auto& info = kv.value();
+            counts[static_cast<std::size_t>(t)].emplace_back(c, info.at(1).get<std::int64_t>());
+            next[c].push_back({&info.at(0), t});
+            any = true;
+          }
+        }
+      }
+      per_cat.swap(next);
+      if (!any) break;
+    }
+    std::vector<std::int64_t> fr(parent.size() * C, 0);
+    for (std::size_t t = 0; t < parent.size(); ++t)
+      for (const auto& [c, f] : counts[t]) fr[t * C + c] = f;
+    Model m(p);
+    m.assign(std::move(cats), std::move(words), std::move(parent), std::move(word), std::move(fr),
+             std::move(max_fr), ml, ctx);
+    return m;
+  } catch (const nlohmann::json::exception& e) {
+    throw FormatError(std::string("orchard::ss3: bad pyss3 model: ") + e.what());
+  } catch (const std::logic_error& e) {  // stoul / stol
+    throw FormatError(std::string("orchard::ss3: bad pyss3 model: ") + e.what());
+  }
+}
+inline Model import_pyss3(const std::string& path, const Context& ctx = Context(1)) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(detail::read_file(path));
+  } catch (const nlohmann::json::parse_error& e) {
+    throw FormatError("orchard::ss3: '" + path + "' is not valid JSON: " + e.what());
+  }
+  return import_pyss3_json(j, ctx);
+}
+
+inline Model load(const std::string& path, const Context& ctx) {
+  const std::string b = detail::read_file(path);
+  if (b.size() >= 8 && std::memcmp(b.data(), detail::binary_magic, 8) == 0) return from_binary(b, ctx);
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(b);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw FormatError("orchard::ss3: '" + path + "' is neither a binary nor a JSON model: " + e.what());
+  }
+  if (j.is_object() && j.contains("__categories__")) return import_pyss3_json(j, ctx);
+  return from_json(j, ctx);
+}
+
+}  // namespace orchard::ss3

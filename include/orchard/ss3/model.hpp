@@ -1,0 +1,1257 @@
+#pragma once
+// The SS3 classifier (Burdisso, Errecalde, Montes-y-Gomez 2019), computed exactly as pyss3 0.6.5
+// does: counts FR per (n-gram, category), local value lv, significance sg ("xai" or "vanilla"),
+// sanction sn, global value gv and confidence value cv; greedy n-gram classification over
+// paragraphs and sentences; 2-means multi-label selection.
+//
+// Storage: one term table shared by all categories (a term is a word or an n-gram, found by
+// (parent term, last word) in a hash map), with counts and values stored term-major (T x C), so
+// the values of a term are recomputed for every category at once.
+#include <tsl/robin_map.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "../core/context.hpp"
+#include "../core/error.hpp"
+#include "../core/parallel.hpp"
+#include "tokenizer.hpp"
+
+namespace orchard::ss3 {
+
+enum class SgMode { xai, vanilla };
+enum class CvMode { norm_gv_xai, norm_gv };
+
+inline const char* to_string(SgMode m) { return m == SgMode::xai ? "xai" : "vanilla"; }
+inline const char* to_string(CvMode m) { return m == CvMode::norm_gv_xai ? "norm_gv_xai" : "norm_gv"; }
+inline SgMode parse_sg_mode(const std::string& s) {
+  if (s == "xai") return SgMode::xai;
+  if (s == "vanilla") return SgMode::vanilla;
+  throw InvalidArgument("orchard::ss3: argument 'sg_mode' = " + s + ": expected 'xai' or 'vanilla'");
+}
+inline CvMode parse_cv_mode(const std::string& s) {
+  if (s == "norm_gv_xai") return CvMode::norm_gv_xai;
+  if (s == "norm_gv") return CvMode::norm_gv;
+  throw InvalidArgument("orchard::ss3: argument 'cv_mode' = " + s +
+                        ": expected 'norm_gv_xai' or 'norm_gv'");
+}
+
+/// The four SS3 hyperparameters (pyss3's defaults).
+struct Hyper {
+  double s = 0.45;  ///< sigma, smoothness of the local value
+  double l = 0.5;   ///< lambda, significance
+  double p = 1.0;   ///< rho, sanction
+  double a = 0.0;   ///< alpha, terms with cv <= a are ignored when classifying
+  void validate() const {
+    require(std::isfinite(s) && s > 0, "s", s, "must be finite and > 0");
+    require(std::isfinite(l) && l > 0, "l", l, "must be finite and > 0");
+    require(std::isfinite(p) && p >= 0, "p", p, "must be finite and >= 0");
+    require(std::isfinite(a) && a >= 0, "a", a, "must be finite and >= 0");
+  }
+  bool operator==(const Hyper&) const = default;
+};
+
+struct Params {
+  Hyper hyper{};
+  int ngrams = 1;  ///< longest n-gram learned by fit / learn (1 = words only)
+  SgMode sg_mode = SgMode::xai;
+  CvMode cv_mode = CvMode::norm_gv_xai;
+  TokenizerMode tokenizer = TokenizerMode::pyss3;
+  std::int64_t prune_floor = 10;         ///< n-grams (length >= 2) seen <= this many times are pruned
+  std::int64_t prune_trigger = 1000000;  ///< pyss3 also prunes while learning after this many words
+  void validate() const {
+    hyper.validate();
+    require(ngrams >= 1 && ngrams <= 32, "ngrams", ngrams, "must be in [1, 32]");
+    require(prune_floor >= 0, "prune_floor", prune_floor, "must be >= 0");
+    require(prune_trigger >= 1, "prune_trigger", prune_trigger, "must be >= 1");
+  }
+};
+
+struct Progress {
+  std::string stage;
+  std::int64_t done = 0, total = 0;
+};
+using ProgressFn = std::function<bool(const Progress&)>;
+
+/// A summary operator folds a list of confidence vectors into one (pyss3's summary_op_*).
+using SummaryFn = std::function<std::vector<double>(const std::vector<std::vector<double>>&)>;
+inline SummaryFn summary_sum() {
+  return [](const std::vector<std::vector<double>>& v) {
+    std::vector<double> r(v.empty() ? 0 : v[0].size(), 0.0);
+    for (const auto& x : v)
+      for (std::size_t i = 0; i < r.size(); ++i) r[i] += x[i];
+    return r;
+  };
+}
+inline SummaryFn summary_max() {
+  return [](const std::vector<std::vector<double>>& v) {
+    std::vector<double> r(v.empty() ? 0 : v[0].size(), 0.0);
+    for (const auto& x : v)
+      for (std::size_t i = 0; i < r.size(); ++i) r[i] = std::max(r[i], x[i]);
+    return r;
+  };
+}
+inline SummaryFn summary_mean() {
+  return [](const std::vector<std::vector<double>>& v) {
+    std::vector<double> r(v.empty() ? 0 : v[0].size(), 0.0);
+    for (const auto& x : v)
+      for (std::size_t i = 0; i < r.size(); ++i) r[i] += x[i];
+    for (auto& x : r) x /= static_cast<double>(std::max<std::size_t>(1, v.size()));
+    return r;
+  };
+}
+inline SummaryFn parse_summary(const std::string& name) {
+  if (name == "sum") return summary_sum();
+  if (name == "max") return summary_max();
+  if (name == "mean") return summary_mean();
+  throw InvalidArgument("orchard::ss3: argument 'summary' = " + name + ": expected sum, max or mean");
+}
+/// Operators for the three levels; an empty one means "sum" (pyss3's default, the fast path).
+struct SummaryOps {
+  SummaryFn ngrams, sentences, paragraphs;
+  bool pristine() const { return !ngrams && !sentences && !paragraphs; }
+};
+
+/// What to answer when no term of a document is known: the most trained category (pyss3's
+/// "most-probable"), no category, or a given one.
+struct Fallback {
+  enum Kind { most_probable, unknown, category } kind = most_probable;
+  int index = -1;
+  static Fallback most() { return {most_probable, -1}; }
+  static Fallback none() { return {unknown, -1}; }
+  static Fallback to(int c) { return {category, c}; }
+};
+
+/// A document already mapped to word ids, for both of pyss3's classification paths. Grid search
+/// encodes once and classifies with many value tables.
+struct EncodedDoc {
+  std::vector<std::int32_t> word;       ///< pieces of the classify path (-1 = unknown/separator)
+  std::vector<std::uint8_t> space;      ///< piece starts with white space
+  std::vector<std::uint32_t> sent_end;  ///< end piece index of each sentence
+  std::vector<std::uint32_t> para_end;  ///< end sentence index of each paragraph
+  std::vector<std::int32_t> fast;       ///< known words of the fast predict path
+};
+
+/// Values derived from the counts for one set of hyperparameters.
+struct ValueTable {
+  Hyper hyper{};
+  std::vector<double> lv, sg, gv, cv;         ///< T x C
+  std::vector<std::vector<double>> max_gv;    ///< per category, per n-gram length
+};
+
+/// 2-means split of confidence values sorted decreasingly (pyss3's kmean_multilabel_size):
+/// the number of leading categories in the "positive" cluster.
+inline std::size_t kmeans_multilabel_size(const std::vector<double>& sorted_desc) {
+  if (sorted_desc.empty()) return 0;
+  double neg = -1, pos = -1;
+  double new_neg = sorted_desc.back(), new_pos = sorted_desc.front();
+  if (new_neg == new_pos) return 0;
+  std::size_t npos_count = 0;
+  while (pos != new_pos || neg != new_neg) {
+    neg = new_neg, pos = new_pos;
+    double sn = 0, sp = 0;
+    std::size_t nn = 0, np = 0;
+    for (double v : sorted_desc) {
+      if (std::abs(neg - v) < std::abs(pos - v)) {
+        sn += v, ++nn;
+      } else {
+        sp += v, ++np;
+      }
+    }
+    if (nn > 0) new_neg = sn / static_cast<double>(nn);
+    if (np > 0) new_pos = sp / static_cast<double>(np);
+    npos_count = np;
+  }
+  return npos_count;
+}
+
+/// Transparent string hash (lookups by std::string_view without allocating).
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  std::size_t operator()(const std::string& s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+
+/// Mixes the bits of a (parent term, word) key: the identity hash would cluster them.
+struct TermKeyHash {
+  std::size_t operator()(std::uint64_t k) const noexcept {
+    k ^= k >> 33;
+    k *= 0xff51afd7ed558ccdull;
+    k ^= k >> 33;
+    k *= 0xc4ceb9fe1a85ec53ull;
+    k ^= k >> 33;
+    return static_cast<std::size_t>(k);
+  }
+};
+
+class Model {
+ public:
+  static constexpr const char* others_category = "[others]";
+
+  explicit Model(Params params = {}) : params_(params), tok_(params.tokenizer) {
+    params_.validate();
+    values_.hyper = params_.hyper;
+  }
+
+  // ---- training --------------------------------------------------------------------------
+  /// Single-label training as pyss3's fit: documents of each category (sorted by name) are
+  /// concatenated and learned, n-grams are pruned, values computed.
+  void fit(const std::vector<std::string>& docs, const std::vector<std::string>& labels,
+           const Context& ctx = Context(1), const ProgressFn& progress = {}) {
+    require(docs.size() == labels.size(), "labels.size()", labels.size(),
+            "must equal docs.size() = " + std::to_string(docs.size()));
+    require(!docs.empty(), "docs.size()", docs.size(), "training set is empty");
+    std::vector<std::string> cats(labels.begin(), labels.end());
+    std::sort(cats.begin(), cats.end());
+    cats.erase(std::unique(cats.begin(), cats.end()), cats.end());
+    Model tmp(*this);  // the model changes only when training succeeds
+    for (const auto& cat : cats) {  // same order pyss3 creates them; one table layout change
+      require(!cat.empty(), "label", cat, "category names must not be empty");
+      tmp.add_category(cat);
+    }
+    std::int64_t done = 0;
+    for (const auto& cat : cats) {
+      require(!cat.empty(), "label", cat, "category names must not be empty");
+      std::string all;
+      for (std::size_t i = 0; i < docs.size(); ++i) {
+        if (labels[i] != cat) continue;
+        all += docs[i];
+        if (docs[i].empty() || docs[i].back() != '\n') all.push_back('\n');
+      }
+      const std::int64_t before = tmp.total_words_learned_;
+      const std::size_t ci = static_cast<std::size_t>(tmp.find_category(cat));
+      if (tmp.max_fr_[ci].empty()) {
+        tmp.learn_sparse(all, ci);  // a new category: count in a local table, keep survivors
+      } else {
+        tmp.learn_impl(all, cat);
+      }
+      require(tmp.total_words_learned_ > before, "category", cat, "has no words in its documents");
+      if (progress && !progress({"training", ++done, static_cast<std::int64_t>(cats.size())})) break;
+    }
+    tmp.prune();
+    tmp.update_values(ctx);
+    *this = std::move(tmp);
+  }
+
+  /// Multi-label training as pyss3's fit with lists of labels (a document without labels is
+  /// learned as "[others]").
+  void fit_multilabel(const std::vector<std::string>& docs,
+                      const std::vector<std::vector<std::string>>& labels,
+                      const Context& ctx = Context(1)) {
+    require(docs.size() == labels.size(), "labels.size()", labels.size(),
+            "must equal docs.size() = " + std::to_string(docs.size()));
+    require(!docs.empty(), "docs.size()", docs.size(), "training set is empty");
+    Model tmp(*this);
+    tmp.multilabel_ = true;
+    for (const auto& ls : labels) {
+      if (ls.empty()) tmp.add_category(others_category);
+      for (const auto& l : ls)
+        if (!l.empty()) tmp.add_category(l);
+    }
+    for (std::size_t i = 0; i < docs.size(); ++i) {
+      if (labels[i].empty()) {
+        tmp.learn_impl(docs[i], others_category);
+      } else {
+        for (const auto& l : labels[i]) {
+          require(!l.empty(), "label", l, "category names must not be empty");
+          tmp.learn_impl(docs[i], l);
+        }
+      }
+    }
+    tmp.prune();
+    tmp.update_values(ctx);
+    *this = std::move(tmp);
+  }
+
+  /// Incremental learning of one document (pyss3's learn): counts are updated and, when update is
+  /// true, only the values of terms whose counts (or whose normalising maximum) changed are
+  /// recomputed, then the cheap normalisation pass runs.
+  void learn(std::string_view doc, const std::string& cat, bool update = true,
+             const Context& ctx = Context(1)) {
+    require(!cat.empty(), "cat", cat, "category names must not be empty");
+    learn_impl(doc, cat);
+    if (update) update_values_incremental(ctx);
+  }
+
+  /// Removes n-grams (length >= 2) seen at most prune_floor times in a category.
+  void prune() {
+    const std::size_t C = num_categories();
+    for (std::size_t t = 0; t < term_len_.size(); ++t) {
+      if (term_len_[t] < 2) continue;
+      for (std::size_t c = 0; c < C; ++c) {
+        auto& f = fr_[t * C + c];
+        if (f > 0 && f <= params_.prune_floor) {
+          f = 0;
+          mark_dirty(t);
+        }
+      }
+    }
+    prune_counter_ = 0;
+    compact();
+  }
+
+  /// Recomputes every value (after training or a hyperparameter change).
+  void update_values(const Context& ctx = Context(1)) {
+    max_changed_.clear();
+    compute_values(values_, params_.hyper, ctx, nullptr);
+    std::fill(dirty_.begin(), dirty_.end(), 0);
+  }
+
+  void set_hyperparameters(const Hyper& h, const Context& ctx = Context(1)) {
+    h.validate();
+    params_.hyper = h;
+    update_values(ctx);
+  }
+  const Hyper& hyperparameters() const noexcept { return params_.hyper; }
+  const Params& params() const noexcept { return params_; }
+  const Tokenizer& tokenizer() const noexcept { return tok_; }
+
+  // ---- queries -----------------------------------------------------------------------------
+  std::size_t num_categories() const noexcept { return cat_names_.size(); }
+  std::size_t num_words() const noexcept { return words_.size(); }
+  std::size_t num_terms() const noexcept { return term_len_.size(); }
+  const std::vector<std::string>& categories() const noexcept { return cat_names_; }
+  const std::string& category_name(int c) const {
+    require(c >= 0 && static_cast<std::size_t>(c) < cat_names_.size(), "category index", c,
+            "out of range");
+    return cat_names_[static_cast<std::size_t>(c)];
+  }
+  /// Index of a category, -1 when absent.
+  int find_category(std::string_view name) const {
+    auto it = cat_index_.find(std::string(name));
+    return it == cat_index_.end() ? -1 : it->second;
+  }
+  int category_index(std::string_view name) const {
+    const int c = find_category(name);
+    if (c < 0) throw InvalidArgument("orchard::ss3: unknown category '" + std::string(name) + "'");
+    return c;
+  }
+  std::int32_t word_index(std::string_view w) const {
+    if (w.empty()) return -1;
+    auto it = word_index_.find(w);
+    return it == word_index_.end() ? -1 : it->second;
+  }
+  const std::vector<std::string>& words() const noexcept { return words_; }
+  bool multilabel() const noexcept { return multilabel_; }
+  /// pyss3's get_ngrams_length: length of the longest n-gram of the first category.
+  int ngrams_length() const { return max_fr_.empty() ? 0 : static_cast<int>(max_fr_[0].size()); }
+  /// The category with the most word occurrences (ties: the last such category, as pyss3).
+  int most_probable_category() const {
+    require(num_categories() > 0, "model", "empty", "has no categories");
+    const std::size_t C = num_categories();
+    std::vector<std::int64_t> size(C, 0);
+    for (std::size_t w = 0; w < word_term_.size(); ++w) {
+      const std::size_t t = static_cast<std::size_t>(word_term_[w]);
+      for (std::size_t c = 0; c < C; ++c) size[c] += fr_[t * C + c];
+    }
+    int best = 0;
+    for (std::size_t c = 0; c < C; ++c)
+      if (size[c] >= size[static_cast<std::size_t>(best)]) best = static_cast<int>(c);
+    return best;
+  }
+
+  /// Term id of an n-gram given as words separated by white space (-1 when unknown).
+  std::int64_t term_of(std::string_view ngram) const {
+    std::int64_t t = -1;
+    std::size_t i = 0;
+    while (i < ngram.size()) {
+      while (i < ngram.size() && std::isspace(static_cast<unsigned char>(ngram[i]))) ++i;
+      std::size_t j = i;
+      while (j < ngram.size() && !std::isspace(static_cast<unsigned char>(ngram[j]))) ++j;
+      if (j == i) break;
+      const std::int32_t w = word_index(ngram.substr(i, j - i));
+      if (w < 0) return -1;
+      t = t < 0 ? word_term_[static_cast<std::size_t>(w)] : child(t, w);
+      if (t < 0) return -1;
+      i = j;
+    }
+    return t;
+  }
+  double fr(std::string_view ngram, std::string_view cat) const { return lookup(ngram, cat, 0); }
+  double lv(std::string_view ngram, std::string_view cat) const { return lookup(ngram, cat, 1); }
+  double sg(std::string_view ngram, std::string_view cat) const { return lookup(ngram, cat, 2); }
+  double gv(std::string_view ngram, std::string_view cat) const { return lookup(ngram, cat, 3); }
+  double cv(std::string_view ngram, std::string_view cat) const { return lookup(ngram, cat, 4); }
+  double sn(std::string_view ngram, std::string_view cat) const { return lookup(ngram, cat, 5); }
+
+  // ---- raw tables (for model files, evaluation and tests) ----------------------------------
+  const std::vector<std::int64_t>& counts() const noexcept { return fr_; }
+  const std::vector<std::int32_t>& term_parent() const noexcept { return term_parent_; }
+  const std::vector<std::int32_t>& term_word() const noexcept { return term_word_; }
+  const std::vector<std::uint8_t>& term_length() const noexcept { return term_len_; }
+  const std::vector<std::vector<std::int64_t>>& max_fr() const noexcept { return max_fr_; }
+  const ValueTable& values() const noexcept { return values_; }
+
+  // ---- classification ----------------------------------------------------------------------
+  /// Maps a document to word ids for both classification paths.
+  EncodedDoc encode(std::string_view doc, bool classify_path = true, bool fast_path = true) const {
+    EncodedDoc e;
+    if (classify_path) {
+      tok_.classify_pieces(
+          doc,
+          [&](std::string_view w, bool space) {
+            e.word.push_back(word_index(w));
+            e.space.push_back(space ? 1 : 0);
+          },
+          [&] { e.sent_end.push_back(static_cast<std::uint32_t>(e.word.size())); },
+          [&] { e.para_end.push_back(static_cast<std::uint32_t>(e.sent_end.size())); });
+    }
+    if (fast_path) {
+      tok_.predict_words(doc, [&](std::string_view w) {
+        const std::int32_t id = word_index(w);
+        if (id >= 0) e.fast.push_back(id);
+      });
+    }
+    return e;
+  }
+
+  /// pyss3's classify(doc, sort=False): the document confidence vector.
+  std::vector<double> classify(std::string_view doc, const SummaryOps& ops = {}) const {
+    check_ready();
+    return classify_encoded(encode(doc, true, false), values_, ops);
+  }
+  /// The classify path on an encoded document with a given value table.
+  std::vector<double> classify_encoded(const EncodedDoc& e, const ValueTable& vt,
+                                       const SummaryOps& ops = {}) const {
+    const std::size_t C = num_categories();
+    std::vector<std::vector<double>> paras, sents, grams;
+    std::vector<double> doc(C, 0.0), para(C, 0.0), sent(C, 0.0);
+    std::size_t piece = 0, s = 0;
+    std::vector<std::int64_t> parsed;
+    for (std::size_t p = 0; p < e.para_end.size(); ++p) {
+      std::fill(para.begin(), para.end(), 0.0);
+      sents.clear();
+      for (; s < e.para_end[p]; ++s) {
+        const std::size_t end = e.sent_end[s];
+        parsed.clear();
+        parse_sentence(e, piece, end, vt, parsed);
+        piece = end;
+        std::fill(sent.begin(), sent.end(), 0.0);
+        grams.clear();
+        for (const std::int64_t t : parsed) {
+          if (ops.ngrams) {
+            grams.push_back(term_cv(t, vt));
+          } else if (t >= 0) {
+            const double* row = &vt.cv[static_cast<std::size_t>(t) * C];
+            for (std::size_t c = 0; c < C; ++c) sent[c] += row[c] > vt.hyper.a ? row[c] : 0.0;
+          }
+        }
+        if (ops.ngrams) sent = ops.ngrams(grams);
+        if (ops.sentences) {
+          sents.push_back(sent);
+        } else {
+          for (std::size_t c = 0; c < C; ++c) para[c] += sent[c];
+        }
+      }
+      if (ops.sentences) para = sents.empty() ? std::vector<double>(C, 0.0) : ops.sentences(sents);
+      if (ops.paragraphs) {
+        paras.push_back(para);
+      } else {
+        for (std::size_t c = 0; c < C; ++c) doc[c] += para[c];
+      }
+    }
+    if (ops.paragraphs) doc = paras.empty() ? std::vector<double>(C, 0.0) : ops.paragraphs(paras);
+    return doc;
+  }
+
+  /// pyss3's fast predict path (word models, default operators): sum of the words' cv rows.
+  std::vector<double> classify_fast_encoded(const EncodedDoc& e, const ValueTable& vt) const {
+    const std::size_t C = num_categories();
+    std::vector<double> r(C, 0.0);
+    for (const std::int32_t w : e.fast) {
+      const double* row = &vt.cv[static_cast<std::size_t>(word_term_[static_cast<std::size_t>(w)]) * C];
+      if (vt.hyper.a > 0) {
+        for (std::size_t c = 0; c < C; ++c) r[c] += row[c] <= vt.hyper.a ? 0.0 : row[c];
+      } else {
+        for (std::size_t c = 0; c < C; ++c) r[c] += row[c];
+      }
+    }
+    return r;
+  }
+
+  /// pyss3's predict_proba for one document: the fast path for word models with default
+  /// operators, the classify path otherwise.
+  std::vector<double> predict_proba(std::string_view doc, const SummaryOps& ops = {}) const {
+    check_ready();
+    const bool fast = uses_fast_path(ops);
+    const EncodedDoc e = encode(doc, !fast, fast);
+    return proba_encoded(e, values_, ops);
+  }
+  std::vector<double> proba_encoded(const EncodedDoc& e, const ValueTable& vt,
+                                    const SummaryOps& ops = {}) const {
+    if (uses_fast_path(ops)) return classify_fast_encoded(e, vt);
+    return classify_encoded(e, vt, ops);
+  }
+  bool uses_fast_path(const SummaryOps& ops) const {
+    return tok_.mode() == TokenizerMode::pyss3 && ngrams_length() == 1 && ops.pristine();
+  }
+
+  /// Category index from a confidence vector (first maximum), or the fallback when all are zero
+  /// (-1 for unknown).
+  int decide(const std::vector<double>& cv, const Fallback& fb = Fallback::most()) const {
+    std::size_t best = 0;
+    bool any = false;
+    for (std::size_t c = 0; c < cv.size(); ++c) {
+      if (cv[c] > cv[best]) best = c;
+      if (cv[c] != 0) any = true;
+    }
+    if (!any || cv[best] == 0) return fallback_index(fb);
+    return static_cast<int>(best);
+  }
+  int fallback_index(const Fallback& fb) const {
+    switch (fb.kind) {
+      case Fallback::most_probable:
+        return most_probable_category();
+      case Fallback::unknown:
+        return -1;
+      default:
+        require(fb.index >= 0 && static_cast<std::size_t>(fb.index) < num_categories(),
+                "fallback category", fb.index, "out of range");
+        return fb.index;
+    }
+  }
+
+  /// Predicted category index of one document (-1 = unknown), as pyss3's predict.
+  int predict(std::string_view doc, const Fallback& fb = Fallback::most(),
+              const SummaryOps& ops = {}) const {
+    return decide(predict_proba(doc, ops), fb);
+  }
+  std::vector<int> predict(const std::vector<std::string>& docs, const Context& ctx = Context(1),
+                           const Fallback& fb = Fallback::most(), const SummaryOps& ops = {}) const {
+    check_ready();
+    std::vector<int> out(docs.size());
+    parallel_for(ctx, static_cast<std::int64_t>(docs.size()), [&](std::int64_t i) {
+      out[static_cast<std::size_t>(i)] = predict(docs[static_cast<std::size_t>(i)], fb, ops);
+    });
+    return out;
+  }
+  std::string predict_label(std::string_view doc, const Fallback& fb = Fallback::most()) const {
+    const int c = predict(doc, fb);
+    return c < 0 ? std::string("[unknown]") : cat_names_[static_cast<std::size_t>(c)];
+  }
+  /// pyss3's classify_label: the classify path (always), then the fallback.
+  int classify_label(std::string_view doc, const Fallback& fb = Fallback::most(),
+                     const SummaryOps& ops = {}) const {
+    return decide(classify(doc, ops), fb);
+  }
+
+  /// Multi-label classification (pyss3's classify_multilabel): categories of the top 2-means
+  /// cluster, "[others]" removed.
+  std::vector<int> classify_multilabel(std::string_view doc, const Fallback& fb = Fallback::none(),
+                                       const SummaryOps& ops = {}) const {
+    return multilabel_from(classify(doc, ops), fb);
+  }
+  /// pyss3's predict for multi-label models: the same 2-means selection on predict_proba.
+  std::vector<int> predict_multilabel(std::string_view doc, const Fallback& fb = Fallback::none()) const {
+    return multilabel_from(predict_proba(doc), fb);
+  }
+  std::vector<int> multilabel_from(const std::vector<double>& cv, const Fallback& fb) const {
+    std::vector<std::size_t> order(cv.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t x, std::size_t y) { return cv[x] > cv[y]; });
+    const int others = find_category(others_category);
+    std::vector<int> out;
+    if (order.empty() || cv[order[0]] == 0) {
+      const int c = fallback_index(fb);
+      if (c >= 0 && c != others) out.push_back(c);
+      return out;
+    }
+    std::vector<double> sorted;
+    for (auto i : order) sorted.push_back(cv[i]);
+    const std::size_t k = kmeans_multilabel_size(sorted);
+    for (std::size_t i = 0; i < k; ++i)
+      if (static_cast<int>(order[i]) != others) out.push_back(static_cast<int>(order[i]));
+    return out;
+  }
+
+  // ---- values for other hyperparameters (grid search) --------------------------------------
+  /// Computes a value table for the same counts and other hyperparameters.
+  ValueTable compute_table(const Hyper& h, const Context& ctx = Context(1)) const {
+    h.validate();
+    ValueTable vt;
+    compute_values(vt, h, ctx, nullptr);
+    return vt;
+  }
+
+  // ---- greedy n-gram parse (shared by classify and explanations) ---------------------------
+  /// Parses pieces [b, e) of an encoded document into terms (-1 for pieces that are not known
+  /// words); `spans` (optional) receives the number of pieces each parsed element covers.
+  void parse_sentence(const EncodedDoc& d, std::size_t b, std::size_t e, const ValueTable& vt,
+                      std::vector<std::int64_t>& out, std::vector<std::size_t>* spans = nullptr) const {
+    const std::size_t C = num_categories();
+    const double a = vt.hyper.a;
+    std::size_t L = 1;
+    for (const auto& mf : max_fr_) L = std::max(L, mf.size());
+    // per category: cv, piece offset and term of each matched prefix (flat, reused per thread)
+    thread_local std::vector<double> ngcv, maxcv;
+    thread_local std::vector<std::size_t> ngoff, cnt;
+    thread_local std::vector<std::int64_t> ngterm;
+    ngcv.resize(C * L);
+    ngoff.resize(C * L);
+    ngterm.resize(C * L);
+    cnt.resize(C);
+    maxcv.resize(C);
+    std::size_t cur = b;
+    while (cur < e) {
+      const std::int32_t w0 = d.word[cur];
+      const std::int64_t t0 = w0 >= 0 ? word_term_[static_cast<std::size_t>(w0)] : -1;
+      for (std::size_t c = 0; c < C; ++c) {
+        double* cv = &ngcv[c * L];
+        std::size_t* off_c = &ngoff[c * L];
+        std::int64_t* tc = &ngterm[c * L];
+        cv[0] = 0.0, off_c[0] = 0, tc[0] = t0, cnt[c] = 1, maxcv[c] = 0.0;
+        if (t0 < 0 || fr_[static_cast<std::size_t>(t0) * C + c] <= 0) continue;
+        cv[0] = vt.cv[static_cast<std::size_t>(t0) * C + c];
+        double mx = cv[0];
+        std::int64_t node = t0;
+        std::size_t off = 0;
+        std::int32_t wi = w0;
+        bool sp = d.space[cur] != 0;
+        while (wi >= 0 || sp) {
+          ++off;
+          if (cur + off >= e) break;
+          wi = d.word[cur + off];
+          sp = d.space[cur + off] != 0;
+          if (wi >= 0) {
+            const std::int64_t ch = child(node, wi);
+            if (ch >= 0 && fr_[static_cast<std::size_t>(ch) * C + c] > 0 && cnt[c] < L) {
+              const double v = vt.cv[static_cast<std::size_t>(ch) * C + c];
+              cv[cnt[c]] = v, off_c[cnt[c]] = off, tc[cnt[c]] = ch;
+              ++cnt[c];
+              mx = std::max(mx, v);
+              node = ch;
+            } else {
+              break;
+            }
+          }
+        }
+        maxcv[c] = mx;
+      }
+      double best = maxcv[0];
+      std::size_t ic = 0;
+      for (std::size_t c = 1; c < C; ++c)
+        if (maxcv[c] > best) best = maxcv[c], ic = c;
+      bool use = best > a;
+      std::size_t ng = 0, span = 1;
+      if (use) {
+        while (ngcv[ic * L + ng] != best) ++ng;
+        span = ngoff[ic * L + ng] + 1;
+        double s1max = 0;
+        for (std::size_t c = 0; c < C; ++c) {
+          double s1 = 0;
+          for (std::size_t k = 0; k < cnt[c]; ++k) {
+            // the unigram cv of each word along this category's match
+            const std::int64_t tk = ngterm[c * L + k];
+            if (tk < 0) continue;
+            const std::size_t u = static_cast<std::size_t>(
+                word_term_[static_cast<std::size_t>(term_word_[static_cast<std::size_t>(tk)])]);
+            if (fr_[u * C + c] > 0) s1 += vt.cv[u * C + c];
+          }
+          if (c == 0 || s1 > s1max) s1max = s1;
+        }
+        if (s1max > best) use = false;
+      }
+      if (!use) {
+        ic = 0, ng = 0, span = 1;
+      }
+      out.push_back(ngterm[ic * L + ng]);
+      if (spans) spans->push_back(span);
+      cur += span;
+    }
+  }
+
+  /// The cv vector of a term with the alpha filter (zeros for -1).
+  std::vector<double> term_cv(std::int64_t t, const ValueTable& vt) const {
+    const std::size_t C = num_categories();
+    std::vector<double> r(C, 0.0);
+    if (t < 0) return r;
+    for (std::size_t c = 0; c < C; ++c) {
+      const double v = vt.cv[static_cast<std::size_t>(t) * C + c];
+      r[c] = v > vt.hyper.a ? v : 0.0;
+    }
+    return r;
+  }
+  /// Words of a term, first to last.
+  std::vector<std::int32_t> term_words(std::int64_t t) const {
+    std::vector<std::int32_t> w;
+    while (t >= 0) {
+      w.push_back(term_word_[static_cast<std::size_t>(t)]);
+      t = term_parent_[static_cast<std::size_t>(t)];
+    }
+    std::reverse(w.begin(), w.end());
+    return w;
+  }
+  std::int64_t count(std::int64_t t, std::size_t c) const {
+    return fr_[static_cast<std::size_t>(t) * num_categories() + c];
+  }
+  std::int64_t child(std::int64_t parent, std::int32_t w) const {
+    auto it = children_.find(key(parent, w));
+    return it == children_.end() ? -1 : it->second;
+  }
+
+  // ---- rebuilding from stored counts (model files) -----------------------------------------
+  /// Replaces the whole state; used by the model readers. Terms must list parents before
+  /// children; words must be unique; counts are T x C.
+  void assign(std::vector<std::string> categories, std::vector<std::string> words,
+              std::vector<std::int32_t> parent, std::vector<std::int32_t> word,
+              std::vector<std::int64_t> fr, std::vector<std::vector<std::int64_t>> max_fr,
+              bool multilabel, const Context& ctx = Context(1)) {
+    const std::size_t C = categories.size(), T = parent.size();
+    if (word.size() != T || fr.size() != T * C || max_fr.size() != C)
+      throw FormatError("orchard::ss3: inconsistent table sizes in model");
+    Model m(params_);
+    for (std::size_t c = 0; c < C; ++c) {
+      if (categories[c].empty() || !m.cat_index_.emplace(categories[c], static_cast<int>(c)).second)
+        throw FormatError("orchard::ss3: empty or duplicate category name in model");
+    }
+    m.cat_names_ = std::move(categories);
+    for (std::size_t w = 0; w < words.size(); ++w)
+      if (!m.word_index_.emplace(words[w], static_cast<std::int32_t>(w)).second)
+        throw FormatError("orchard::ss3: duplicate word '" + words[w] + "' in model");
+    m.words_ = std::move(words);
+    m.word_term_.assign(m.words_.size(), -1);
+    m.term_len_.resize(T);
+    for (std::size_t t = 0; t < T; ++t) {
+      const std::int32_t p = parent[t], w = word[t];
+      if (w < 0 || static_cast<std::size_t>(w) >= m.words_.size() || p >= static_cast<std::int32_t>(t))
+        throw FormatError("orchard::ss3: bad term " + std::to_string(t) + " in model");
+      if (p < 0) {
+        if (m.word_term_[static_cast<std::size_t>(w)] >= 0)
+          throw FormatError("orchard::ss3: word listed twice as a term in model");
+        m.word_term_[static_cast<std::size_t>(w)] = static_cast<std::int32_t>(t);
+        m.term_len_[t] = 1;
+      } else {
+        if (!m.children_.emplace(key(p, w), static_cast<std::int32_t>(t)).second)
+          throw FormatError("orchard::ss3: duplicate n-gram in model");
+        const int len = m.term_len_[static_cast<std::size_t>(p)] + 1;
+        if (len > 64) throw FormatError("orchard::ss3: n-gram too long in model");
+        m.term_len_[t] = static_cast<std::uint8_t>(len);
+      }
+      for (std::size_t c = 0; c < C; ++c) {
+        const std::int64_t f = fr[t * C + c];
+        if (f < 0) throw FormatError("orchard::ss3: negative count in model");
+        if (f > 0 && static_cast<std::size_t>(m.term_len_[t]) > max_fr[c].size())
+          throw FormatError("orchard::ss3: n-gram longer than its category's max_fr list");
+      }
+    }
+    for (std::size_t w = 0; w < m.word_term_.size(); ++w)
+      if (m.word_term_[w] < 0) throw FormatError("orchard::ss3: word without term in model");
+    m.term_parent_ = std::move(parent);
+    m.term_word_ = std::move(word);
+    m.fr_ = std::move(fr);
+    for (auto& v : max_fr)
+      for (auto x : v)
+        if (x < 1) throw FormatError("orchard::ss3: max_fr values must be >= 1");
+    m.max_fr_ = std::move(max_fr);
+    m.multilabel_ = multilabel;
+    m.dirty_.assign(T, 0);
+    m.update_values(ctx);
+    *this = std::move(m);
+  }
+
+ private:
+  static std::uint64_t key(std::int64_t parent, std::int32_t w) {
+    return (static_cast<std::uint64_t>(static_cast<std::uint32_t>(parent)) << 32) |
+           static_cast<std::uint32_t>(w);
+  }
+
+  void check_ready() const {
+    if (cat_names_.empty()) throw StateError("orchard::ss3: the model has no categories (train it first)");
+  }
+
+  double lookup(std::string_view ngram, std::string_view cat, int what) const {
+    const int c = category_index(cat);
+    const std::int64_t t = term_of(ngram);
+    if (t < 0) return 0.0;
+    const std::size_t C = num_categories();
+    const std::size_t i = static_cast<std::size_t>(t) * C + static_cast<std::size_t>(c);
+    switch (what) {
+      case 0:
+        return static_cast<double>(fr_[i]);
+      case 1:
+        return values_.lv[i];
+      case 2:
+        return values_.sg[i];
+      case 3:
+        return values_.gv[i];
+      case 4:
+        return values_.cv[i];
+      default: {
+        if (fr_[i] <= 0) return 0.0;
+        return sanction(&values_.sg[static_cast<std::size_t>(t) * C], static_cast<std::size_t>(c),
+                        params_.hyper.p);
+      }
+    }
+  }
+
+  int add_category(const std::string& name) {
+    auto it = cat_index_.find(name);
+    if (it != cat_index_.end()) return it->second;
+    const std::size_t C = num_categories(), T = num_terms();
+    const int idx = static_cast<int>(C);
+    cat_index_.emplace(name, idx);
+    cat_names_.push_back(name);
+    std::vector<std::int64_t> nfr(T * (C + 1), 0);
+    for (std::size_t t = 0; t < T; ++t)
+      for (std::size_t c = 0; c < C; ++c) nfr[t * (C + 1) + c] = fr_[t * C + c];
+    fr_.swap(nfr);
+    max_fr_.emplace_back();
+    values_.lv.clear();  // layout changed: the next update recomputes everything
+    categories_changed_ = true;
+    return idx;
+  }
+
+  std::int32_t add_word(std::string_view w) {
+    auto it = word_index_.find(w);
+    if (it != word_index_.end()) return it->second;
+    const std::int32_t id = static_cast<std::int32_t>(words_.size());
+    word_index_.emplace(std::string(w), id);
+    words_.emplace_back(w);
+    word_term_.push_back(new_term(-1, id, 1));
+    return id;
+  }
+
+  std::int32_t new_term(std::int32_t parent, std::int32_t w, int len) {
+    const std::int32_t t = static_cast<std::int32_t>(term_len_.size());
+    term_parent_.push_back(parent);
+    term_word_.push_back(w);
+    term_len_.push_back(static_cast<std::uint8_t>(len));
+    fr_.resize(fr_.size() + num_categories(), 0);
+    dirty_.push_back(1);
+    if (parent >= 0) children_.emplace(key(parent, w), t);
+    return t;
+  }
+
+  void mark_dirty(std::size_t t) {
+    if (dirty_.size() < term_len_.size()) dirty_.resize(term_len_.size(), 1);
+    dirty_[t] = 1;
+  }
+
+  void learn_impl(std::string_view doc, const std::string& cat) {
+    if (doc.empty()) return;
+    if (!unicode::valid_utf8(doc)) unicode::decode_utf8(doc, "doc");  // throws, model untouched
+    const std::size_t c = static_cast<std::size_t>(add_category(cat));
+    const std::size_t n = static_cast<std::size_t>(params_.ngrams);
+    std::vector<std::int32_t> tips;  // parent term per active n-gram start (-1 = root)
+    auto& maxfr = max_fr_[c];
+    tok_.learn_stream(
+        doc,
+        [&](std::string_view word) {
+          ++prune_counter_;
+          ++total_words_learned_;
+          const std::int32_t w = add_word(word);
+          tips.push_back(-1);
+          if (tips.size() > n) tips.erase(tips.begin());
+          const std::size_t len = tips.size();
+          while (maxfr.size() < len) {
+            maxfr.push_back(1);
+          }
+          const std::size_t C = num_categories();
+          for (std::size_t i = 0; i < len; ++i) {
+            std::int32_t t;
+            if (tips[i] < 0) {
+              t = word_term_[static_cast<std::size_t>(w)];
+            } else {
+              const std::int64_t ch = child(tips[i], w);
+              t = ch >= 0 ? static_cast<std::int32_t>(ch)
+                          : new_term(tips[i], w, term_len_[static_cast<std::size_t>(tips[i])] + 1);
+            }
+            auto& f = fr_[static_cast<std::size_t>(t) * C + c];
+            const std::size_t li = len - 1 - i;
+            if (f > 0) {
+              ++f;
+              if (f > maxfr[li]) {
+                maxfr[li] = f;
+                max_changed_.emplace_back(c, li);
+              }
+            } else {
+              f = 1;
+            }
+            mark_dirty(static_cast<std::size_t>(t));
+            tips[i] = t;
+          }
+        },
+        [&] {
+          tips.clear();
+          if (prune_counter_ >= params_.prune_trigger) prune_counts_only();
+        });
+  }
+
+  /// Learns a whole document into a category that has no counts yet (fit's case): n-gram counts
+  /// live in a local table while learning and only those that survive pruning enter the shared
+  /// term x category table. Same counts, maxima and pruning as learn_impl followed by prune().
+  void learn_sparse(std::string_view doc, std::size_t c) {
+    if (doc.empty()) return;
+    if (!unicode::valid_utf8(doc)) unicode::decode_utf8(doc, "doc");
+    const std::size_t n = static_cast<std::size_t>(params_.ngrams);
+    tsl::robin_map<std::uint64_t, std::int32_t, TermKeyHash> lchild;
+    std::vector<std::int32_t> lparent, lword, word_local;
+    std::vector<std::int64_t> lcount;
+    std::vector<std::uint8_t> llen;
+    std::vector<std::int32_t> tips;
+    auto& maxfr = max_fr_[c];
+    auto make = [&](std::int32_t parent, std::int32_t w, int len) {
+      const auto id = static_cast<std::int32_t>(lcount.size());
+      lparent.push_back(parent);
+      lword.push_back(w);
+      lcount.push_back(0);
+      llen.push_back(static_cast<std::uint8_t>(len));
+      return id;
+    };
+    tok_.learn_stream(
+        doc,
+        [&](std::string_view word) {
+          ++prune_counter_;
+          ++total_words_learned_;
+          const std::int32_t w = add_word(word);
+          if (word_local.size() <= static_cast<std::size_t>(w)) word_local.resize(static_cast<std::size_t>(w) + 1, -1);
+          tips.push_back(-1);
+          if (tips.size() > n) tips.erase(tips.begin());
+          const std::size_t len = tips.size();
+          while (maxfr.size() < len) maxfr.push_back(1);
+          for (std::size_t i = 0; i < len; ++i) {
+            std::int32_t t;
+            if (tips[i] < 0) {
+              auto& wl = word_local[static_cast<std::size_t>(w)];
+              if (wl < 0) wl = make(-1, w, 1);
+              t = wl;
+            } else {
+              const std::uint64_t k = key(tips[i], w);
+              auto it = lchild.find(k);
+              if (it == lchild.end()) {
+                t = make(tips[i], w, llen[static_cast<std::size_t>(tips[i])] + 1);
+                lchild.emplace(k, t);
+              } else {
+                t = it->second;
+              }
+            }
+            auto& f = lcount[static_cast<std::size_t>(t)];
+            const std::size_t li = len - 1 - i;
+            if (f > 0) {
+              ++f;
+              if (f > maxfr[li]) maxfr[li] = f;
+            } else {
+              f = 1;
+            }
+            tips[i] = t;
+          }
+        },
+        [&] {
+          tips.clear();
+          if (prune_counter_ >= params_.prune_trigger) {
+            prune_counts_only();
+            for (std::size_t t = 0; t < lcount.size(); ++t)
+              if (llen[t] >= 2 && lcount[t] <= params_.prune_floor) lcount[t] = 0;
+          }
+        });
+    // survivors into the shared table (parents were created before their children)
+    const std::size_t C = num_categories();
+    std::vector<std::int32_t> g(lcount.size(), -1);
+    for (std::size_t t = 0; t < lcount.size(); ++t) {
+      if (llen[t] == 1) {
+        g[t] = word_term_[static_cast<std::size_t>(lword[t])];
+      } else if (lcount[t] > params_.prune_floor) {
+        const std::int32_t pg = g[static_cast<std::size_t>(lparent[t])];
+        const std::int64_t ch = child(pg, lword[t]);
+        g[t] = ch >= 0 ? static_cast<std::int32_t>(ch) : new_term(pg, lword[t], llen[t]);
+      } else {
+        continue;
+      }
+      fr_[static_cast<std::size_t>(g[t]) * C + c] = lcount[t];
+      mark_dirty(static_cast<std::size_t>(g[t]));
+    }
+  }
+
+  void prune_counts_only() {
+    const std::size_t C = num_categories();
+    for (std::size_t t = 0; t < term_len_.size(); ++t) {
+      if (term_len_[t] < 2) continue;
+      for (std::size_t c = 0; c < C; ++c) {
+        auto& f = fr_[t * C + c];
+        if (f > 0 && f <= params_.prune_floor) {
+          f = 0;
+          mark_dirty(t);
+        }
+      }
+    }
+    prune_counter_ = 0;
+  }
+
+  /// Drops terms absent from every category (after pruning) and renumbers the rest.
+  void compact() {
+    const std::size_t C = num_categories(), T = num_terms();
+    std::vector<std::int32_t> remap(T, -1);
+    std::size_t nt = 0;
+    for (std::size_t t = 0; t < T; ++t) {
+      bool alive = term_len_[t] == 1;
+      for (std::size_t c = 0; c < C && !alive; ++c) alive = fr_[t * C + c] > 0;
+      if (alive) remap[t] = static_cast<std::int32_t>(nt++);
+    }
+    if (nt == T) return;
+    std::vector<std::int32_t> np(nt), nw(nt);
+    std::vector<std::uint8_t> nl(nt), nd(nt, 1);
+    std::vector<std::int64_t> nf(nt * C);
+    children_.clear();
+    for (std::size_t t = 0; t < T; ++t) {
+      const std::int32_t r = remap[t];
+      if (r < 0) continue;
+      const std::size_t u = static_cast<std::size_t>(r);
+      np[u] = term_parent_[t] < 0 ? -1 : remap[static_cast<std::size_t>(term_parent_[t])];
+      nw[u] = term_word_[t];
+      nl[u] = term_len_[t];
+      for (std::size_t c = 0; c < C; ++c) nf[u * C + c] = fr_[t * C + c];
+      if (np[u] >= 0) children_.emplace(key(np[u], nw[u]), r);
+    }
+    for (auto& wt : word_term_) wt = remap[static_cast<std::size_t>(wt)];
+    term_parent_.swap(np);
+    term_word_.swap(nw);
+    term_len_.swap(nl);
+    fr_.swap(nf);
+    dirty_.swap(nd);
+    values_.lv.clear();
+  }
+
+  static void mad(std::vector<double>& v, double& m, double& sd) {
+    std::sort(v.begin(), v.end());
+    const std::size_t n = v.size();
+    if (n == 2) {
+      m = sd = v[0];
+      return;
+    }
+    const std::size_t mi = n % 2 ? n / 2 : n / 2 - 1;
+    m = v[mi];
+    double s = 0;
+    for (double x : v) s += std::abs(m - x);
+    sd = s / static_cast<double>(n);
+  }
+  static double sigmoid(double v, double l) {
+    if (l == 0) return 0.0;
+    return .5 * std::tanh((3. / l) * v - 3) + .5;
+  }
+  /// lv, sg, gv of one term for every category (sg/gv only where the term is present).
+  static constexpr std::size_t lv_cache_size = 1024;
+  using LvCache = std::vector<std::vector<std::vector<double>>>;  // [c][n-1][fr]
+  /// lv for small counts, computed once per (category, length): the same expression as above.
+  LvCache lv_table(const Hyper& h) const {
+    LvCache t(num_categories());
+    for (std::size_t c = 0; c < t.size(); ++c) {
+      t[c].resize(max_fr_[c].size());
+      for (std::size_t li = 0; li < max_fr_[c].size(); ++li) {
+        auto& v = t[c][li];
+        v.assign(lv_cache_size, 0.0);
+        for (std::size_t f = 2; f < lv_cache_size; ++f)
+          v[f] = std::pow(static_cast<double>(f) / static_cast<double>(max_fr_[c][li]), h.s);
+      }
+    }
+    return t;
+  }
+
+  void term_values(std::size_t t, const Hyper& h, ValueTable& vt, std::vector<double>& tmp,
+                   const LvCache* lv_cache = nullptr) const {
+    const std::size_t C = num_categories();
+    const std::size_t n = term_len_[t];
+    const std::int64_t* f = &fr_[t * C];
+    double* lv = &vt.lv[t * C];
+    double* sg = &vt.sg[t * C];
+    double* gv = &vt.gv[t * C];
+    for (std::size_t c = 0; c < C; ++c) {
+      if (f[c] <= 1) {
+        lv[c] = 0.0;
+      } else if (lv_cache && f[c] < static_cast<std::int64_t>(lv_cache_size)) {
+        lv[c] = (*lv_cache)[c][n - 1][static_cast<std::size_t>(f[c])];
+      } else {
+        lv[c] = std::pow(static_cast<double>(f[c]) / static_cast<double>(max_fr_[c][n - 1]), h.s);
+      }
+    }
+    tmp.assign(lv, lv + C);
+    double M = 0, sd = 0;
+    mad(tmp, M, sd);
+    bool stopword = M > .2;
+    if (!stopword) {
+      std::size_t k = 0;
+      for (std::size_t c = 0; c < C; ++c) k += lv[c] > 0.09 ? 1 : 0;
+      stopword = k == C;
+    }
+    for (std::size_t c = 0; c < C; ++c) {
+      if (f[c] <= 0) {
+        sg[c] = 0.0;
+        continue;
+      }
+      if (params_.sg_mode == SgMode::vanilla) {
+        if (sd == 0 && lv[c] != 0) {
+          sg[c] = 1.0;
+        } else {
+          sg[c] = sigmoid(lv[c] - M, h.l * sd);
+        }
+      } else {
+        double sdx = sd;
+        if (h.l * sdx <= 0.03) sdx = 0.03 / h.l;
+        if ((stopword && sdx <= .1) || M >= .3) {
+          sg[c] = 0.0;
+        } else if (sdx == 0 && lv[c] != 0) {
+          sg[c] = 1.0;
+        } else {
+          sg[c] = sigmoid(lv[c] - M, h.l * sdx);
+        }
+      }
+    }
+    for (std::size_t c = 0; c < C; ++c) {
+      if (f[c] <= 0) {
+        gv[c] = 0.0;
+        continue;
+      }
+      gv[c] = lv[c] * (sg[c] * sanction_of(sg, c, C, h.p));
+    }
+  }
+
+  static double sanction_of(const double* sg, std::size_t c, std::size_t C, double p) {
+    if (C <= 1) return 1.0;
+    double s = 0;
+    for (std::size_t ic = 0; ic < C; ++ic)
+      if (ic != c) s += std::min(sg[ic], 1.0);
+    const double base = (static_cast<double>(C) - (s + 1)) / (static_cast<double>(C - 1) * (s + 1));
+    return p == 1.0 ? base : std::pow(base, p);
+  }
+
+  double sanction(const double* sg_row, std::size_t c, double p) const {
+    return sanction_of(sg_row, c, num_categories(), p);
+  }
+
+  double term_cv_value(std::size_t t, std::size_t c, const ValueTable& vt,
+                       std::int32_t* wbuf) const {
+    const std::size_t C = num_categories();
+    if (fr_[t * C + c] <= 0) return 0.0;
+    const std::size_t n = term_len_[t];
+    const double maxg = n - 1 < vt.max_gv[c].size() ? vt.max_gv[c][n - 1] : 0.0;
+    const double g = vt.gv[t * C + c];
+    if (n > 1 && params_.cv_mode == CvMode::norm_gv_xai) {
+      std::size_t k = n, u = t;
+      while (k > 0) {
+        wbuf[--k] = term_word_[u];
+        u = static_cast<std::size_t>(term_parent_[u]);
+        if (k == 0) break;
+      }
+      double W = 0;
+      bool all = true;
+      for (std::size_t i = 0; i < n; ++i) {
+        const std::size_t ut = static_cast<std::size_t>(word_term_[static_cast<std::size_t>(wbuf[i])]);
+        for (std::size_t ic = 0; ic < C; ++ic) W += vt.gv[ut * C + ic];
+        if (!(vt.gv[ut * C + c] >= .01)) all = false;
+      }
+      if (W < .05) return 0.0;
+      if (maxg == 0) return 0.0;
+      return all ? g / maxg + W : g / maxg;
+    }
+    if (maxg == 0) return 0.0;
+    return g / maxg;
+  }
+
+  /// Computes a value table. With `only` (a dirty flag per term) only those terms' lv/sg/gv are
+  /// recomputed (the table must already hold the others); max_gv and cv are always redone.
+  void compute_values(ValueTable& vt, const Hyper& h, const Context& ctx,
+                      const std::vector<std::uint8_t>* only) const {
+    const std::size_t C = num_categories(), T = num_terms();
+    vt.hyper = h;
+    if (!only || vt.lv.size() != T * C) {
+      only = nullptr;
+      vt.lv.assign(T * C, 0.0);
+      vt.sg.assign(T * C, 0.0);
+      vt.gv.assign(T * C, 0.0);
+    }
+    vt.cv.assign(T * C, 0.0);
+    const std::int64_t block = 4096;
+    const std::int64_t nb = num_blocks(static_cast<std::int64_t>(T), block);
+    const LvCache lvc = lv_table(h);
+    parallel_blocks(ctx, static_cast<std::int64_t>(T), block,
+                    [&](std::int64_t, std::int64_t b, std::int64_t e) {
+                      std::vector<double> tmp;
+                      for (std::int64_t t = b; t < e; ++t)
+                        if (!only || (*only)[static_cast<std::size_t>(t)])
+                          term_values(static_cast<std::size_t>(t), h, vt, tmp, &lvc);
+                    });
+    // max gv per (category, length): per-block maxima combined in block order
+    std::vector<std::vector<std::vector<double>>> part(static_cast<std::size_t>(nb));
+    parallel_blocks(ctx, static_cast<std::int64_t>(T), block,
+                    [&](std::int64_t bi, std::int64_t b, std::int64_t e) {
+                      auto& m = part[static_cast<std::size_t>(bi)];
+                      m.resize(C);
+                      for (std::size_t c = 0; c < C; ++c) m[c].assign(max_fr_[c].size(), 0.0);
+                      for (std::int64_t t = b; t < e; ++t) {
+                        const std::size_t u = static_cast<std::size_t>(t);
+                        const std::size_t li = term_len_[u] - 1u;
+                        for (std::size_t c = 0; c < C; ++c) {
+                          if (fr_[u * C + c] <= 0) continue;
+                          const double g = vt.gv[u * C + c];
+                          if (g > m[c][li]) m[c][li] = g;
+                        }
+                      }
+                    });
+    vt.max_gv.assign(C, {});
+    for (std::size_t c = 0; c < C; ++c) {
+      vt.max_gv[c].assign(max_fr_[c].size(), 0.0);
+      for (const auto& m : part)
+        for (std::size_t li = 0; li < m[c].size(); ++li)
+          if (m[c][li] > vt.max_gv[c][li]) vt.max_gv[c][li] = m[c][li];
+    }
+    parallel_blocks(ctx, static_cast<std::int64_t>(T), block,
+                    [&](std::int64_t, std::int64_t b, std::int64_t e) {
+                      std::int32_t wbuf[64];
+                      for (std::int64_t t = b; t < e; ++t)
+                        for (std::size_t c = 0; c < C; ++c)
+                          vt.cv[static_cast<std::size_t>(t) * C + c] =
+                              term_cv_value(static_cast<std::size_t>(t), c, vt, wbuf);
+                    });
+  }
+
+  void update_values_incremental(const Context& ctx) {
+    const std::size_t C = num_categories(), T = num_terms();
+    if (categories_changed_ || values_.lv.size() != T * C || values_.hyper != params_.hyper) {
+      // new category or first update: values are computed from scratch
+      categories_changed_ = false;
+      max_changed_.clear();
+      update_values(ctx);
+      return;
+    }
+    values_.lv.resize(T * C, 0.0);
+    values_.sg.resize(T * C, 0.0);
+    values_.gv.resize(T * C, 0.0);
+    if (dirty_.size() < T) dirty_.resize(T, 1);
+    // a changed maximum count re-normalises every term of that length present in the category
+    for (const auto& [c, li] : max_changed_)
+      for (std::size_t t = 0; t < T; ++t)
+        if (term_len_[t] == li + 1 && fr_[t * C + c] > 0) dirty_[t] = 1;
+    max_changed_.clear();
+    compute_values(values_, params_.hyper, ctx, &dirty_);
+    std::fill(dirty_.begin(), dirty_.end(), 0);
+  }
+
+  Params params_;
+  Tokenizer tok_;
+  std::vector<std::string> cat_names_;
+  tsl::robin_map<std::string, int> cat_index_;
+  std::vector<std::string> words_;
+  tsl::robin_map<std::string, std::int32_t, StringHash, std::equal_to<>> word_index_;
+  std::vector<std::int32_t> word_term_;
+  std::vector<std::int32_t> term_parent_, term_word_;
+  std::vector<std::uint8_t> term_len_;
+  tsl::robin_map<std::uint64_t, std::int32_t, TermKeyHash> children_;
+  std::vector<std::int64_t> fr_;
+  std::vector<std::vector<std::int64_t>> max_fr_;
+  ValueTable values_;
+  bool multilabel_ = false;
+  std::int64_t prune_counter_ = 0;
+  std::int64_t total_words_learned_ = 0;
+  std::vector<std::uint8_t> dirty_;
+  std::vector<std::pair<std::size_t, std::size_t>> max_changed_;
+  bool categories_changed_ = false;
+};
+
+}  // namespace orchard::ss3

@@ -1,0 +1,608 @@
+#pragma once
+// Tokenisers of orchard::ss3.
+//
+// TokenizerMode::pyss3 reproduces pyss3 0.6.5's preprocessing code point for code point
+// (Preproc.clean_and_ready): NFKD with category Mn and apostrophes removed; number tokens
+// (temperatures NNBRRT, dates NNBRRD, money MNNBRR, percentages NNBRRP, numbers NNBRR, applied in
+// that order with pyss3's regular-expression semantics); punctuation runs become "." (sentence
+// breaks); tokens are runs of \w or newline characters; Python's str.lower(). It also reproduces the
+// three ways pyss3 cuts text: training (`learn`), the fast `predict` path (whole document cleaned
+// at once) and `classify` (split into paragraphs at "\n" and sentences at "." *before* cleaning,
+// which is why "3.5" gives two number tokens there and one in `predict`), plus the explanation
+// path (`classify(json=True)`: raw text split by the word regex, each piece cleaned alone).
+//
+// TokenizerMode::unicode is a clean default: the same normalisation and lowercase, words are runs of
+// Unicode word characters (apostrophes inside words dropped), numbers become "nnbrr", and
+// . ! ? ; : ( ) [ ] { } " and newlines end a sentence. Every path cuts text the same way.
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "unicode.hpp"
+
+namespace orchard::ss3 {
+
+enum class TokenizerMode { pyss3, unicode };
+
+inline const char* to_string(TokenizerMode m) { return m == TokenizerMode::pyss3 ? "pyss3" : "unicode"; }
+inline TokenizerMode parse_tokenizer_mode(const std::string& s) {
+  if (s == "pyss3") return TokenizerMode::pyss3;
+  if (s == "unicode") return TokenizerMode::unicode;
+  throw InvalidArgument("orchard::ss3: argument 'tokenizer' = " + s + ": expected 'pyss3' or 'unicode'");
+}
+
+/// One piece of a sentence as the classifier sees it: `key` is looked up in the vocabulary (words;
+/// separators never match), `raw` is the text shown in explanations, `space_start` tells whether
+/// the raw piece starts with white space (pyss3 keeps matching an n-gram across such pieces).
+struct Piece {
+  std::string key;
+  std::string raw;
+  bool space_start = false;
+};
+struct Sentence {
+  std::vector<Piece> pieces;
+};
+struct Paragraph {
+  std::vector<Sentence> sentences;
+};
+using DocStructure = std::vector<Paragraph>;
+
+namespace tok {
+
+using U32 = std::u32string;
+
+inline char32_t cp(char c) { return static_cast<unsigned char>(c); }
+inline char32_t cp(char32_t c) { return c; }
+
+// ---- pyss3's number regular expressions, each a deterministic matcher returning the end ------
+// (templates over std::string for ASCII documents and std::u32string for the others)
+constexpr std::size_t npos = static_cast<std::size_t>(-1);
+template <class S>
+inline std::size_t digits(const S& s, std::size_t i) {
+  std::size_t j = i;
+  while (j < s.size() && unicode::is_digit(cp(s[j]))) ++j;
+  return j;
+}
+/// \d+([.,]\d+)?
+template <class S>
+inline std::size_t number_core(const S& s, std::size_t i) {
+  std::size_t j = digits(s, i);
+  if (j == i) return npos;
+  if (j + 1 < s.size() && (s[j] == '.' || s[j] == ',') && unicode::is_digit(cp(s[j + 1])))
+    j = digits(s, j + 1);
+  return j;
+}
+template <class S>
+inline std::size_t skip_space(const S& s, std::size_t j) {
+  while (j < s.size() && unicode::is_space(cp(s[j]))) ++j;
+  return j;
+}
+/// \d+([.,]\d+)?\s*(\xc2[\xb0\xba])?\s*[CcFf](?=[^a-zA-Z])
+template <class S>
+inline std::size_t match_temp(const S& s, std::size_t i) {
+  std::size_t j = number_core(s, i);
+  if (j == npos) return npos;
+  j = skip_space(s, j);
+  if (j + 1 < s.size() && cp(s[j]) == 0xC2 && (cp(s[j + 1]) == 0xB0 || cp(s[j + 1]) == 0xBA))
+    j = skip_space(s, j + 2);
+  if (j >= s.size()) return npos;
+  const char32_t c = cp(s[j]);
+  if (c != U'C' && c != U'c' && c != U'F' && c != U'f') return npos;
+  ++j;
+  if (j >= s.size() || unicode::is_ascii_letter(cp(s[j]))) return npos;
+  return j;
+}
+inline bool date_sep(char32_t c) { return c == U'-' || c == U'/' || c == U'\\'; }
+/// \d+([.,]\d+)?[-/\\]\d+([.,]\d+)?[-/\\]\d+([.,]\d+)?
+template <class S>
+inline std::size_t match_date(const S& s, std::size_t i) {
+  std::size_t j = number_core(s, i);
+  for (int part = 0; part < 2; ++part) {
+    if (j == npos || j >= s.size() || !date_sep(cp(s[j]))) return npos;
+    j = number_core(s, j + 1);
+  }
+  return j;
+}
+/// \$\s*\d+([.,]\d+)?
+template <class S>
+inline std::size_t match_money(const S& s, std::size_t i) {
+  if (s[i] != '$') return npos;
+  return number_core(s, skip_space(s, i + 1));
+}
+/// \d+([.,]\d+)?\s*%
+template <class S>
+inline std::size_t match_percent(const S& s, std::size_t i) {
+  std::size_t j = number_core(s, i);
+  if (j == npos) return npos;
+  j = skip_space(s, j);
+  return (j < s.size() && s[j] == '%') ? j + 1 : npos;
+}
+
+/// re.sub with one of the matchers above: leftmost, non-overlapping, scanning on after a match.
+template <class S, class Match>
+inline void substitute(const S& in, S& out, Match match, const char* repl) {
+  out.clear();
+  out.reserve(in.size() + 8);
+  std::size_t i = 0;
+  while (i < in.size()) {
+    const std::size_t e = unicode::is_digit(cp(in[i])) || in[i] == '$' ? match(in, i) : npos;
+    if (e != npos) {
+      for (const char* r = repl; *r; ++r) out.push_back(static_cast<typename S::value_type>(*r));
+      i = e;
+    } else {
+      out.push_back(in[i]);
+      ++i;
+    }
+  }
+}
+
+template <class S>
+inline void number_tokens(S& text) {
+  bool any = false;
+  for (const auto c : text)
+    if (unicode::is_digit(cp(c))) {
+      any = true;
+      break;
+    }
+  if (!any) return;  // every pattern needs a digit
+  S tmp;
+  substitute(text, tmp, match_temp<S>, "NNBRRT");
+  substitute(tmp, text, match_date<S>, "NNBRRD");
+  substitute(text, tmp, match_money<S>, "MNNBRR");
+  substitute(tmp, text, match_percent<S>, "NNBRRP");
+  substitute(text, tmp, number_core<S>, "NNBRR");
+  text.swap(tmp);
+}
+
+inline bool dots_char(char32_t c) {
+  switch (c) {
+    case U'(': case U')': case U',': case U';': case U':': case U'?': case U'!': case U'=':
+    case U'"': case U'/': case U'.': case U'|': case U'<': case U'>': case U'[': case U']':
+      return true;
+    default:
+      return false;
+  }
+}
+
+/// Lowercases text[b, e) in place as Python's str.lower() on that token (one to one after NFKD).
+inline void lower_token(std::string& t, std::size_t b, std::size_t e) {
+  for (std::size_t i = b; i < e; ++i)
+    if (t[i] >= 'A' && t[i] <= 'Z') t[i] = static_cast<char>(t[i] + 32);
+}
+inline void lower_token(U32& t, std::size_t b, std::size_t e) {
+  U32 part(t, b, e - b), low;
+  unicode::lower_python(part, low);
+  if (low.size() == part.size()) {
+    std::copy(low.begin(), low.end(), t.begin() + static_cast<std::ptrdiff_t>(b));
+  } else {  // cannot happen after NFKD (U+0130 decomposes); keep the simple mapping
+    for (std::size_t i = b; i < e; ++i) t[i] = unicode::to_lower(t[i]);
+  }
+}
+
+/// pyss3's clean_and_ready on an already normalised text: tokens are [begin, end) ranges of
+/// `text` (runs of \w and "\n", or "." when dots), lowercased; joined by " " they are pyss3's
+/// output.
+template <class S>
+struct Cleaned {
+  S text;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> tokens;
+  bool is_dot(std::size_t k) const {
+    return tokens[k].second - tokens[k].first == 1 && text[tokens[k].first] == '.';
+  }
+};
+
+template <class S>
+inline void clean_normalized(S text, bool dots, Cleaned<S>& out) {
+  text.push_back(' ');
+  number_tokens(text);
+  if (dots) {
+    // (#[a-zA-Z0-9]+)(\s)*(?=#)  ->  \1.
+    S tmp;
+    tmp.reserve(text.size() + 4);
+    std::size_t i = 0;
+    while (i < text.size()) {
+      if (text[i] == '#') {
+        std::size_t j = i + 1;
+        while (j < text.size() && unicode::is_ascii_alnum(cp(text[j]))) ++j;
+        if (j > i + 1) {
+          const std::size_t k = skip_space(text, j);
+          if (k < text.size() && text[k] == '#') {
+            tmp.append(text, i, j - i);
+            tmp.push_back('.');
+            i = k;
+            continue;
+          }
+        }
+      }
+      tmp.push_back(text[i]);
+      ++i;
+    }
+    // ([(),;:?!=\"/.|<>\[\]]+)|(#(?![a-zA-Z]))  ->  .
+    text.clear();
+    i = 0;
+    while (i < tmp.size()) {
+      if (dots_char(cp(tmp[i]))) {
+        while (i < tmp.size() && dots_char(cp(tmp[i]))) ++i;
+        text.push_back('.');
+      } else if (tmp[i] == '#' && !(i + 1 < tmp.size() && unicode::is_ascii_letter(cp(tmp[i + 1])))) {
+        text.push_back('.');
+        ++i;
+      } else {
+        text.push_back(tmp[i]);
+        ++i;
+      }
+    }
+    text.push_back('.');
+  }
+  // findall([\w\n]+|\.) then lower() (Final_Sigma never looks across the joining spaces)
+  out.tokens.clear();
+  for (std::size_t i = 0; i < text.size();) {
+    const char32_t c = cp(text[i]);
+    if (c == U'\n' || unicode::is_word(c)) {
+      std::size_t j = i;
+      while (j < text.size() && (text[j] == '\n' || unicode::is_word(cp(text[j])))) ++j;
+      lower_token(text, i, j);
+      out.tokens.emplace_back(static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(j));
+      i = j;
+    } else if (dots && c == U'.') {
+      out.tokens.emplace_back(static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(i + 1));
+      ++i;
+    } else {
+      ++i;
+    }
+  }
+  out.text = std::move(text);
+}
+
+inline bool is_ascii(std::string_view s) {
+  for (const char c : s)
+    if (static_cast<unsigned char>(c) >= 0x80) return false;
+  return true;
+}
+/// ASCII text normalised as pyss3 does (NFKD is the identity; apostrophes go).
+inline std::string normalize_ascii(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (const char c : s)
+    if (c != '\'') out.push_back(c);
+  return out;
+}
+
+/// pyss3's Preproc.clean_and_ready(text, dots) as a list of tokens: joined by " " it is pyss3's
+/// output string. Tokens are runs of \w and "\n" characters, or "." when dots is true.
+inline void clean_tokens(const U32& raw, bool dots, std::vector<U32>& tokens) {
+  U32 norm;
+  unicode::normalize_pyss3(raw, norm);
+  Cleaned<U32> c;
+  clean_normalized(std::move(norm), dots, c);
+  tokens.clear();
+  for (const auto& [b, e] : c.tokens) tokens.emplace_back(c.text, b, e - b);
+}
+
+/// pyss3's clean_and_ready output as UTF-8 (for tests and fixtures).
+inline std::string clean_and_ready(std::string_view text, bool dots = true) {
+  std::vector<U32> toks;
+  clean_tokens(unicode::decode_utf8(text, "text"), dots, toks);
+  std::string out;
+  for (std::size_t i = 0; i < toks.size(); ++i) {
+    if (i) out.push_back(' ');
+    out += unicode::encode_utf8(toks[i]);
+  }
+  return out;
+}
+
+// ---- the unicode (clean) tokenizer -----------------------------------------------------------
+inline bool unicode_break(char32_t c) {
+  switch (c) {
+    case U'.': case U'!': case U'?': case U';': case U':': case U'(': case U')': case U'[':
+    case U']': case U'{': case U'}': case U'"': case U'\n': case 0x2026: case 0x201C: case 0x201D:
+    case 0xA1: case 0xBF:
+      return true;
+    default:
+      return false;
+  }
+}
+inline bool apostrophe(char32_t c) { return c == U'\'' || c == 0x2019; }
+
+/// Calls on_word(utf8) for each word and on_break() at sentence ends.
+template <class OnWord, class OnBreak>
+inline void unicode_stream(const U32& raw, OnWord&& on_word, OnBreak&& on_break) {
+  U32 text, low;
+  unicode::normalize_pyss3(raw, text);  // NFKD, no Mn; apostrophes handled below as well
+  unicode::lower_python(text, low);
+  const std::size_t n = low.size();
+  std::size_t i = 0;
+  std::string word;
+  while (i < n) {
+    const char32_t c = low[i];
+    if (unicode::is_digit(c)) {
+      std::size_t j = number_core(low, i);
+      if (j < n && unicode::is_word(low[j])) {  // alphanumeric word such as "mp3"
+        while (j < n && unicode::is_word(low[j])) ++j;
+        on_word(unicode::encode_utf8(low.data() + i, low.data() + j));
+      } else {
+        on_word(std::string("nnbrr"));
+      }
+      i = j;
+    } else if (unicode::is_word(c)) {
+      word.clear();
+      std::size_t j = i;
+      while (j < n) {
+        if (unicode::is_word(low[j])) {
+          unicode::append_utf8(word, low[j]);
+          ++j;
+        } else if (apostrophe(low[j]) && j + 1 < n && unicode::is_word(low[j + 1])) {
+          ++j;
+        } else {
+          break;
+        }
+      }
+      on_word(word);
+      i = j;
+    } else {
+      if (unicode_break(c)) on_break();
+      ++i;
+    }
+  }
+  on_break();
+}
+
+}  // namespace tok
+
+/// Tokenises documents for training and classification in one of the two modes.
+class Tokenizer {
+ public:
+  explicit Tokenizer(TokenizerMode mode = TokenizerMode::pyss3) : mode_(mode) {}
+  TokenizerMode mode() const noexcept { return mode_; }
+
+  /// Training stream (pyss3's `learn`): on_word(std::string_view utf8 word) and on_break() where
+  /// n-grams stop.
+  template <class OnWord, class OnBreak>
+  void learn_stream(std::string_view doc, OnWord&& on_word, OnBreak&& on_break) const {
+    if (mode_ == TokenizerMode::unicode) {
+      tok::U32 raw;
+      unicode::decode_utf8(doc, raw, "doc");
+      tok::unicode_stream(raw, [&](const std::string& w) { on_word(std::string_view(w)); }, on_break);
+      return;
+    }
+    if (tok::is_ascii(doc)) {
+      tok::Cleaned<std::string> c;
+      tok::clean_normalized(tok::normalize_ascii(doc), true, c);
+      emit_learn(c, on_word, on_break);
+    } else {
+      tok::U32 raw, norm;
+      unicode::decode_utf8(doc, raw, "doc");
+      unicode::normalize_pyss3(raw, norm);
+      tok::Cleaned<tok::U32> c;
+      tok::clean_normalized(std::move(norm), true, c);
+      emit_learn(c, on_word, on_break);
+    }
+  }
+
+  /// Words of pyss3's fast `predict` path (whole document cleaned, split at white space).
+  template <class OnWord>
+  void predict_words(std::string_view doc, OnWord&& on_word) const {
+    learn_stream(doc, on_word, [] {});
+  }
+
+  /// The classify path (pyss3's classify, json = false) without building strings:
+  /// on_piece(std::string_view word, bool space_start) for words (separators come with an empty
+  /// view), on_sentence() after each sentence and on_paragraph() after each paragraph.
+  template <class OnPiece, class OnSentence, class OnParagraph>
+  void classify_pieces(std::string_view doc, OnPiece&& on_piece, OnSentence&& on_sentence,
+                       OnParagraph&& on_paragraph) const {
+    if (mode_ == TokenizerMode::unicode) {
+      for (const auto& para : structure(doc, false)) {
+        for (const auto& sent : para.sentences) {
+          for (const auto& pc : sent.pieces) on_piece(std::string_view(pc.key), pc.space_start);
+          on_sentence();
+        }
+        on_paragraph();
+      }
+      return;
+    }
+    const bool ascii = tok::is_ascii(doc);
+    if (!ascii) unicode::decode_utf8(doc, "doc");  // validates
+    std::string buf;
+    std::size_t i = 0;
+    while (i <= doc.size()) {
+      std::size_t j = doc.find('\n', i);
+      if (j == std::string_view::npos) j = doc.size();
+      if (j > i) {
+        const std::string_view para = doc.substr(i, j - i);
+        std::size_t a = 0;
+        while (a <= para.size()) {
+          std::size_t b = para.find('.', a);
+          if (b == std::string_view::npos) b = para.size();
+          if (b > a) {
+            const std::string_view sent = para.substr(a, b - a);
+            if (ascii) {
+              tok::Cleaned<std::string> c;
+              tok::clean_normalized(tok::normalize_ascii(sent), true, c);
+              emit_pieces(c, buf, on_piece);
+            } else {
+              tok::U32 raw, norm;
+              unicode::decode_utf8(sent, raw, "doc");
+              unicode::normalize_pyss3(raw, norm);
+              tok::Cleaned<tok::U32> c;
+              tok::clean_normalized(std::move(norm), true, c);
+              emit_pieces(c, buf, on_piece);
+            }
+            on_sentence();
+          }
+          a = b + 1;
+        }
+        on_paragraph();
+      }
+      i = j + 1;
+    }
+  }
+
+  /// Paragraph / sentence / piece structure of pyss3's `classify` (json = false) or of its
+  /// explanation path `classify(json=True)` (json = true).
+  DocStructure structure(std::string_view doc, bool json = false) const {
+    tok::U32 raw;
+    unicode::decode_utf8(doc, raw, "doc");
+    DocStructure out;
+    if (mode_ == TokenizerMode::unicode) {
+      unicode_structure(raw, out);
+      return out;
+    }
+    for (const auto& para : split(raw, U'\n', json)) {
+      Paragraph p;
+      for (const auto& sent : split(para, U'.', json)) {
+        Sentence s;
+        if (json) {
+          json_pieces(sent, s.pieces);
+        } else {
+          plain_pieces(sent, s.pieces);
+        }
+        if (s.pieces.empty()) s.pieces.push_back(Piece{".", ".", false});
+        p.sentences.push_back(std::move(s));
+      }
+      out.push_back(std::move(p));
+    }
+    return out;
+  }
+
+ private:
+  static void utf8_of(const std::string& text, std::size_t b, std::size_t e, std::string& out) {
+    out.assign(text, b, e - b);
+  }
+  static void utf8_of(const tok::U32& text, std::size_t b, std::size_t e, std::string& out) {
+    out.clear();
+    for (std::size_t i = b; i < e; ++i) unicode::append_utf8(out, text[i]);
+  }
+
+  template <class S, class OnWord, class OnBreak>
+  static void emit_learn(const tok::Cleaned<S>& c, OnWord& on_word, OnBreak& on_break) {
+    std::string w;
+    for (std::size_t k = 0; k < c.tokens.size(); ++k) {
+      if (c.is_dot(k)) {
+        on_break();
+        continue;
+      }
+      std::size_t i = c.tokens[k].first;
+      const std::size_t e = c.tokens[k].second;
+      while (i < e) {  // "\n" inside a token separates words but is no break
+        std::size_t j = i;
+        while (j < e && c.text[j] != '\n') ++j;
+        if (j > i) {
+          utf8_of(c.text, i, j, w);
+          on_word(std::string_view(w));
+        }
+        i = j + 1;
+      }
+    }
+  }
+
+  /// Pieces of the joined cleaned sentence split by the word regex: words, and the separators
+  /// between them (" ", " . ", ...), which start with a space except a leading run of dots.
+  template <class S, class OnPiece>
+  static void emit_pieces(const tok::Cleaned<S>& c, std::string& buf, OnPiece& on_piece) {
+    bool any_word = false, pending = false;
+    for (std::size_t k = 0; k < c.tokens.size(); ++k) {
+      if (c.is_dot(k)) {
+        pending = true;
+        continue;
+      }
+      if (any_word) {
+        on_piece(std::string_view(), true);
+      } else if (pending) {
+        on_piece(std::string_view(), false);
+      }
+      utf8_of(c.text, c.tokens[k].first, c.tokens[k].second, buf);
+      on_piece(std::string_view(buf), false);
+      any_word = true;
+      pending = false;
+    }
+    if (pending || !any_word) on_piece(std::string_view(), any_word);
+  }
+
+  /// re.split(delim) keeping non-empty parts; with keep (re_split_keep) delimiters are parts too.
+  static std::vector<tok::U32> split(const tok::U32& s, char32_t delim, bool keep) {
+    std::vector<tok::U32> parts;
+    std::size_t i = 0;
+    while (i <= s.size()) {
+      std::size_t j = s.find(delim, i);
+      if (j == tok::U32::npos) j = s.size();
+      if (j > i) parts.emplace_back(s, i, j - i);
+      if (j < s.size() && keep) parts.emplace_back(1, delim);
+      i = j + 1;
+    }
+    return parts;
+  }
+
+  /// Splits s by the word regex \w+(?:'\w+)? keeping the separators (re_split_keep).
+  template <class Fn>
+  static void split_words(const tok::U32& s, Fn&& fn) {
+    std::size_t i = 0, sep = 0;
+    const std::size_t n = s.size();
+    while (i < n) {
+      if (!unicode::is_word(s[i])) {
+        ++i;
+        continue;
+      }
+      std::size_t j = i;
+      while (j < n && unicode::is_word(s[j])) ++j;
+      if (j + 1 < n && s[j] == U'\'' && unicode::is_word(s[j + 1])) {
+        j += 1;
+        while (j < n && unicode::is_word(s[j])) ++j;
+      }
+      if (i > sep) fn(sep, i, false);
+      fn(i, j, true);
+      sep = i = j;
+    }
+    if (n > sep) fn(sep, n, false);
+  }
+
+  static void plain_pieces(const tok::U32& sent, std::vector<Piece>& pieces) {
+    std::vector<tok::U32> toks;
+    tok::clean_tokens(sent, true, toks);
+    tok::U32 joined;
+    for (std::size_t i = 0; i < toks.size(); ++i) {
+      if (i) joined.push_back(U' ');
+      joined += toks[i];
+    }
+    split_words(joined, [&](std::size_t b, std::size_t e, bool) {
+      std::string t = unicode::encode_utf8(joined.data() + b, joined.data() + e);
+      const bool sp = unicode::is_space(joined[b]);
+      pieces.push_back(Piece{t, t, sp});
+    });
+  }
+
+  static void json_pieces(const tok::U32& sent, std::vector<Piece>& pieces) {
+    std::vector<tok::U32> toks;
+    split_words(sent, [&](std::size_t b, std::size_t e, bool) {
+      tok::U32 part(sent, b, e - b);
+      tok::clean_tokens(part, false, toks);
+      std::string key;
+      for (std::size_t i = 0; i < toks.size(); ++i) {
+        if (i) key.push_back(' ');
+        key += unicode::encode_utf8(toks[i]);
+      }
+      pieces.push_back(Piece{std::move(key), unicode::encode_utf8(part), unicode::is_space(sent[b])});
+    });
+  }
+
+  static void unicode_structure(const tok::U32& raw, DocStructure& out) {
+    Paragraph para;
+    Sentence sent;
+    auto end_sentence = [&] {
+      if (!sent.pieces.empty()) para.sentences.push_back(std::move(sent));
+      sent = Sentence{};
+    };
+    for (const auto& ptext : split(raw, U'\n', false)) {
+      para = Paragraph{};
+      tok::unicode_stream(
+          ptext, [&](const std::string& w) { sent.pieces.push_back(Piece{w, w, false}); },
+          end_sentence);
+      end_sentence();
+      if (!para.sentences.empty()) out.push_back(std::move(para));
+    }
+  }
+
+  TokenizerMode mode_;
+};
+
+}  // namespace orchard::ss3
