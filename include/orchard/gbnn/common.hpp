@@ -79,13 +79,13 @@ class EigenSingleThread {
 
 /// Rows per block for row-parallel work with per-block partial results of `width` scalars and
 /// about `work` multiply-adds per row: enough rows that a block is worth a thread (>= 128 rows and
-/// >= 64K multiply-adds), and few enough blocks that the partials stay under ~4M scalars. Depends
+/// >= 1M multiply-adds, so small problems run on one thread without fork/join overhead), and few enough blocks that the partials stay under ~4M scalars. Depends
 /// only on the problem shape, never on the thread count.
 inline index_t block_rows(index_t n, index_t width, index_t work = 1) {
   constexpr index_t budget = 4'000'000;
   const index_t max_blocks = std::max<index_t>(1, budget / std::max<index_t>(width, 1));
   const index_t by_memory = (std::max<index_t>(n, 0) + max_blocks - 1) / max_blocks;
-  const index_t by_work = 65536 / std::max<index_t>(work, 1);
+  const index_t by_work = (index_t{1} << 20) / std::max<index_t>(work, 1);
   return std::max<index_t>({128, by_memory, by_work});
 }
 
