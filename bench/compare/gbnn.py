@@ -93,6 +93,10 @@ def main():
         threadpool_limits(args.threads)
     except ImportError:
         pass
+    # This script is itself called gbnn.py: keep its folder off the import path.
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.getcwd()) != here]
+    sys.modules.pop("gbnn", None)
     from gbnn import GNEGNEClassifier
     from sklearn.neural_network import MLPClassifier
 

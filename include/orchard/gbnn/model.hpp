@@ -32,7 +32,7 @@ namespace detail {
 template <class T>
 double mean_loss(const RowMatrix<T>& F, const Targets<T>& t, const Context& ctx,
                  const RowMatrix<T>* f = nullptr, const T* rho = nullptr) {
-  const index_t n = F.rows(), K = F.cols(), br = 1024;
+  const index_t n = F.rows(), K = F.cols(), br = block_rows(n, 0, 20 * K);
   std::vector<double> part(static_cast<std::size_t>(num_blocks(n, br)), 0.0);
   parallel_blocks(ctx, n, br, [&](index_t b, index_t s, index_t e) {
     double acc = 0;
@@ -346,8 +346,7 @@ class Model {
     lp.max_linesearch = 20;
     lp.linesearch = LBFGSpp::LBFGS_LINESEARCH_BACKTRACKING_STRONG_WOLFE;
     LBFGSpp::LBFGSSolver<T, LBFGSpp::LineSearchNocedalWright> solver(lp);
-    const index_t nb_rows = 256;
-    RowMatrix<T> step_part(num_blocks(n, nb_rows), 2 * K);
+    RowMatrix<T> step_part(num_blocks(n, newton_block(n)), 2 * K);
 
     const Rng base(p.seed);
     const T bound1 = std::sqrt(T(2) / static_cast<T>(d + J));
@@ -370,7 +369,7 @@ class Model {
             --need;
           }
         }
-        parallel_blocks(ctx, n_sub, 512, [&](index_t, index_t s, index_t e) {
+        parallel_blocks(ctx, n_sub, detail::block_rows(n_sub, 0, d), [&](index_t, index_t s, index_t e) {
           for (index_t r = s; r < e; ++r) {
             Xs.row(r) = X.row(idx[static_cast<std::size_t>(r)]);
             Rs.row(r) = R.row(idx[static_cast<std::size_t>(r)]);
@@ -468,7 +467,7 @@ class Model {
   static void residuals(const RowMatrix<T>& F, const detail::Targets<T>& tg, RowMatrix<T>& R,
                         const Context& ctx) {
     const index_t n = F.rows(), K = F.cols();
-    parallel_blocks(ctx, n, 1024, [&](index_t, index_t s, index_t e) {
+    parallel_blocks(ctx, n, detail::block_rows(n, 0, 20 * K), [&](index_t, index_t s, index_t e) {
       for (index_t i = s; i < e; ++i) {
         if (tg.loss == Loss::squared) {
           R(i, 0) = tg.y[i] - F(i, 0);
@@ -501,7 +500,8 @@ class Model {
   void step_outputs(const RowMatrix<T>& X, index_t t, const Context& ctx, RowMatrix<T>& H,
                     RowMatrix<T>& f) const {
     const index_t J = J_, K = K_;
-    parallel_blocks(ctx, X.rows(), 256, [&](index_t, index_t s, index_t e) {
+    parallel_blocks(ctx, X.rows(), detail::block_rows(X.rows(), 0, X.cols() * J + J * K),
+                    [&](index_t, index_t s, index_t e) {
       hidden_rows(X.data(), X.cols(), s, e, W1_.middleCols(t * J, J), b1_.segment(t * J, J),
                   H.middleRows(s, e - s));
       for (index_t i = s; i < e; ++i) unit_outputs(&H(i, 0), t, &f(i, 0));
@@ -527,7 +527,7 @@ class Model {
       rho_(t, 0) = static_cast<T>(p.eta);
       return;
     }
-    parallel_blocks(ctx, n, 256, [&](index_t b, index_t s, index_t e) {
+    parallel_blocks(ctx, n, newton_block(n), [&](index_t b, index_t s, index_t e) {
       for (index_t k = 0; k < 2 * K; ++k) part(b, k) = 0;
       for (index_t i = s; i < e; ++i) {
         for (index_t k = 0; k < K; ++k) {
@@ -546,7 +546,7 @@ class Model {
         }
       }
     });
-    const index_t nb = num_blocks(n, 256);
+    const index_t nb = num_blocks(n, newton_block(n));
     std::vector<double> num(static_cast<std::size_t>(K), 0.0), den(static_cast<std::size_t>(K), 0.0);
     for (index_t b = 0; b < nb; ++b)
       for (index_t k = 0; k < K; ++k) {
@@ -573,8 +573,11 @@ class Model {
     }
   }
 
+  index_t newton_block(index_t n) const { return detail::block_rows(n, 2 * K_, 4 * K_); }
+
   void add_step(RowMatrix<T>& F, const RowMatrix<T>& f, index_t t, const Context& ctx) const {
-    parallel_blocks(ctx, F.rows(), 1024, [&](index_t, index_t s, index_t e) {
+    parallel_blocks(ctx, F.rows(), detail::block_rows(F.rows(), 0, 2 * K_),
+                    [&](index_t, index_t s, index_t e) {
       for (index_t i = s; i < e; ++i)
         for (index_t k = 0; k < K_; ++k) F(i, k) += rho_(t, k) * f(i, k);
     });
@@ -597,7 +600,8 @@ class Model {
                   std::vector<RowMatrix<T>>* staged) const {
     detail::EigenSingleThread single;
     const index_t J = J_, K = K_;
-    parallel_blocks(ctx, X.rows, 256, [&](index_t, index_t s, index_t e) {
+    parallel_blocks(ctx, X.rows, detail::block_rows(X.rows, 0, S * (X.cols * J + J * K)),
+                    [&](index_t, index_t s, index_t e) {
       RowMatrix<T> Xb, Hb(e - s, J);
       detail::gather_rows(X, s, e, Xb);
       std::vector<T> out(static_cast<std::size_t>(K));

@@ -72,7 +72,7 @@ struct Network {
     detail::EigenSingleThread single;
     const index_t n = X.rows, d = X.cols, K = n_outputs();
     RowMatrix<T> out(n, K);
-    const index_t br = 256;
+    const index_t br = detail::block_rows(n, 0, d * a + a * K);
     parallel_blocks(ctx, n, br, [&](index_t, index_t s, index_t e) {
       RowMatrix<T> Xb(e - s, d);
       for (index_t i = s; i < e; ++i)
