@@ -1,0 +1,91 @@
+// Microbenchmarks of orchard::gbnn: the per-step objective (fused forward/backward), a short GBNN
+// fit, the MLP baseline, and prediction through the additive model vs the merged network.
+#include <benchmark/benchmark.h>
+
+#include <orchard/gbnn.hpp>
+
+using namespace orchard;
+
+namespace {
+
+template <class T>
+struct Data {
+  gbnn::RowMatrix<T> X, R;
+  Eigen::Matrix<T, Eigen::Dynamic, 1> y;
+  Data(index_t n, index_t d, index_t K) : X(n, d), R(n, K), y(n) {
+    Rng rng(1);
+    for (index_t i = 0; i < n; ++i) {
+      for (index_t j = 0; j < d; ++j) X(i, j) = static_cast<T>(rng.uniform());
+      for (index_t k = 0; k < K; ++k) R(i, k) = static_cast<T>(rng.normal());
+      y[i] = static_cast<T>(X(i, 0) + X(i, 1) > 1.0 ? (X(i, 2) > 0.5 ? 2 : 1) : 0);
+    }
+  }
+};
+
+// One objective + gradient evaluation of a GBNN step network: n rows, 784 inputs, J units, 10
+// outputs (a Fashion-MNIST-sized step).
+template <class T>
+void BM_step_objective(benchmark::State& st) {
+  const index_t n = st.range(0), J = st.range(1), d = 784, K = 10;
+  Data<T> data(n, d, K);
+  const Context ctx(static_cast<int>(st.range(2)));
+  gbnn::NetObjective<T> obj;
+  obj.configure(n, d, J, K, gbnn::OutputLoss::squared, T(1e-4));
+  obj.bind(data.X.data(), data.R.data(), n, ctx);
+  Eigen::Matrix<T, Eigen::Dynamic, 1> w = Eigen::Matrix<T, Eigen::Dynamic, 1>::Constant(obj.n_params(), T(0.01)), g;
+  for (auto _ : st) benchmark::DoNotOptimize(obj(w, g));
+  st.SetItemsProcessed(st.iterations() * n);
+}
+BENCHMARK(BM_step_objective<double>)->Args({10000, 1, 1})->Args({10000, 1, 2})->Args({10000, 8, 2});
+BENCHMARK(BM_step_objective<float>)->Args({10000, 1, 2})->Args({10000, 8, 2});
+
+void BM_gbnn_fit(benchmark::State& st) {
+  Data<double> data(2000, 50, 1);
+  gbnn::Params p;
+  p.steps = 10;
+  p.units = static_cast<int>(st.range(0));
+  const Context ctx(2);
+  for (auto _ : st) {
+    gbnn::Model<double> m;
+    m.fit(data.X, data.y, p, ctx);
+    benchmark::DoNotOptimize(m.rho().data());
+  }
+}
+BENCHMARK(BM_gbnn_fit)->Arg(1)->Arg(4)->Unit(benchmark::kMillisecond);
+
+void BM_mlp_fit(benchmark::State& st) {
+  Data<double> data(2000, 50, 1);
+  gbnn::MlpParams p;
+  p.hidden = 40;
+  p.solver = st.range(0) == 0 ? gbnn::Solver::lbfgs : gbnn::Solver::adam;
+  p.max_iter = st.range(0) == 0 ? 200 : 20;
+  const Context ctx(2);
+  for (auto _ : st) {
+    gbnn::Mlp<double> m;
+    m.fit(data.X, data.y, p, ctx);
+    benchmark::DoNotOptimize(m.network().W1.data());
+  }
+}
+BENCHMARK(BM_mlp_fit)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+
+// Prediction of a 40-step model: step by step (additive) vs one merged network.
+void BM_predict(benchmark::State& st) {
+  Data<double> data(4000, 50, 1);
+  gbnn::Params p;
+  p.steps = 40;
+  p.max_iter = 20;
+  const Context ctx(2);
+  gbnn::Model<double> m;
+  m.fit(data.X, data.y, p, ctx);
+  const auto net = m.to_network();
+  for (auto _ : st) {
+    if (st.range(0) == 0) benchmark::DoNotOptimize(m.decision_function(data.X, -1, ctx).data());
+    else benchmark::DoNotOptimize(net.raw(data.X, -1, ctx).data());
+  }
+  st.SetItemsProcessed(st.iterations() * data.X.rows());
+}
+BENCHMARK(BM_predict)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();

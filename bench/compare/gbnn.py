@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""GBNN: the `gbnn` package (GNEGNEClassifier, on scikit-learn's MLP) vs orchard's gbnn_train, plus
+scikit-learn's MLPClassifier (logistic units, L-BFGS) at equal hidden units — same data, same
+settings, same threads, one run. Prints time and test accuracy side by side and the ratios.
+
+  bench/compare/gbnn.py --build build --dataset fashion --max-train 5000 --total-nn 50 --units 1
+
+Pins: gbnn 0.0.2 (installed with --no-deps: it asks for the retired `sklearn` package name),
+scikit-learn 1.2.1, numpy 1.26.4, scipy 1.11.4, pandas 2.1.4 (imported by gbnn's __init__).
+"""
+import argparse
+import gzip
+import os
+import re
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PINS = ["numpy==1.26.4", "scipy==1.11.4", "scikit-learn==1.2.1", "pandas==2.1.4"]
+
+
+def ensure_env():
+    """Re-runs this script inside the compare venv with the pinned anchors."""
+    if os.environ.get("ORCHARD_GBNN_COMPARE_CHILD") == "1":
+        return
+    venv = os.path.join(ROOT, "bench", "compare", "venv.sh")
+    py = subprocess.check_output(["bash", venv] + PINS, text=True).strip().splitlines()[-1]
+    subprocess.check_call(["bash", venv, "--no-deps", "gbnn==0.0.2"], stdout=subprocess.DEVNULL)
+    env = dict(os.environ, ORCHARD_GBNN_COMPARE_CHILD="1")
+    sys.exit(subprocess.call([py, os.path.abspath(__file__)] + sys.argv[1:], env=env))
+
+
+def read_idx(path):
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    dims = data[3]
+    shape = struct.unpack(">" + "I" * dims, data[4:4 + 4 * dims])
+    import numpy as np
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
+
+
+def load(args):
+    import numpy as np
+    d = args.data
+    if args.dataset == "fashion":
+        fm = args.fashion_mnist
+        Xtr = read_idx(f"{fm}/train-images-idx3-ubyte.gz")[: args.max_train].reshape(-1, 784) / 255.0
+        ytr = read_idx(f"{fm}/train-labels-idx1-ubyte.gz")[: args.max_train].astype(float)
+        Xte = read_idx(f"{fm}/t10k-images-idx3-ubyte.gz")[: args.max_test].reshape(-1, 784) / 255.0
+        yte = read_idx(f"{fm}/t10k-labels-idx1-ubyte.gz")[: args.max_test].astype(float)
+        return Xtr, ytr, Xte, yte
+    if args.dataset == "digits":
+        a = np.loadtxt(gzip.open(f"{d}/sklearn/digits.csv.gz"), delimiter=",")
+    else:
+        a = np.loadtxt(f"{d}/sklearn/{args.dataset}.csv", delimiter=",", skiprows=1)
+    X, y = a[:, :-1], a[:, -1]
+    rng = np.random.RandomState(0)
+    order = rng.permutation(len(y))
+    nte = len(y) // 5
+    te, tr = order[:nte], order[nte:]
+    mu, sd = X[tr].mean(0), X[tr].std(0)
+    sd[sd == 0] = 1
+    X = (X - mu) / sd
+    return X[tr], y[tr], X[te], y[te]
+
+
+def main():
+    ensure_env()
+    import numpy as np
+    import warnings
+    warnings.filterwarnings("ignore")
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"), help="Meson build folder")
+    ap.add_argument("--dataset", default="fashion", choices=["fashion", "digits", "breast_cancer"])
+    ap.add_argument("--data", default=os.path.join(ROOT, "..", "shared", "data"))
+    ap.add_argument("--fashion-mnist", default="/usr/share/datasets/fashion-mnist")
+    ap.add_argument("--max-train", type=int, default=5000)
+    ap.add_argument("--max-test", type=int, default=2000)
+    ap.add_argument("--total-nn", type=int, default=50)
+    ap.add_argument("--units", type=int, default=1)
+    ap.add_argument("--eta", type=float, default=1.0)
+    ap.add_argument("--subsample", type=float, default=0.5)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--skip-sklearn-mlp", action="store_true")
+    args = ap.parse_args()
+    for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[v] = str(args.threads)
+    try:  # the BLAS under numpy reads its thread count at load time; enforce it when possible
+        from threadpoolctl import threadpool_limits
+        threadpool_limits(args.threads)
+    except ImportError:
+        pass
+    # This script is itself called gbnn.py: keep its folder off the import path.
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.getcwd()) != here]
+    sys.modules.pop("gbnn", None)
+    from gbnn import GNEGNEClassifier
+    from sklearn.neural_network import MLPClassifier
+
+    Xtr, ytr, Xte, yte = load(args)
+    steps = args.total_nn // args.units
+    print(f"dataset {args.dataset}: train {Xtr.shape}, test {Xte.shape}; total_nn {steps * args.units} "
+          f"= {steps} steps x {args.units} units, eta {args.eta}, subsample {args.subsample}, "
+          f"{args.threads} threads")
+
+    rows = []
+    t = time.time()
+    ref = GNEGNEClassifier(total_nn=steps * args.units, num_nn_step=args.units, eta=args.eta,
+                           subsample=args.subsample, random_state=0)
+    ref.fit(Xtr, ytr)
+    rows.append(("gbnn 0.0.2 (package)", time.time() - t, float(np.mean(ref.predict(Xte) == yte))))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tr_csv, te_csv = f"{tmp}/train.csv", f"{tmp}/test.csv"
+        np.savetxt(tr_csv, np.column_stack([Xtr, ytr]), delimiter=",", fmt="%.9g")
+        np.savetxt(te_csv, np.column_stack([Xte, yte]), delimiter=",", fmt="%.9g")
+        exe = os.path.join(args.build, "examples", "gbnn", "gbnn_train")
+        cmd = [exe, "--csv", tr_csv, "--test-csv", te_csv, "--no-standardize", "--exact-reference",
+               "--steps", str(steps), "--units", str(args.units), "--eta", str(args.eta),
+               "--subsample", str(args.subsample), "--threads", str(args.threads),
+               "--report-every", "1000000"]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+        m = re.search(r"GBNN: test accuracy ([0-9.]+), trained in ([0-9.]+) s", out)
+        rows.append(("orchard gbnn (exact-reference)", float(m.group(2)), float(m.group(1))))
+        out = subprocess.run(cmd + ["--mlp-only"],
+                             capture_output=True, text=True, check=True).stdout
+        m = re.search(r"MLP \(L-BFGS, \d+ units\): test accuracy ([0-9.]+), trained in ([0-9.]+) s", out)
+        rows.append(("orchard MLP L-BFGS", float(m.group(2)), float(m.group(1))))
+
+    if not args.skip_sklearn_mlp:
+        t = time.time()
+        mlp = MLPClassifier(hidden_layer_sizes=(steps * args.units,), activation="logistic",
+                            solver="lbfgs", max_iter=200, random_state=0)
+        mlp.fit(Xtr, ytr)
+        rows.append(("scikit-learn MLP L-BFGS", time.time() - t, float(np.mean(mlp.predict(Xte) == yte))))
+
+    print(f"{'program':34s} {'train s':>9s} {'accuracy':>9s}")
+    for name, sec, acc in rows:
+        print(f"{name:34s} {sec:9.2f} {acc:9.4f}")
+    print(f"speed-up vs gbnn package: {rows[0][1] / rows[1][1]:.1f}x")
+    if not args.skip_sklearn_mlp:
+        print(f"orchard GBNN time / scikit-learn MLP time: {rows[1][1] / rows[-1][1]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
