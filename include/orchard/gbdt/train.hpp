@@ -48,16 +48,17 @@ std::vector<double> check_labels(ConstVectorView<T> y, index_t n, Objective obj,
   int maxc = -1;
   for (index_t i = 0; i < n; ++i) {
     const double v = static_cast<double>(y[i]);
-    require(std::isfinite(v), std::string(name) + "[" + std::to_string(i) + "]", v, "labels must be finite");
-    if (obj == Objective::logistic) {
-      require(v == 0 || v == 1, std::string(name) + "[" + std::to_string(i) + "]", v,
-              "binary labels must be 0 or 1");
-    } else if (obj == Objective::softmax) {
-      require(v >= 0 && v == std::floor(v) && (num_class == 0 || v < num_class),
-              std::string(name) + "[" + std::to_string(i) + "]", v,
-              "multiclass labels must be integers in 0..num_class-1");
-      maxc = std::max(maxc, static_cast<int>(v));
+    const char* rule = nullptr;
+    if (!std::isfinite(v)) {
+      rule = "labels must be finite";
+    } else if (obj == Objective::logistic && v != 0 && v != 1) {
+      rule = "binary labels must be 0 or 1";
+    } else if (obj == Objective::softmax &&
+               !(v >= 0 && v == std::floor(v) && (num_class == 0 || v < num_class))) {
+      rule = "multiclass labels must be integers in 0..num_class-1";
     }
+    if (rule != nullptr) require(false, std::string(name) + "[" + std::to_string(i) + "]", v, rule);
+    if (obj == Objective::softmax) maxc = std::max(maxc, static_cast<int>(v));
     out[static_cast<std::size_t>(i)] = v;
   }
   if (obj == Objective::softmax && num_class == 0) num_class = std::max(2, maxc + 1);
@@ -72,8 +73,10 @@ void check_features(ConstMatrixView<T> X, const char* name) {
   for (index_t i = 0; i < X.rows; ++i) {
     for (index_t j = 0; j < X.cols; ++j) {
       const double v = static_cast<double>(X(i, j));
-      require(!std::isinf(v), std::string(name) + "(" + std::to_string(i) + "," + std::to_string(j) + ")",
-              v, "features must be finite or NaN (missing)");
+      if (std::isinf(v)) {
+        require(false, std::string(name) + "(" + std::to_string(i) + "," + std::to_string(j) + ")", v,
+                "features must be finite or NaN (missing)");
+      }
     }
   }
 }

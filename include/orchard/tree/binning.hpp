@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <type_traits>
 #include <memory>
 #include <span>
 #include <vector>
@@ -23,6 +24,18 @@
 #include "../core/random.hpp"
 
 namespace orchard::tree {
+
+/// The number of sorted cuts c[0..n) that are < x (a branch-free lower bound).
+inline std::size_t lower_count(const double* c, std::size_t n, double x) {
+  if (n == 0) return 0;
+  const double* p = c;
+  while (n > 1) {
+    const std::size_t half = n / 2;
+    p = p[half - 1] < x ? p + half : p;
+    n -= half;
+  }
+  return static_cast<std::size_t>(p - c) + (*p < x ? 1 : 0);
+}
 
 struct BinParams {
   int max_bin = 255;              ///< value bins per feature, 2..65535 (> 255 gives uint16 codes)
@@ -61,21 +74,25 @@ class BinMapper {
     const index_t ns = sampled ? static_cast<index_t>(rows.size()) : X.rows;
     parallel_for_dynamic(ctx, X.cols, [&](std::int64_t f) {
       const auto fi = static_cast<std::size_t>(f);
-      std::vector<double> v;
-      v.reserve(static_cast<std::size_t>(ns));
+      // Sorted in the input's own type (floats sort faster), then widened.
+      std::vector<std::remove_const_t<T>> raw;
+      raw.reserve(static_cast<std::size_t>(ns));
       for (index_t i = 0; i < ns; ++i) {
-        const double x = static_cast<double>(X(sampled ? rows[static_cast<std::size_t>(i)] : i, f));
-        if (!std::isnan(x)) v.push_back(x);
+        const auto x = X(sampled ? rows[static_cast<std::size_t>(i)] : i, f);
+        if (!std::isnan(static_cast<double>(x))) raw.push_back(x);
       }
+      std::sort(raw.begin(), raw.end());
+      std::vector<double> v(raw.begin(), raw.end());
       if (m.categorical_[fi]) {
         for (double x : v) {
-          require(x >= 0 && x < p.max_bin && x == std::floor(x), "X(categorical feature " +
-                  std::to_string(f) + ")", x, "category codes must be integers in [0, max_bin)");
+          if (!(x >= 0 && x < p.max_bin && x == std::floor(x))) {
+            require(false, "X(categorical feature " + std::to_string(f) + ")", x,
+                    "category codes must be integers in [0, max_bin)");
+          }
         }
         m.num_bins_[fi] = p.max_bin + 1;  // every code 0..max_bin-1 has a bin, then missing
         return;
       }
-      std::sort(v.begin(), v.end());
       m.cuts_[fi] = find_cuts(v, p.max_bin);
       m.num_bins_[fi] = static_cast<int>(m.cuts_[fi].size()) + 2;
     });
@@ -104,13 +121,14 @@ class BinMapper {
   int bin(int f, double x) const {
     if (std::isnan(x)) return missing_bin(f);
     if (categorical(f)) {
-      require(x >= 0 && x < max_bin_ && x == std::floor(x),
-              "X(categorical feature " + std::to_string(f) + ")", x,
-              "category codes must be integers in [0, max_bin)");
+      if (!(x >= 0 && x < max_bin_ && x == std::floor(x))) {
+        require(false, "X(categorical feature " + std::to_string(f) + ")", x,
+                "category codes must be integers in [0, max_bin)");
+      }
       return static_cast<int>(x);
     }
     const auto& c = cuts(f);
-    return static_cast<int>(std::lower_bound(c.begin(), c.end(), x) - c.begin());
+    return static_cast<int>(lower_count(c.data(), c.size(), x));
   }
 
   /// Cut points of sorted, non-NaN values: midpoints between distinct values, at most
@@ -181,20 +199,39 @@ class BinnedMatrix {
       b.codes8_.resize(total);
     }
     const BinMapper& m = *b.mapper_;
-    // Blocks of (feature, row range) tasks; each code is written by exactly one task.
-    constexpr index_t kRows = 1 << 16;
-    const index_t nrb = num_blocks(X.rows, kRows);
-    parallel_for_dynamic(ctx, X.cols * nrb, [&](std::int64_t task) {
-      const index_t f = task / nrb, rb = task % nrb;
-      const index_t r0 = rb * kRows, r1 = std::min(X.rows, r0 + kRows);
-      const int fi = static_cast<int>(f);
+    // Row-block tasks read rows in memory order and write each feature's codes; every code is
+    // written by exactly one task.
+    constexpr index_t kRows = 1 << 12;
+    std::vector<const double*> cut_ptr(static_cast<std::size_t>(X.cols));
+    std::vector<std::size_t> cut_n(static_cast<std::size_t>(X.cols));
+    std::vector<int> miss(static_cast<std::size_t>(X.cols));
+    bool any_categorical = false;
+    for (index_t f = 0; f < X.cols; ++f) {
+      const auto fu = static_cast<std::size_t>(f);
+      cut_ptr[fu] = m.cuts(static_cast<int>(f)).data();
+      cut_n[fu] = m.cuts(static_cast<int>(f)).size();
+      miss[fu] = m.missing_bin(static_cast<int>(f));
+      any_categorical = any_categorical || m.categorical(static_cast<int>(f));
+    }
+    parallel_blocks(ctx, X.rows, kRows, [&](std::int64_t, std::int64_t r0, std::int64_t r1) {
       for (index_t i = r0; i < r1; ++i) {
-        const int code = m.bin(fi, static_cast<double>(X(i, f)));
-        const auto at = static_cast<std::size_t>(f * X.rows + i);
-        if (b.wide_) {
-          b.codes16_[at] = static_cast<std::uint16_t>(code);
-        } else {
-          b.codes8_[at] = static_cast<std::uint8_t>(code);
+        for (index_t f = 0; f < X.cols; ++f) {
+          const auto fu = static_cast<std::size_t>(f);
+          const double x = static_cast<double>(X(i, f));
+          int code;
+          if (any_categorical && m.categorical(static_cast<int>(f))) {
+            code = m.bin(static_cast<int>(f), x);
+          } else if (std::isnan(x)) {
+            code = miss[fu];
+          } else {
+            code = static_cast<int>(lower_count(cut_ptr[fu], cut_n[fu], x));
+          }
+          const auto at = static_cast<std::size_t>(f * X.rows + i);
+          if (b.wide_) {
+            b.codes16_[at] = static_cast<std::uint16_t>(code);
+          } else {
+            b.codes8_[at] = static_cast<std::uint8_t>(code);
+          }
         }
       }
     });
