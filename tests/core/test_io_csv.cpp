@@ -154,6 +154,11 @@ TEST_CASE("csv: non-numeric fields give the line and the column of the field") {
   // A value out of double range is not silently clamped.
   const auto p6 = io_test::write_text(dir / "n6.csv", "1,1e999\n");
   expect_parse_error([&] { read_csv(p6); }, 1, 3);
+  // Values too small for a double read as zero (as in Python and NumPy).
+  const auto p7 = io_test::write_text(dir / "n7.csv", "1e-400,-2.5e-999\n");
+  const auto tiny = read_csv(p7);
+  CHECK(tiny.X(0, 0) == 0.0);
+  CHECK(std::signbit(tiny.X(0, 1)));
 }
 
 TEST_CASE("csv: empty files, header-only files, truncated rows") {

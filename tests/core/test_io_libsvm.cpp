@@ -114,7 +114,7 @@ TEST_CASE("libsvm: bad tokens give line and column of the offending part") {
   expect_parse_error([&] { read_libsvm(w, o); }, 2, 3);
   // An index that would make the dense matrix absurd.
   const auto big = io_test::write_text(dir / "big.svm", "1 1:1\n0 99999999999:2\n1 1:1\n");
-  CHECK_THROWS_AS(read_libsvm(big), ParseError);
+  CHECK(expect_parse_error([&] { read_libsvm(big); }, 2, 3).find("memory") != std::string::npos);
   const auto huge = io_test::write_text(dir / "huge.svm", "1 99999999999999999999:2\n");
   expect_parse_error([&] { read_libsvm(huge); }, 1, 3);
 }

@@ -2,6 +2,7 @@
 // The in-memory result of every reader (a dense row-major matrix, labels, feature names) and the
 // shared machinery of the readers: whole-file reading (plain or gzip, through zlib), strict number
 // parsing, and the size limits that stop a lying header from allocating absurd amounts of memory.
+#include <unistd.h>
 #include <zlib.h>
 
 #include <Eigen/Core>
@@ -126,8 +127,42 @@ inline std::string read_all(const std::string& path) {
   return out;
 }
 
+/// True when the decimal number `s` (already known to be out of double range) is too small in
+/// magnitude rather than too large.
+inline bool decimal_underflows(std::string_view s) {
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) s.remove_prefix(1);
+  const auto epos = s.find_first_of("eE");
+  std::int64_t exp = 0;
+  if (epos != std::string_view::npos) {
+    std::string_view es = s.substr(epos + 1);
+    const bool neg = !es.empty() && es[0] == '-';
+    if (!es.empty() && (es[0] == '-' || es[0] == '+')) es.remove_prefix(1);
+    const auto r = std::from_chars(es.data(), es.data() + es.size(), exp);
+    if (r.ec != std::errc()) return neg;  // an exponent beyond int64: its sign decides
+    if (neg) exp = -exp;
+    s = s.substr(0, epos);
+  }
+  const auto dot = s.find('.');
+  std::string_view ip = s.substr(0, dot);
+  std::string_view fp = dot == std::string_view::npos ? std::string_view() : s.substr(dot + 1);
+  while (!ip.empty() && ip[0] == '0') ip.remove_prefix(1);
+  std::int64_t mag = 0;
+  if (!ip.empty()) {
+    mag = static_cast<std::int64_t>(ip.size()) + exp;
+  } else {
+    std::int64_t zeros = 0;
+    while (zeros < static_cast<std::int64_t>(fp.size()) &&
+           fp[static_cast<std::size_t>(zeros)] == '0') {
+      ++zeros;
+    }
+    mag = exp - zeros;
+  }
+  return mag < 0;
+}
+
 /// Parses the whole of `s` as a decimal floating-point number (optional sign, exponent, inf,
-/// nan). Returns false when anything is left over or nothing parses.
+/// nan). Values too small for a double read as (signed) zero, as in Python and NumPy; values too
+/// large are rejected. Returns false when anything is left over or nothing parses.
 inline bool parse_double(std::string_view s, double& out) {
   if (s.empty()) return false;
   const char* b = s.data();
@@ -137,7 +172,12 @@ inline bool parse_double(std::string_view s, double& out) {
     if (b == e || *b == '-' || *b == '+') return false;
   }
   const auto r = std::from_chars(b, e, out, std::chars_format::general);
-  return r.ec == std::errc() && r.ptr == e;
+  if (r.ptr != e) return false;
+  if (r.ec == std::errc::result_out_of_range && decimal_underflows(s)) {
+    out = (*b == '-') ? -0.0 : 0.0;
+    return true;
+  }
+  return r.ec == std::errc();
 }
 
 /// Parses the whole of `s` as a non-negative decimal integer that fits in int64.
@@ -156,6 +196,23 @@ inline std::uint64_t checked_elements(const std::string& source, std::uint64_t r
                          " elements, more than the limit of 2^40");
   }
   return rows * cols;
+}
+
+/// Physical memory of this machine in bytes (0 when unknown).
+inline std::uint64_t physical_memory() {
+#if defined(_SC_PHYS_PAGES) && defined(_SC_PAGESIZE)
+  const long pages = sysconf(_SC_PHYS_PAGES);
+  const long page = sysconf(_SC_PAGESIZE);
+  if (pages > 0 && page > 0)
+    return static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page);
+#endif
+  return 0;
+}
+
+/// True when `bytes` exceed the physical memory (a request that can only fail or swap to death).
+inline bool exceeds_memory(std::uint64_t bytes) {
+  const std::uint64_t mem = physical_memory();
+  return mem != 0 && bytes > mem;
 }
 
 /// "f0".."f{d-1}".

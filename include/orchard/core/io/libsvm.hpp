@@ -148,6 +148,14 @@ Dataset<T> read_libsvm(const std::string& path, const LibsvmOptions& opt = {}) {
   detail::checked_elements(path, static_cast<std::uint64_t>(n), static_cast<std::uint64_t>(d),
                            "the dense matrix");
 
+  const std::uint64_t bytes =
+      static_cast<std::uint64_t>(n) * static_cast<std::uint64_t>(d) * sizeof(T);
+  if (detail::exceeds_memory(bytes)) {
+    throw ParseError(path, max_line, max_col,
+                     "feature index " + std::to_string(max_index) + " makes the dense " +
+                         std::to_string(n) + " x " + std::to_string(d) + " matrix need " +
+                         std::to_string(bytes >> 20) + " MiB, more than this machine's memory");
+  }
   Dataset<T> ds;
   try {
     ds.X.setConstant(
