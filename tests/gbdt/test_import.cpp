@@ -87,6 +87,10 @@ TEST_CASE("broken imports throw: truncated, corrupted, unsupported, self-check m
   std::ofstream(bad) << c;
   CHECK_THROWS_AS(gbdt::import_lightgbm(bad), FormatError);
   c = lgbt;
+  c.replace(c.find("is_linear=0"), 11, "is_linear=1");
+  std::ofstream(bad) << c;
+  CHECK_THROWS_AS(gbdt::import_lightgbm(bad), FormatError);
+  c = lgbt;
   c.replace(c.find("objective=binary"), 16, "objective=lambdarank");
   std::ofstream(bad) << c;
   CHECK_THROWS_AS(gbdt::import_lightgbm(bad), FormatError);

@@ -343,3 +343,39 @@ TEST_CASE("prediction of a hand-built tree; blocked batch prediction; validation
   CHECK(back.threshold == t.threshold);
   CHECK_THROWS_AS(Tree::from_json(nlohmann::json::object(), 2), FormatError);
 }
+
+TEST_CASE("uint16 codes (max_bin > 255) grow the same tree as uint8 codes on the same cuts") {
+  Toy t = make_toy(3000, 4, 41, 0.05, 200);  // 200 distinct values: identical cuts for both
+  BinParams narrow, wide;
+  wide.max_bin = 1000;
+  auto a = BinnedMatrix::fit(ConstMatrixView<double>(t.X.data(), t.n, t.d), narrow, Context(2));
+  auto b = BinnedMatrix::fit(ConstMatrixView<double>(t.X.data(), t.n, t.d), wide, Context(2));
+  REQUIRE_FALSE(a.wide());
+  REQUIRE(b.mapper().num_bins(0) == a.mapper().num_bins(0));
+  // A feature with 3000 distinct values and max_bin 4000 forces uint16 codes.
+  std::vector<double> X2 = t.X;
+  for (index_t i = 0; i < t.n; ++i) X2[static_cast<std::size_t>(i * t.d + 3)] = static_cast<double>(i);
+  auto c8 = BinnedMatrix::fit(ConstMatrixView<double>(X2.data(), t.n, t.d), narrow, Context(2));
+  BinParams exact;
+  exact.max_bin = 4000;
+  auto c16 = BinnedMatrix::fit(ConstMatrixView<double>(X2.data(), t.n, t.d), exact, Context(2));
+  REQUIRE(c16.wide());
+  GrowParams gp;
+  gp.max_depth = 4;
+  for (Growth g : {Growth::depthwise, Growth::leafwise, Growth::oblivious}) {
+    gp.growth = g;
+    Tree ta = grow_tree(Context(2), a, SecondOrder{}, t.gh.data(), {}, {}, gp);
+    Tree tb = grow_tree(Context(2), b, SecondOrder{}, t.gh.data(), {}, {}, gp);
+    CHECK(ta.feature == tb.feature);
+    CHECK(ta.threshold == tb.threshold);
+    CHECK(ta.value == tb.value);
+    // Trees on uint16 codes route training rows by code exactly as by raw value.
+    Tree t8 = grow_tree(Context(2), c8, SecondOrder{}, t.gh.data(), {}, {}, gp);
+    Tree t16 = grow_tree(Context(2), c16, SecondOrder{}, t.gh.data(), {}, {}, gp);
+    for (index_t i = 0; i < t.n; i += 97) {
+      CHECK(leaf_binned(t16, c16, i) == t16.leaf([&](std::int32_t f) { return X2[static_cast<std::size_t>(i * t.d + f)]; }));
+    }
+    CHECK(t8.num_nodes() > 1);
+    CHECK(t16.num_nodes() > 1);
+  }
+}

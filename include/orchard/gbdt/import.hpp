@@ -276,6 +276,9 @@ inline Model import_lightgbm(const std::string& path, double* learning_rate = nu
   m.base_score.assign(static_cast<std::size_t>(m.num_class), 0.0);  // folded into the trees
   for (std::size_t t = 0; t < trees.size(); ++t) {
     const auto& tm = trees[t];
+    if (tm.count("is_linear") && detail::parse_number(get(tm, "is_linear"), "is_linear") != 0) {
+      throw FormatError("orchard: import_lightgbm: linear trees are not supported");
+    }
     const auto nl = static_cast<std::int64_t>(detail::parse_number(get(tm, "num_leaves"), "num_leaves"));
     const auto leaf_value = numbers(tm, "leaf_value");
     if (nl < 1 || static_cast<std::int64_t>(leaf_value.size()) != nl) throw FormatError("orchard: import_lightgbm: leaf_value length");
