@@ -5,6 +5,7 @@
 #include "rl/distributions.hpp"
 #include "rl/env.hpp"
 #include "rl/gae.hpp"
+#include "rl/gbrl_model.hpp"
 #include "rl/losses.hpp"
 #include "rl/make_env.hpp"
 #include "rl/trainer.hpp"
