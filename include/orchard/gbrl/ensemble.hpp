@@ -161,36 +161,20 @@ class Ensemble {
   void predict_add(ConstMatrixView<double> x, std::int64_t start, std::int64_t stop,
                    double* out) const {
     if (start >= stop || x.rows == 0) return;
-    const int d = n_outputs();
     constexpr index_t kBlock = 64;
     parallel_blocks(ctx_, x.rows, kBlock, [&](std::int64_t, std::int64_t r0, std::int64_t r1) {
-      for (std::int64_t t = start; t < stop; ++t) {
-        const Compiled& c = comp_[static_cast<std::size_t>(t)];
-        for (std::int64_t i = r0; i < r1; ++i) {
-          const double* row = x.row_ptr(i);
-          const index_t cs = x.col_stride;
-          std::int64_t voff;
-          if (c.oblivious) {
-            std::uint32_t idx = 0;
-            for (int l = 0; l < c.depth; ++l) {
-              const auto li = static_cast<std::size_t>(c.first + l);
-              idx = 2 * idx + (go_left(row[o_feat_[li] * cs], o_thr_[li], o_flag_[li]) ? 0u : 1u);
-            }
-            voff = c.values + static_cast<std::int64_t>(idx) * d;
-          } else {
-            const GNode* nodes = gnodes_.data() + c.first;
-            std::int32_t nd = 0;
-            while (nodes[nd].feature >= 0) {
-              const GNode& q = nodes[nd];
-              nd = go_left(row[q.feature * cs], q.threshold, q.flags) ? q.left : q.right;
-            }
-            voff = nodes[nd].left;
-          }
-          const double* v = values_.data() + voff;
-          double* o = out + i * d;
-          for (int k = 0; k < d; ++k) o[k] += v[k];
-        }
+      // Rows of the block copied contiguously so that feature f of row i is xb[i * nf + f].
+      const index_t nf = x.cols;
+      double xb[kBlock * 64];
+      std::vector<double> big;
+      double* rows = xb;
+      if ((r1 - r0) * nf > kBlock * 64) {
+        big.resize(static_cast<std::size_t>((r1 - r0) * nf));
+        rows = big.data();
       }
+      for (std::int64_t i = r0; i < r1; ++i)
+        for (index_t f = 0; f < nf; ++f) rows[(i - r0) * nf + f] = x(i, f);
+      predict_block(rows, nf, r1 - r0, start, stop, out + r0 * n_outputs());
     });
   }
 
@@ -386,8 +370,7 @@ class Ensemble {
   struct GNode {
     double threshold;
     std::int32_t feature;
-    std::int32_t left;  ///< child index within the tree; for a leaf: offset into values_
-    std::int32_t right;
+    std::int32_t left;  ///< left child within the tree (right = left + 1); a leaf: itself
     std::uint8_t flags;
   };
   struct Compiled {
@@ -397,9 +380,56 @@ class Ensemble {
     std::int64_t values = 0;  ///< oblivious: first value
   };
 
+  // Branch-free decision: numeric x <= thr, categorical x == thr, NaN to the default side.
   static bool go_left(double x, double thr, std::uint8_t fl) {
-    if (fl & tree::kCategorical) return std::isnan(x) ? (fl & tree::kDefaultLeft) != 0 : x == thr;
-    return x <= thr || (std::isnan(x) && (fl & tree::kDefaultLeft) != 0);
+    const bool cat = (fl & tree::kCategorical) != 0, dl = (fl & tree::kDefaultLeft) != 0;
+    const bool nan = std::isnan(x);
+    return (!cat & (x <= thr)) | (cat & (x == thr)) | (nan & dl);
+  }
+
+  void predict_block(const double* rows, index_t nf, index_t m, std::int64_t start,
+                     std::int64_t stop, double* out) const {
+    const int d = n_outputs();
+    const double* values = values_.data();
+    for (std::int64_t t = start; t < stop; ++t) {
+      const Compiled& c = comp_[static_cast<std::size_t>(t)];
+      if (c.oblivious) {
+        const int depth = c.depth;
+        const std::int32_t* feat = o_feat_.data() + c.first;
+        const double* thr = o_thr_.data() + c.first;
+        const std::uint8_t* fl = o_flag_.data() + c.first;
+        const double* v0 = values + c.values;
+        for (index_t i = 0; i < m; ++i) {
+          const double* r = rows + i * nf;
+          std::uint32_t idx = 0;
+          for (int l = 0; l < depth; ++l) idx = 2 * idx + (go_left(r[feat[l]], thr[l], fl[l]) ? 0u : 1u);
+          const double* v = v0 + static_cast<std::int64_t>(idx) * d;
+          double* o = out + i * d;
+          for (int k = 0; k < d; ++k) o[k] += v[k];
+        }
+      } else {
+        // Leaves loop on themselves, so every row takes exactly `depth` steps; groups of rows
+        // walk together to overlap their dependent loads.
+        const GNode* nodes = gnodes_.data() + c.first;
+        const std::int64_t* voff = g_value_.data() + c.first;
+        constexpr index_t kGroup = 8;
+        for (index_t i0 = 0; i0 < m; i0 += kGroup) {
+          const index_t gm = std::min(kGroup, m - i0);
+          std::int32_t nd[kGroup] = {0, 0, 0, 0, 0, 0, 0, 0};
+          for (int l = 0; l < c.depth; ++l) {
+            for (index_t j = 0; j < gm; ++j) {
+              const GNode& q = nodes[nd[j]];
+              nd[j] = q.left + (go_left(rows[(i0 + j) * nf + q.feature], q.threshold, q.flags) ? 0 : 1);
+            }
+          }
+          for (index_t j = 0; j < gm; ++j) {
+            const double* v = values + voff[nd[j]];
+            double* o = out + (i0 + j) * d;
+            for (int k = 0; k < d; ++k) o[k] += v[k];
+          }
+        }
+      }
+    }
   }
 
   void init() {
@@ -543,20 +573,36 @@ class Ensemble {
         values_.insert(values_.end(), v, v + d);
       }
     } else {
+      // Breadth-first relabelling so that the two children of a node are adjacent.
       c.first = static_cast<std::int64_t>(gnodes_.size());
-      for (std::int32_t nd = 0; nd < t.num_nodes(); ++nd) {
+      std::vector<std::int32_t> order{0}, level{0};
+      for (std::size_t q = 0; q < order.size(); ++q) {
+        const auto u = static_cast<std::size_t>(order[q]);
+        if (!t.is_leaf(order[q])) {
+          order.push_back(t.left[u]);
+          order.push_back(t.right[u]);
+          level.push_back(level[q] + 1);
+          level.push_back(level[q] + 1);
+        }
+      }
+      for (std::int32_t lv : level) c.depth = std::max(c.depth, static_cast<int>(lv));
+      std::int32_t next_child = 1;
+      for (std::int32_t nd : order) {
         const auto u = static_cast<std::size_t>(nd);
         if (t.is_leaf(nd)) {
           const auto off = static_cast<std::int64_t>(values_.size());
-          if (off > std::numeric_limits<std::int32_t>::max())
-            throw StateError("orchard::gbrl: ensemble too large for 32-bit value offsets");
-          gnodes_.push_back({0.0, -1, static_cast<std::int32_t>(off), -1, 0});
+          // A leaf sends every row back to itself: threshold +inf, missing left.
+          gnodes_.push_back({std::numeric_limits<double>::infinity(), 0,
+                             static_cast<std::int32_t>(gnodes_.size() - static_cast<std::size_t>(c.first)),
+                             tree::kDefaultLeft});
+          g_value_.push_back(off);
           const double* v = t.values(nd);
           values_.insert(values_.end(), v, v + d);
         } else {
-          gnodes_.push_back({t.threshold[u], t.feature[u], t.left[u], t.right[u], t.flags[u]});
+          gnodes_.push_back({t.threshold[u], t.feature[u], next_child, t.flags[u]});
+          g_value_.push_back(-1);
+          next_child += 2;
         }
-        c.depth = std::max(c.depth, static_cast<int>(t.depth[u]));
       }
     }
     comp_.push_back(c);
@@ -575,6 +621,7 @@ class Ensemble {
   std::vector<std::vector<double>> tree_lr_;
   std::vector<Compiled> comp_;
   std::vector<GNode> gnodes_;
+  std::vector<std::int64_t> g_value_;  ///< per GNode: offset of a leaf's values (-1 inside)
   std::vector<std::int32_t> o_feat_;
   std::vector<double> o_thr_;
   std::vector<std::uint8_t> o_flag_;
