@@ -77,13 +77,20 @@ class Ensemble {
                 " (one row per sample, one column per output)");
     for (index_t i = 0; i < g.rows; ++i)
       for (index_t k = 0; k < g.cols; ++k)
-        require(std::isfinite(g(i, k)), "grads(" + std::to_string(i) + "," + std::to_string(k) + ")",
-                g(i, k), "gradients must be finite");
+        if (!std::isfinite(g(i, k)))
+          require(false, "grads(" + std::to_string(i) + "," + std::to_string(k) + ")", g(i, k),
+                  "gradients must be finite");
     const index_t n = x.rows;
     const int d = n_outputs();
-    tree::BinnedMatrix data =
-        p_.persistent_bins ? tree::BinnedMatrix::build(mapper_ ? *mapper_ : (mapper_ = make_mapper(x), *mapper_), x, ctx_)
-                           : tree::BinnedMatrix::build(make_mapper(x), x, ctx_);
+    tree::BinnedMatrix data;
+    if (p_.persistent_bins) {
+      if (!mapper_) mapper_ = make_mapper(x);
+      data = tree::BinnedMatrix::build(*mapper_, x, ctx_);
+    } else if (p_.split_candidates == "quantile") {
+      data = quantile_bins(x);
+    } else {
+      data = tree::BinnedMatrix::build(make_mapper(x), x, ctx_);
+    }
     // Statistic: raw gradients (cosine) or gradients centred and scaled per column (l2).
     std::vector<double> shift, scale;
     stats_.resize(static_cast<std::size_t>(n * d));
@@ -109,14 +116,19 @@ class Ensemble {
         if (score_ == Score::l2) v = (v - shift[static_cast<std::size_t>(k)]) / scale[static_cast<std::size_t>(k)];
         stats_[static_cast<std::size_t>(i * d + k)] = static_cast<float>(v);
       }
-    GradientScore<0> pol;
-    pol.d = d;
-    if (score_ == Score::l2) {
-      pol.shift = shift.data();
-      pol.scale = scale.data();
-    }
+    const double* sh = score_ == Score::l2 ? shift.data() : nullptr;
+    const double* sc = score_ == Score::l2 ? scale.data() : nullptr;
     std::vector<std::int32_t> node_of_row;
-    tree::Tree t = tree::grow_tree(ctx_, data, pol, stats_.data(), {}, {}, grow_, &node_of_row, &ws_);
+    // Widths of typical actor-critic heads get a compile-time statistic width (unrolled
+    // histogram and scan loops); others use the run-time width.
+    tree::Tree t;
+    switch (d) {
+      case 2: t = grow<2>(data, sh, sc, node_of_row); break;
+      case 3: t = grow<3>(data, sh, sc, node_of_row); break;
+      case 4: t = grow<4>(data, sh, sc, node_of_row); break;
+      case 5: t = grow<5>(data, sh, sc, node_of_row); break;
+      default: t = grow<0>(data, sh, sc, node_of_row); break;
+    }
     // Leaves: the exact mean raw gradient (double sums in row order).
     std::vector<double> sum(static_cast<std::size_t>(t.num_nodes()) * static_cast<std::size_t>(d), 0.0);
     std::vector<double> cnt(static_cast<std::size_t>(t.num_nodes()), 0.0);
@@ -432,6 +444,16 @@ class Ensemble {
     }
   }
 
+  template <int K>
+  tree::Tree grow(const tree::BinnedMatrix& data, const double* shift, const double* scale,
+                  std::vector<std::int32_t>& node_of_row) {
+    GradientScore<K> pol;
+    pol.d = n_outputs();
+    pol.shift = shift;
+    pol.scale = scale;
+    return tree::grow_tree(ctx_, data, pol, stats_.data(), {}, {}, grow_, &node_of_row, &ws_);
+  }
+
   void init() {
     require(p_.n_outputs >= 1, "n_outputs", p_.n_outputs, "must be >= 1");
     score_ = parse_score(p_.score);
@@ -503,8 +525,9 @@ class Ensemble {
     require(x.cols >= 1, std::string(name) + ".cols", x.cols, "must be >= 1");
     for (index_t i = 0; i < x.rows; ++i)
       for (index_t j = 0; j < x.cols; ++j)
-        require(!std::isinf(x(i, j)), std::string(name) + "(" + std::to_string(i) + "," + std::to_string(j) + ")",
-                x(i, j), "must not be infinite (NaN marks a missing value)");
+        if (std::isinf(x(i, j)))
+          require(false, std::string(name) + "(" + std::to_string(i) + "," + std::to_string(j) + ")",
+                  x(i, j), "must not be infinite (NaN marks a missing value)");
   }
 
   tree::BinMapper make_mapper(ConstMatrixView<double> x) {
@@ -537,6 +560,67 @@ class Ensemble {
       }
     });
     return tree::BinMapper::from_cuts(std::move(cuts), p_.categorical, p_.max_bin);
+  }
+
+  // Per-batch quantile binning in one sort per feature: the cut points (BinMapper::find_cuts, as
+  // BinMapper::fit) and every row's code from the same sorted order.
+  tree::BinnedMatrix quantile_bins(ConstMatrixView<double> x) {
+    if (n_features_ < 0) n_features_ = x.cols;
+    require(p_.feature_weights.empty() || static_cast<index_t>(p_.feature_weights.size()) == x.cols,
+            "feature_weights.size", p_.feature_weights.size(), "must be 0 or the feature count");
+    std::vector<char> cat(static_cast<std::size_t>(x.cols), 0);
+    for (int c : p_.categorical) {
+      require(c < x.cols, "categorical", c, "must be a feature index");
+      cat[static_cast<std::size_t>(c)] = 1;
+    }
+    const index_t n = x.rows;
+    std::vector<std::vector<double>> cuts(static_cast<std::size_t>(x.cols));
+    std::vector<int> codes(static_cast<std::size_t>(n * x.cols));
+    parallel_for_dynamic(ctx_, x.cols, [&](std::int64_t f) {
+      int* code = codes.data() + f * n;
+      auto& cf = cuts[static_cast<std::size_t>(f)];
+      if (cat[static_cast<std::size_t>(f)]) {
+        for (index_t i = 0; i < n; ++i) {
+          const double v = x(i, f);
+          if (std::isnan(v)) {
+            code[i] = p_.max_bin;
+          } else {
+            if (!(v >= 0 && v < p_.max_bin && v == std::floor(v)))
+              require(false, "X(categorical feature " + std::to_string(f) + ")", v,
+                      "category codes must be integers in [0, max_bin)");
+            code[i] = static_cast<int>(v);
+          }
+        }
+        return;
+      }
+      std::vector<std::pair<double, std::uint32_t>> order;
+      order.reserve(static_cast<std::size_t>(n));
+      for (index_t i = 0; i < n; ++i) {
+        const double v = x(i, f);
+        if (!std::isnan(v)) order.emplace_back(v, static_cast<std::uint32_t>(i));
+      }
+      std::sort(order.begin(), order.end());
+      std::vector<double> sorted(order.size());
+      for (std::size_t k = 0; k < order.size(); ++k) sorted[k] = order[k].first;
+      cf = tree::BinMapper::find_cuts(sorted, p_.max_bin);
+      const int missing = static_cast<int>(cf.size()) + 1;
+      for (index_t i = 0; i < n; ++i) code[i] = missing;
+      std::size_t b = 0;  // bin b holds cuts[b-1] < v <= cuts[b]
+      for (const auto& [v, i] : order) {
+        while (b < cf.size() && cf[b] < v) ++b;
+        code[i] = static_cast<int>(b);
+      }
+    });
+    tree::BinMapper m = tree::BinMapper::from_cuts(std::move(cuts), p_.categorical, p_.max_bin);
+    std::vector<std::uint8_t> c8;
+    std::vector<std::uint16_t> c16;
+    if (m.wide()) {
+      c16.assign(codes.begin(), codes.end());
+    } else {
+      c8.resize(codes.size());
+      for (std::size_t k = 0; k < codes.size(); ++k) c8[k] = static_cast<std::uint8_t>(codes[k]);
+    }
+    return tree::BinnedMatrix::from_codes(std::move(m), n, std::move(c8), std::move(c16));
   }
 
   void append(tree::Tree t, std::vector<double> lr) {

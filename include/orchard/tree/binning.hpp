@@ -237,6 +237,32 @@ class BinnedMatrix {
     return b;
   }
 
+  /// Wraps bin codes computed elsewhere: feature-major, `rows` codes per feature, in codes8 (or
+  /// codes16 when mapper.wide()); each code must be < mapper.num_bins(f).
+  static BinnedMatrix from_codes(BinMapper mapper, index_t rows, std::vector<std::uint8_t> codes8,
+                                 std::vector<std::uint16_t> codes16) {
+    BinnedMatrix b;
+    b.rows_ = rows;
+    b.cols_ = mapper.num_features();
+    b.wide_ = mapper.wide();
+    const auto total = static_cast<std::size_t>(rows * b.cols_);
+    require(rows > 0, "rows", rows, "must be > 0");
+    require((b.wide_ ? codes16.size() : codes8.size()) == total, "codes.size",
+            b.wide_ ? codes16.size() : codes8.size(), "must be rows x features");
+    for (index_t f = 0; f < b.cols_; ++f) {
+      const int nb = mapper.num_bins(static_cast<int>(f));
+      for (index_t i = 0; i < rows; ++i) {
+        const auto at = static_cast<std::size_t>(f * rows + i);
+        const int c = b.wide_ ? codes16[at] : codes8[at];
+        if (c >= nb) require(false, "code", c, "must be < the feature's bin count");
+      }
+    }
+    b.codes8_ = std::move(codes8);
+    b.codes16_ = std::move(codes16);
+    b.mapper_ = std::make_shared<BinMapper>(std::move(mapper));
+    return b;
+  }
+
   template <class T>
   static BinnedMatrix fit(ConstMatrixView<T> X, const BinParams& p, const Context& ctx) {
     return build(BinMapper::fit(X, p, ctx), X, ctx);
