@@ -132,3 +132,25 @@ TEST_CASE("corrupted, truncated or foreign model files throw") {
   CHECK_THROWS_AS(Ensemble::load(edited([](nlohmann::json& j) { j["trees"][0]["value"] = "x"; })), FormatError);
   CHECK_THROWS_AS(Ensemble::load(edited([](nlohmann::json& j) { j.erase("params"); })), FormatError);
 }
+
+TEST_CASE("the docs/gbrl.md usage example runs") {
+  orchard_test::TempDir dir("gbrl_doc");
+  const std::string path = (dir / "model.json").string();
+  // ---- begin docs/gbrl.md example
+  gbrl::Params p;
+  p.n_outputs = 2;                   // e.g. one policy mean and one value
+  p.max_depth = 4;
+  p.score = "cosine";
+  p.lr = {gbrl::LrRange{0, 1, 0.1}, gbrl::LrRange{1, 2, 0.05, "linear", 0.01, 500}};
+  gbrl::Ensemble e(p);
+  gbrl::RowMatrix X = gbrl::RowMatrix::Random(256, 8);
+  gbrl::RowMatrix G = gbrl::RowMatrix::Random(256, 2);  // dLoss/dOutputs of your loss
+  e.step(X, G);                                         // grows one tree
+  gbrl::RowMatrix out = e.predict(X);                   // bias - lr * leaf(x)
+  auto phi = gbrl::shap_values(e, X);                   // per output: N x (features + 1)
+  e.save(path);
+  gbrl::Ensemble back = gbrl::Ensemble::load(path);     // continue with back.step(...)
+  // ---- end docs/gbrl.md example
+  CHECK(back.predict(X) == out);
+  CHECK(phi[1].row(0).sum() == doctest::Approx(out(0, 1)));
+}

@@ -390,6 +390,7 @@ class Ensemble {
     int depth = 0;
     std::int64_t first = 0;   ///< first GNode (greedy) or first level entry (oblivious)
     std::int64_t values = 0;  ///< oblivious: first value
+    bool plain = true;        ///< every split numeric with missing values going right
   };
 
   // Branch-free decision: numeric x <= thr, categorical x == thr, NaN to the default side.
@@ -414,7 +415,11 @@ class Ensemble {
         for (index_t i = 0; i < m; ++i) {
           const double* r = rows + i * nf;
           std::uint32_t idx = 0;
-          for (int l = 0; l < depth; ++l) idx = 2 * idx + (go_left(r[feat[l]], thr[l], fl[l]) ? 0u : 1u);
+          if (c.plain) {
+            for (int l = 0; l < depth; ++l) idx = 2 * idx + static_cast<std::uint32_t>(!(r[feat[l]] <= thr[l]));
+          } else {
+            for (int l = 0; l < depth; ++l) idx = 2 * idx + (go_left(r[feat[l]], thr[l], fl[l]) ? 0u : 1u);
+          }
           const double* v = v0 + static_cast<std::int64_t>(idx) * d;
           double* o = out + i * d;
           for (int k = 0; k < d; ++k) o[k] += v[k];
@@ -428,10 +433,20 @@ class Ensemble {
         for (index_t i0 = 0; i0 < m; i0 += kGroup) {
           const index_t gm = std::min(kGroup, m - i0);
           std::int32_t nd[kGroup] = {0, 0, 0, 0, 0, 0, 0, 0};
-          for (int l = 0; l < c.depth; ++l) {
-            for (index_t j = 0; j < gm; ++j) {
-              const GNode& q = nodes[nd[j]];
-              nd[j] = q.left + (go_left(rows[(i0 + j) * nf + q.feature], q.threshold, q.flags) ? 0 : 1);
+          if (c.plain && gm == kGroup) {
+            // Numeric splits, missing values right: one compare per step (NaN fails x <= thr).
+            for (int l = 0; l < c.depth; ++l) {
+              for (index_t j = 0; j < kGroup; ++j) {
+                const GNode& q = nodes[nd[j]];
+                nd[j] = q.left + static_cast<std::int32_t>(!(rows[(i0 + j) * nf + q.feature] <= q.threshold));
+              }
+            }
+          } else {
+            for (int l = 0; l < c.depth; ++l) {
+              for (index_t j = 0; j < gm; ++j) {
+                const GNode& q = nodes[nd[j]];
+                nd[j] = q.left + (go_left(rows[(i0 + j) * nf + q.feature], q.threshold, q.flags) ? 0 : 1);
+              }
             }
           }
           for (index_t j = 0; j < gm; ++j) {
@@ -626,6 +641,11 @@ class Ensemble {
   void append(tree::Tree t, std::vector<double> lr) {
     const int d = n_outputs();
     Compiled c;
+    for (std::int32_t nd = 0; nd < t.num_nodes(); ++nd) {
+      const std::uint8_t fl = t.flags[static_cast<std::size_t>(nd)];
+      if (fl & tree::kZeroMissing) throw FormatError("orchard::gbrl: trees with zero-as-missing splits are not supported");
+      if (!t.is_leaf(nd) && fl != 0) c.plain = false;
+    }
     if (grow_.growth == tree::Growth::oblivious) {
       // Levels from the leftmost path; every node of a level must share them.
       c.oblivious = true;
