@@ -99,6 +99,42 @@ class BinMapper {
     return m;
   }
 
+  /// A mapper from given cut points (per feature: finite, strictly increasing, at most
+  /// max_bin - 1 of them; ignored for categorical features). Used for other candidate rules
+  /// (uniform bins) and to restore a saved binning.
+  static BinMapper from_cuts(std::vector<std::vector<double>> cuts,
+                             const std::vector<int>& categorical, int max_bin) {
+    require(max_bin >= 2 && max_bin <= 65535, "max_bin", max_bin, "must lie in [2, 65535]");
+    require(!cuts.empty(), "cuts.size", cuts.size(), "needs at least one feature");
+    BinMapper m;
+    m.max_bin_ = max_bin;
+    const std::size_t d = cuts.size();
+    m.categorical_.assign(d, 0);
+    m.num_bins_.assign(d, 0);
+    for (int f : categorical) {
+      require(f >= 0 && static_cast<std::size_t>(f) < d, "categorical feature", f,
+              "must be a feature index");
+      m.categorical_[static_cast<std::size_t>(f)] = 1;
+    }
+    for (std::size_t f = 0; f < d; ++f) {
+      if (m.categorical_[f]) {
+        cuts[f].clear();
+        m.num_bins_[f] = max_bin + 1;
+        continue;
+      }
+      const auto& c = cuts[f];
+      require(static_cast<int>(c.size()) <= max_bin - 1, "cuts.size", c.size(),
+              "must be at most max_bin - 1 per feature");
+      for (std::size_t k = 0; k < c.size(); ++k) {
+        require(std::isfinite(c[k]) && (k == 0 || c[k] > c[k - 1]), "cuts", c[k],
+                "must be finite and strictly increasing");
+      }
+      m.num_bins_[f] = static_cast<int>(c.size()) + 2;
+    }
+    m.cuts_ = std::move(cuts);
+    return m;
+  }
+
   int num_features() const { return static_cast<int>(num_bins_.size()); }
   int max_bin() const { return max_bin_; }
   /// Bins of feature f including the missing bin (the last one).
@@ -235,6 +271,32 @@ class BinnedMatrix {
         }
       }
     });
+    return b;
+  }
+
+  /// Wraps bin codes computed elsewhere: feature-major, `rows` codes per feature, in codes8 (or
+  /// codes16 when mapper.wide()); each code must be < mapper.num_bins(f).
+  static BinnedMatrix from_codes(BinMapper mapper, index_t rows, std::vector<std::uint8_t> codes8,
+                                 std::vector<std::uint16_t> codes16) {
+    BinnedMatrix b;
+    b.rows_ = rows;
+    b.cols_ = mapper.num_features();
+    b.wide_ = mapper.wide();
+    const auto total = static_cast<std::size_t>(rows * b.cols_);
+    require(rows > 0, "rows", rows, "must be > 0");
+    require((b.wide_ ? codes16.size() : codes8.size()) == total, "codes.size",
+            b.wide_ ? codes16.size() : codes8.size(), "must be rows x features");
+    for (index_t f = 0; f < b.cols_; ++f) {
+      const int nb = mapper.num_bins(static_cast<int>(f));
+      for (index_t i = 0; i < rows; ++i) {
+        const auto at = static_cast<std::size_t>(f * rows + i);
+        const int c = b.wide_ ? codes16[at] : codes8[at];
+        if (c >= nb) require(false, "code", c, "must be < the feature's bin count");
+      }
+    }
+    b.codes8_ = std::move(codes8);
+    b.codes16_ = std::move(codes16);
+    b.mapper_ = std::make_shared<BinMapper>(std::move(mapper));
     return b;
   }
 
