@@ -6,3 +6,5 @@
 #include "core/matrix_view.hpp"
 #include "core/parallel.hpp"
 #include "core/random.hpp"
+#include "core/io.hpp"
+#include "core/json.hpp"

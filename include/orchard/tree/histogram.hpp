@@ -1,0 +1,140 @@
+#pragma once
+// Histograms of per-sample statistics per (feature, bin). A bin holds `width` statistic sums and
+// the sample count (stride = width + 1 doubles). Building is parallel over (row block, feature)
+// tasks; a node larger than one row block sums per-block partial histograms in block order, so the
+// result depends on the data alone, never on the thread count.
+#include <algorithm>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "../core/context.hpp"
+#include "../core/parallel.hpp"
+#include "binning.hpp"
+
+namespace orchard::tree {
+
+/// Rows per partial histogram; fixed, so sums do not depend on the thread count.
+inline constexpr index_t kHistRowBlock = index_t{1} << 16;
+
+/// Where each feature's bins start in a flat histogram.
+struct HistLayout {
+  int width = 0;   ///< statistic sums per bin
+  int stride = 1;  ///< doubles per bin (width + 1, the count last)
+  std::vector<std::int64_t> offset;  ///< first bin of feature f; offset[d] = all bins
+
+  static HistLayout make(const BinMapper& m, int width) {
+    HistLayout l;
+    l.width = width;
+    l.stride = width + 1;
+    l.offset.resize(static_cast<std::size_t>(m.num_features()) + 1);
+    l.offset[0] = 0;
+    for (int f = 0; f < m.num_features(); ++f) {
+      l.offset[static_cast<std::size_t>(f) + 1] = l.offset[static_cast<std::size_t>(f)] + m.num_bins(f);
+    }
+    return l;
+  }
+  std::size_t size() const { return static_cast<std::size_t>(offset.back()) * stride; }
+  std::int64_t bins(int f) const {
+    return offset[static_cast<std::size_t>(f) + 1] - offset[static_cast<std::size_t>(f)];
+  }
+  double* feature(double* h, int f) const { return h + offset[static_cast<std::size_t>(f)] * stride; }
+  const double* feature(const double* h, int f) const {
+    return h + offset[static_cast<std::size_t>(f)] * stride;
+  }
+};
+
+namespace detail {
+// Adds rows [0, m) of one feature column into h. rows == nullptr: row i is first + i.
+template <int K, class Code>
+inline void accumulate_feature(const Code* col, const std::uint32_t* rows, index_t first,
+                               index_t m, const float* st, int width, double* h) {
+  constexpr int kS = K + 1;
+  if constexpr (K > 0) {
+    if (rows == nullptr) {
+      const Code* c = col + first;
+      for (index_t i = 0; i < m; ++i) {
+        double* e = h + static_cast<std::size_t>(c[i]) * kS;
+        for (int k = 0; k < K; ++k) e[k] += st[i * K + k];
+        e[K] += 1.0;
+      }
+    } else {
+      for (index_t i = 0; i < m; ++i) {
+        double* e = h + static_cast<std::size_t>(col[rows[i]]) * kS;
+        for (int k = 0; k < K; ++k) e[k] += st[i * K + k];
+        e[K] += 1.0;
+      }
+    }
+  } else {
+    const int s = width + 1;
+    for (index_t i = 0; i < m; ++i) {
+      const index_t r = rows == nullptr ? first + i : static_cast<index_t>(rows[i]);
+      double* e = h + static_cast<std::size_t>(col[r]) * static_cast<std::size_t>(s);
+      const float* x = st + i * width;
+      for (int k = 0; k < width; ++k) e[k] += x[k];
+      e[width] += 1.0;
+    }
+  }
+}
+}  // namespace detail
+
+/// Histogram of the m rows `rows` (nullptr: rows first..first+m-1) over `features` into `out`
+/// (only those features' bins are written). `ordered_stats` holds width floats per row, in the
+/// order of `rows`. `scratch` is reused between calls.
+template <int K, class Code>
+void build_histogram(const Context& ctx, const BinnedMatrix& data, const HistLayout& layout,
+                     std::span<const int> features, const std::uint32_t* rows, index_t first,
+                     index_t m, const float* ordered_stats, double* out,
+                     std::vector<double>& scratch) {
+  const int width = layout.width;
+  const auto nf = static_cast<index_t>(features.size());
+  const index_t nb = std::max<index_t>(1, num_blocks(m, kHistRowBlock));
+  if (nb == 1) {
+    parallel_for_dynamic(ctx, nf, [&](std::int64_t j) {
+      const int f = features[static_cast<std::size_t>(j)];
+      double* h = layout.feature(out, f);
+      std::fill(h, h + layout.bins(f) * layout.stride, 0.0);
+      detail::accumulate_feature<K, Code>(data.column<Code>(f), rows, first, m, ordered_stats,
+                                          width, h);
+    });
+    return;
+  }
+  const std::size_t hs = layout.size();
+  if (scratch.size() < hs * static_cast<std::size_t>(nb)) scratch.resize(hs * static_cast<std::size_t>(nb));
+  parallel_for_dynamic(ctx, nb * nf, [&](std::int64_t task) {
+    const index_t b = task / nf;
+    const int f = features[static_cast<std::size_t>(task % nf)];
+    const index_t r0 = b * kHistRowBlock, r1 = std::min(m, r0 + kHistRowBlock);
+    double* h = layout.feature(scratch.data() + hs * static_cast<std::size_t>(b), f);
+    std::fill(h, h + layout.bins(f) * layout.stride, 0.0);
+    detail::accumulate_feature<K, Code>(data.column<Code>(f), rows == nullptr ? nullptr : rows + r0,
+                                        first + r0, r1 - r0, ordered_stats + r0 * width, width, h);
+  });
+  parallel_for_dynamic(ctx, nf, [&](std::int64_t j) {
+    const int f = features[static_cast<std::size_t>(j)];
+    const std::int64_t len = layout.bins(f) * layout.stride;
+    double* h = layout.feature(out, f);
+    const double* p0 = layout.feature(scratch.data(), f);
+    std::copy(p0, p0 + len, h);
+    for (index_t b = 1; b < nb; ++b) {
+      const double* p = layout.feature(scratch.data() + hs * static_cast<std::size_t>(b), f);
+      for (std::int64_t k = 0; k < len; ++k) h[k] += p[k];
+    }
+  });
+}
+
+/// out = parent - child over `features` (sibling subtraction).
+inline void subtract_histogram(const Context& ctx, const HistLayout& layout,
+                               std::span<const int> features, const double* parent,
+                               const double* child, double* out) {
+  parallel_for(ctx, static_cast<std::int64_t>(features.size()), [&](std::int64_t j) {
+    const int f = features[static_cast<std::size_t>(j)];
+    const std::int64_t len = layout.bins(f) * layout.stride;
+    const double* p = layout.feature(parent, f);
+    const double* c = layout.feature(child, f);
+    double* o = layout.feature(out, f);
+    for (std::int64_t k = 0; k < len; ++k) o[k] = p[k] - c[k];
+  });
+}
+
+}  // namespace orchard::tree
