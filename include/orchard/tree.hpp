@@ -6,5 +6,6 @@
 #include "tree/policy.hpp"
 #include "tree/predict.hpp"
 #include "tree/second_order.hpp"
+#include "tree/shap.hpp"
 #include "tree/split.hpp"
 #include "tree/tree.hpp"

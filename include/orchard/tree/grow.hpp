@@ -104,7 +104,7 @@ class Grower {
     root.begin = 0;
     root.end = static_cast<index_t>(ws_.rows.size());
     root.depth = 0;
-    root.hist.resize(layout_.size());
+    root.hist = acquire();
     build_hist(root, true);
     root.sums.assign(static_cast<std::size_t>(w_ + 1), 0.0);
     {
@@ -233,18 +233,33 @@ class Grower {
     if (need_hist) {
       Work& small = l.size() <= r.size() ? l : r;
       Work& large = l.size() <= r.size() ? r : l;
-      small.hist.resize(layout_.size());
+      small.hist = acquire();
       build_hist(small, false);
       large.hist = std::move(w.hist);
       subtract_histogram(ctx_, layout_, features_, large.hist.data(), small.hist.data(),
                          large.hist.data());
     }
-    w.hist.clear();
-    w.hist.shrink_to_fit();
+    release(w.hist);
     return {std::move(l), std::move(r)};
   }
 
-  void make_leaf(const Work& w) { leaves_.push_back({w.id, w.begin, w.end}); }
+  void make_leaf(Work& w) {
+    leaves_.push_back({w.id, w.begin, w.end});
+    release(w.hist);
+  }
+
+  // Histogram buffers are recycled: allocating and zeroing one per node costs more than
+  // building small nodes' histograms.
+  std::vector<double> acquire() {
+    if (pool_.empty()) return std::vector<double>(layout_.size());
+    std::vector<double> h = std::move(pool_.back());
+    pool_.pop_back();
+    return h;
+  }
+  void release(std::vector<double>& h) {
+    if (!h.empty()) pool_.push_back(std::move(h));
+    h = {};
+  }
 
   void grow_depthwise(Work root) {
     std::vector<Work> stack;
@@ -403,6 +418,7 @@ class Grower {
   Tree tree_;
   std::vector<double> vals_;
   std::vector<std::tuple<std::int32_t, index_t, index_t>> leaves_;
+  std::vector<std::vector<double>> pool_;
 };
 
 }  // namespace detail

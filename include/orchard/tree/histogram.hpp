@@ -16,6 +16,8 @@ namespace orchard::tree {
 
 /// Rows per partial histogram; fixed, so sums do not depend on the thread count.
 inline constexpr index_t kHistRowBlock = index_t{1} << 16;
+/// Below this many (row, feature) cells a histogram is built on one thread.
+inline constexpr index_t kSerialWork = index_t{1} << 15;
 
 /// Where each feature's bins start in a flat histogram.
 struct HistLayout {
@@ -90,7 +92,9 @@ void build_histogram(const Context& ctx, const BinnedMatrix& data, const HistLay
   const auto nf = static_cast<index_t>(features.size());
   const index_t nb = std::max<index_t>(1, num_blocks(m, kHistRowBlock));
   if (nb == 1) {
-    parallel_for_dynamic(ctx, nf, [&](std::int64_t j) {
+    // Small nodes run on the calling thread: waking a team costs more than the work.
+    const Context run_ctx = m * nf < kSerialWork ? Context(1) : ctx;
+    parallel_for_dynamic(run_ctx, nf, [&](std::int64_t j) {
       const int f = features[static_cast<std::size_t>(j)];
       double* h = layout.feature(out, f);
       std::fill(h, h + layout.bins(f) * layout.stride, 0.0);
@@ -127,7 +131,9 @@ void build_histogram(const Context& ctx, const BinnedMatrix& data, const HistLay
 inline void subtract_histogram(const Context& ctx, const HistLayout& layout,
                                std::span<const int> features, const double* parent,
                                const double* child, double* out) {
-  parallel_for(ctx, static_cast<std::int64_t>(features.size()), [&](std::int64_t j) {
+  const auto nf = static_cast<std::int64_t>(features.size());
+  const Context run_ctx = static_cast<index_t>(layout.size()) < 4 * kSerialWork ? Context(1) : ctx;
+  parallel_for(run_ctx, nf, [&](std::int64_t j) {
     const int f = features[static_cast<std::size_t>(j)];
     const std::int64_t len = layout.bins(f) * layout.stride;
     const double* p = layout.feature(parent, f);

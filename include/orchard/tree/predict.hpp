@@ -2,6 +2,7 @@
 // Batch prediction: rows are cut into blocks of kPredictRowBlock; each block walks every tree
 // (trees in order, so sums are the same for any thread count), blocks run in parallel.
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -26,20 +27,65 @@ struct RowRef {
 };
 }  // namespace detail
 
-/// out (rows × out_cols, row-major) += the leaf values of `trees`; tree t adds its n_outputs
+/// A tree packed for prediction: one 24-byte record per node, so a step touches one cache line.
+struct PackedTree {
+  struct Node {
+    double threshold;
+    std::int32_t feature;  ///< -1 for a leaf
+    std::int32_t left, right;
+    std::uint8_t flags;
+  };
+  std::vector<Node> nodes;
+  const Tree* tree = nullptr;
+  bool simple = true;  ///< only default-left flags and the <= comparison
+
+  explicit PackedTree(const Tree& t) : tree(&t) {
+    nodes.resize(static_cast<std::size_t>(t.num_nodes()));
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+      nodes[i] = {t.threshold[i], t.feature[i], t.left[i], t.right[i], t.flags[i]};
+      if (t.flags[i] & (kCategorical | kZeroMissing)) simple = false;
+    }
+    if (t.compare != Compare::less_equal) simple = false;
+  }
+  template <class T>
+  std::int32_t leaf(const T* row, index_t stride) const {
+    std::int32_t i = 0;
+    if (simple) {
+      for (;;) {
+        const Node& n = nodes[static_cast<std::size_t>(i)];
+        if (n.feature < 0) return i;
+        const double x = static_cast<double>(row[n.feature * stride]);
+        const bool l = std::isnan(x) ? (n.flags & kDefaultLeft) != 0 : x <= n.threshold;
+        i = l ? n.left : n.right;
+      }
+    }
+    for (;;) {
+      const Node& n = nodes[static_cast<std::size_t>(i)];
+      if (n.feature < 0) return i;
+      i = tree->goes_left(i, static_cast<double>(row[n.feature * stride])) ? n.left : n.right;
+    }
+  }
+};
+
+/// out (rows x out_cols, row-major) += the leaf values of `trees`; tree t adds its n_outputs
 /// values at columns group[t] .. group[t] + n_outputs - 1 (group empty: column 0).
 template <class T>
 void predict_add(const Context& ctx, std::span<const Tree> trees, std::span<const int> group,
                  ConstMatrixView<T> X, double* out, index_t out_cols) {
   require(group.empty() || group.size() == trees.size(), "group.size", group.size(),
           "must be 0 or the tree count");
-  parallel_blocks(ctx, X.rows, kPredictRowBlock, [&](std::int64_t, std::int64_t r0, std::int64_t r1) {
+  std::vector<PackedTree> packed;
+  packed.reserve(trees.size());
+  for (const auto& t : trees) packed.emplace_back(t);
+  const Context run_ctx = X.rows * static_cast<index_t>(trees.size()) < 4096 ? Context(1) : ctx;
+  parallel_blocks(run_ctx, X.rows, kPredictRowBlock, [&](std::int64_t, std::int64_t r0, std::int64_t r1) {
     for (std::size_t t = 0; t < trees.size(); ++t) {
+      const PackedTree& pt = packed[t];
       const Tree& tr = trees[t];
       const index_t col = group.empty() ? 0 : group[t];
       const int no = tr.n_outputs;
       for (std::int64_t i = r0; i < r1; ++i) {
-        const std::int32_t leaf = tr.leaf(detail::RowRef<T>{X.row_ptr(i), X.col_stride});
+        const std::int32_t leaf = pt.leaf(X.row_ptr(i), X.col_stride);
         const double* v = tr.values(leaf);
         double* o = out + i * out_cols + col;
         for (int k = 0; k < no; ++k) o[k] += v[k];

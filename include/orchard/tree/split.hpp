@@ -41,62 +41,78 @@ struct FeatureBest {
   double gain = -std::numeric_limits<double>::infinity();
 };
 
-template <SplitPolicy P>
-inline FeatureBest scan_feature(const P& policy, const double* h, int nbins, bool categorical,
-                                const double* parent, double parent_score,
-                                const SplitConstraints& c, double weight) {
-  const int w = policy.width(), s = w + 1;
+// Scans one feature; S = width + 1 doubles per bin, known at compile time (S > 1) or not (S == 0).
+template <int S, SplitPolicy P>
+inline FeatureBest scan_feature_impl(const P& policy, const double* h, int nbins, bool categorical,
+                                     const double* parent, double parent_score,
+                                     const SplitConstraints& c, double weight) {
+  const int w = policy.width(), s = S > 0 ? S : w + 1;
+  constexpr int kBuf = S > 0 ? S : 1;
+  double Lf[kBuf], Rf[kBuf], Lmf[kBuf], Rmf[kBuf];
+  std::vector<double> Lv, Rv, Lmv, Rmv;
+  double *L = Lf, *R = Rf, *Lm = Lmf, *Rm = Rmf;
+  if constexpr (S == 0) {
+    Lv.assign(static_cast<std::size_t>(s), 0.0);
+    Rv = Lmv = Rmv = Lv;
+    L = Lv.data();
+    R = Rv.data();
+    Lm = Lmv.data();
+    Rm = Rmv.data();
+  }
+  for (int k = 0; k < s; ++k) L[k] = 0.0;
+  // Candidates compare by score(L) + score(R); the parent score and the weight (> 0) are applied
+  // to the winner only.
   FeatureBest best;
+  double best_raw = -std::numeric_limits<double>::infinity();
   const int mb = nbins - 1;  // missing bin
   const double* miss = h + static_cast<std::size_t>(mb) * s;
   const bool has_missing = miss[w] > 0;
   const auto min_n = static_cast<double>(c.min_data_in_leaf);
-  std::vector<double> L(static_cast<std::size_t>(s), 0.0), R(static_cast<std::size_t>(s)),
-      Lm(static_cast<std::size_t>(s)), Rm(static_cast<std::size_t>(s));
-  auto consider = [&](const std::vector<double>& l, const std::vector<double>& r, int bin,
-                      bool dl) {
-    if (l[static_cast<std::size_t>(w)] < min_n || r[static_cast<std::size_t>(w)] < min_n) return;
-    if (!policy.admissible(l.data()) || !policy.admissible(r.data())) return;
-    const double g = (policy.score(l.data()) + policy.score(r.data()) - parent_score) * weight;
-    if (g > best.gain) {
-      best.gain = g;
+  const double total_n = parent[w];
+  if (total_n < 2 * min_n) return best;
+  auto try_split = [&](const double* l, const double* r, int bin, bool dl) {
+    if (l[w] < min_n || r[w] < min_n || !policy.admissible(l) || !policy.admissible(r)) return;
+    const double g = policy.score(l) + policy.score(r);
+    if (g > best_raw) {
+      best_raw = g;
       best.bin = bin;
       best.default_left = dl;
     }
   };
-  auto eval = [&](int bin) {
-    for (int k = 0; k < s; ++k) R[static_cast<std::size_t>(k)] = parent[k] - L[static_cast<std::size_t>(k)];
-    consider(L, R, bin, false);
+  for (int b = 0; b < (categorical ? mb : mb - 1); ++b) {
+    const double* e = h + static_cast<std::size_t>(b) * s;
+    if (e[w] <= 0) continue;  // numeric: same partition as the previous threshold
+    if (categorical) {
+      for (int k = 0; k < s; ++k) L[k] = e[k];
+    } else {
+      for (int k = 0; k < s; ++k) L[k] += e[k];
+    }
+    for (int k = 0; k < s; ++k) R[k] = parent[k] - L[k];
+    try_split(L, R, b, false);
     if (has_missing) {
       for (int k = 0; k < s; ++k) {
-        Lm[static_cast<std::size_t>(k)] = L[static_cast<std::size_t>(k)] + miss[k];
-        Rm[static_cast<std::size_t>(k)] = R[static_cast<std::size_t>(k)] - miss[k];
+        Lm[k] = L[k] + miss[k];
+        Rm[k] = R[k] - miss[k];
       }
-      consider(Lm, Rm, bin, true);
+      try_split(Lm, Rm, b, true);
     }
-  };
-  if (categorical) {
-    for (int b = 0; b < mb; ++b) {
-      const double* e = h + static_cast<std::size_t>(b) * s;
-      if (e[w] <= 0) continue;
-      for (int k = 0; k < s; ++k) L[static_cast<std::size_t>(k)] = e[k];
-      eval(b);
-    }
-    return best;
   }
-  for (int b = 0; b + 1 < mb; ++b) {
-    const double* e = h + static_cast<std::size_t>(b) * s;
-    for (int k = 0; k < s; ++k) L[static_cast<std::size_t>(k)] += e[k];
-    if (e[w] <= 0) continue;  // same partition as the previous threshold
-    eval(b);
-  }
-  if (has_missing && mb >= 1) {  // every value left, missing alone right
+  if (!categorical && has_missing && mb >= 1) {  // every value left, missing alone right
     const double* e = h + static_cast<std::size_t>(mb - 1) * s;
-    for (int k = 0; k < s; ++k) L[static_cast<std::size_t>(k)] += e[k];
-    for (int k = 0; k < s; ++k) R[static_cast<std::size_t>(k)] = parent[k] - L[static_cast<std::size_t>(k)];
-    consider(L, R, mb - 1, false);
+    for (int k = 0; k < s; ++k) L[k] += e[k];
+    for (int k = 0; k < s; ++k) R[k] = parent[k] - L[k];
+    try_split(L, R, mb - 1, false);
   }
+  if (best.bin >= 0) best.gain = (best_raw - parent_score) * weight;
   return best;
+}
+
+template <SplitPolicy P>
+inline FeatureBest scan_feature(const P& policy, const double* h, int nbins, bool categorical,
+                                const double* parent, double parent_score,
+                                const SplitConstraints& c, double weight) {
+  return scan_feature_impl<P::kWidth == 0 ? 0 : P::kWidth + 1>(policy, h, nbins, categorical,
+                                                               parent, parent_score, c, weight);
 }
 }  // namespace detail
 
