@@ -1,0 +1,4 @@
+#pragma once
+// Training-data influence for gradient-boosted trees: BoostIn, LeafInfluence(SP), LeafRefit, TREX,
+// similarity baselines, LOO / SubSample, and the evaluation harness.
+#include "influence/make.hpp"
