@@ -73,7 +73,6 @@ TEST_CASE("TREX: representer weights are a fixed point of the surrogate, influen
           worst = std::max(worst, std::fabs(alpha(i, c) - (pr[c] - y) / (-2 * p.trex_lambda * n)));
         }
       }
-      MESSAGE("iterations " << tx->iterations() << " worst " << worst);
       CHECK(worst <= 1e-5 * (1 + alpha.cwiseAbs().maxCoeff()));
       // influence formula
       Naive nv(m);
