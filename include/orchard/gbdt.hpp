@@ -1,5 +1,6 @@
 #pragma once
 // Gradient-boosted decision trees: training, prediction, model files, XGBoost/LightGBM import.
+#include "gbdt/import.hpp"
 #include "gbdt/metric.hpp"
 #include "gbdt/model.hpp"
 #include "gbdt/objective.hpp"
