@@ -8,8 +8,9 @@ and data, and prints per method the max relative difference (max |ours - ref| / 
 mean per-test-row Spearman correlation, and both timings.
 
 Usage: bench/compare/influence.py [--n-train 1000] [--n-test 20] [--methods ...] [--keep DIR]
-Pins: tree-influence 0.1.7, lightgbm 3.3.5, scikit-learn 1.3.2, numpy 1.26.4 (installed by
-bench/compare/venv.sh; TREX needs torch: Debian's python3-torch, CPU only).
+Pins: see PINS (a Python 3.10 environment .venv-ti, see ensure_env for why).
+--fixture DIR also writes the model, the rows and the reference's outputs there (the unit test
+tests/influence/test_parity.cpp checks them without Python).
 """
 import argparse
 import os
@@ -19,19 +20,50 @@ import tempfile
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
-PINS = ['tree-influence==0.1.7', 'lightgbm==3.3.5', 'scikit-learn==1.3.2', 'numpy==1.26.4', 'scipy==1.11.4']
+PINS = ['tree-influence==0.1.7', 'lightgbm==4.6.0', 'scikit-learn==1.3.2', 'numpy==1.26.4', 'scipy==1.11.4',
+        'pandas==2.1.4', 'joblib==1.3.2']
+# tree-influence 0.1.7 ships wheels for CPython 3.9 / 3.10 only and its sdist does not build
+# (a missing _tree32.pyx), so this script makes its own 3.10 environment (pyenv's when present)
+# instead of bench/compare/venv.sh's Debian 3.11 one. Debian's python3-torch is built for 3.11,
+# and PyPI's torch wheel pulls gigabytes of CUDA libraries, so TREX's reference is not run:
+# torch is stubbed (tree_influence imports it at package import) and TREX is compared only
+# when --with-torch is given in an environment that has torch.
+PY310 = os.environ.get('ORCHARD_PY310', '/root/.pyenv/versions/3.10.13/bin/python')
 
 
 def ensure_env():
     if os.environ.get('ORCHARD_COMPARE_CHILD'):
         return
-    py = subprocess.check_output(['bash', os.path.join(ROOT, 'bench/compare/venv.sh')] + PINS, text=True).strip()
+    venv = os.path.join(ROOT, '.venv-ti')
+    py = os.path.join(venv, 'bin', 'python')
+    if not os.path.exists(py):
+        subprocess.check_call([PY310, '-m', 'venv', venv])
+    subprocess.check_call([py, '-m', 'pip', 'install', '-q', '--only-binary=:all:'] + PINS)
     env = dict(os.environ, ORCHARD_COMPARE_CHILD='1')
     sys.exit(subprocess.call([py] + sys.argv, env=env))
 
 
+def stub_torch():
+    try:
+        import torch  # noqa: F401
+        return True
+    except ImportError:
+        import types
+        fake = types.ModuleType('torch')
+        fake.nn = types.ModuleType('torch.nn')
+        fake.nn.Module = object
+        fake.optim = types.ModuleType('torch.optim')
+        fake.autograd = types.ModuleType('torch.autograd')
+        fake.autograd.Variable = None
+        for name, mod in [('torch', fake), ('torch.nn', fake.nn), ('torch.optim', fake.optim),
+                          ('torch.autograd', fake.autograd)]:
+            sys.modules[name] = mod
+        return False
+
+
 def main():
     ensure_env()
+    have_torch = stub_torch()
     import numpy as np
     from lightgbm import LGBMClassifier
     from scipy.stats import spearmanr
@@ -42,7 +74,9 @@ def main():
     ap.add_argument('--n-train', type=int, default=1000)
     ap.add_argument('--n-test', type=int, default=20)
     ap.add_argument('--methods', default='boostin,leaf_influence_sp,leaf_sim,trex')
+    ap.add_argument('--fixture', default='', help='write a small parity fixture (model, data, reference outputs) here')
     ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--trees', type=int, default=100)
     ap.add_argument('--keep', default='')
     ap.add_argument('--binary', default=os.path.join(ROOT, 'build/examples/influence/influence_run'))
     a = ap.parse_args()
@@ -51,7 +85,7 @@ def main():
                                random_state=1)
     Xtr, ytr, Xte, yte = X[:a.n_train], y[:a.n_train], X[a.n_train:], y[a.n_train:]
     lr, lam = 0.1, 1.0
-    model = LGBMClassifier(n_estimators=100, max_depth=5, num_leaves=32, learning_rate=lr,
+    model = LGBMClassifier(n_estimators=a.trees, max_depth=5, num_leaves=32, learning_rate=lr,
                            reg_lambda=lam, min_child_samples=1, min_child_weight=0.0,
                            n_jobs=a.threads, random_state=1).fit(Xtr, ytr)
     out = a.keep or tempfile.mkdtemp(prefix='orchard_inf_')
@@ -62,7 +96,9 @@ def main():
 
     ref_cls = {'boostin': BoostIn, 'leaf_influence_sp': LeafInfluenceSP, 'leaf_sim': LeafSim,
                'trex': lambda: Trex(kernel='lpw', target='actual', lmbd=0.003)}
-    methods = a.methods.split(',')
+    methods = [m for m in a.methods.split(',') if m != 'trex' or have_torch]
+    if len(methods) < len(a.methods.split(',')):
+        print('(TREX skipped: no torch in this environment)')
     ref, ref_t = {}, {}
     for m in methods:
         t0 = time.time()
@@ -85,7 +121,7 @@ def main():
         if 'fit_s' in kv:
             ours_t[parts[0]] = (float(kv['fit_s']), float(kv['per_row_ms']) / 1e3)
 
-    print(f'n_train={a.n_train} n_test={a.n_test} LightGBM 100 trees depth 5, threads={a.threads}')
+    print(f'n_train={a.n_train} n_test={a.n_test} LightGBM {a.trees} trees depth 5, threads={a.threads}')
     print(f'{"method":20s} {"max rel diff":>12s} {"spearman":>9s} {"ref fit s":>10s} {"ours fit s":>10s} '
           f'{"ref ms/row":>10s} {"ours ms/row":>11s} {"speedup/row":>11s}')
     for m in methods:
@@ -97,8 +133,14 @@ def main():
         of, orow = ours_t[m]
         print(f'{m:20s} {rel:12.3e} {sp:9.5f} {rf:10.3f} {of:10.4f} {1e3 * rr:10.3f} {1e3 * orow:11.4f} '
               f'{rr / max(orow, 1e-12):11.1f}')
-    if not a.keep:
-        print(f'(files in {out})')
+    if a.fixture:
+        import shutil
+        os.makedirs(a.fixture, exist_ok=True)
+        for f in ['model.txt', 'train.csv', 'test.csv']:
+            shutil.copy(os.path.join(out, f), os.path.join(a.fixture, 'lgb_' + f))
+        for m in methods:
+            np.savetxt(os.path.join(a.fixture, f'ref_{m}.csv'), ref[m], delimiter=',', fmt='%.17g')
+        print(f'fixture written to {a.fixture}')
 
 
 if __name__ == '__main__':

@@ -1,7 +1,7 @@
 // influence_eval: compares influence methods on a data set with the evaluation harness
 // (orchard::influence::eval) and prints each method's curve and the ranking.
 //
-//   influence_eval --data ../shared/data/lightgbm/binary.train --objective binary \
+//   influence_eval --data ../shared/data/lightgbm/binary.train --objective binary
 //       --methods boostin,leaf_influence_sp,trex,leaf_sim,random --measure remove_single
 //
 // Data: CSV/TSV with the label in --label-column (default 0; LightGBM's example files), or

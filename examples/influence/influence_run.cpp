@@ -3,7 +3,7 @@
 // self-influence as CSV, printing fit / local timings. bench/compare/influence.py drives it to
 // compare with tree-influence on the same model and rows.
 //
-//   influence_run --model m.txt --format lightgbm --train train.csv --test test.csv \
+//   influence_run --model m.txt --format lightgbm --train train.csv --test test.csv
 //       --methods boostin,leaf_influence_sp,leaf_sim,trex --out outdir
 // CSV files: label in the first column, no header.
 #include <CLI/CLI.hpp>

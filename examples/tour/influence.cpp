@@ -14,7 +14,7 @@ const char* kNames[] = {"T-shirt", "trouser", "pullover", "dress", "coat", "sand
 void run(const tour::Options& o) {
   namespace inf = orchard::influence;
   using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  const auto fm = orchard::io::load_fashion_mnist(o.fashion_mnist_dir, o.quick ? 4000 : 12000, 2000);
+  const auto fm = orchard::io::load_fashion_mnist(o.fashion_mnist_dir, o.quick ? 3000 : 6000, 1000);
   auto pick = [](const auto& X, const Eigen::VectorXi& y, std::int64_t cap, RowMatrix& Xo, Eigen::VectorXd& yo,
                  std::vector<int>& cls) {
     std::vector<std::int64_t> rows;
@@ -33,11 +33,11 @@ void run(const tour::Options& o) {
   RowMatrix Xtr, Xte;
   Eigen::VectorXd ytr, yte;
   std::vector<int> ctr, cte;
-  pick(fm.X_train, fm.y_train, o.quick ? 800 : 2000, Xtr, ytr, ctr);
+  pick(fm.X_train, fm.y_train, o.quick ? 600 : 1200, Xtr, ytr, ctr);
   pick(fm.X_test, fm.y_test, 200, Xte, yte, cte);
   orchard::gbdt::Params p;
   p.objective = "binary";
-  p.num_rounds = o.quick ? 20 : 40;
+  p.num_rounds = o.quick ? 15 : 30;
   p.max_depth = 4;
   p.learning_rate = 0.3;
   p.threads = o.threads;
@@ -81,9 +81,14 @@ void run(const tour::Options& o) {
   eo.threads = o.threads;
   eo.influence.threads = o.threads;
   eo.fractions = {0.1, 0.2, 0.3};
-  std::printf("  label noise (40%% flipped): fraction of the noise found in the top 10/20/30%% by self-influence\n");
+  std::printf("  label noise (40%% of %lld labels flipped): fraction of the noise found in the top 10/20/30%% by self-influence\n",
+              static_cast<long long>(std::min<std::int64_t>(Xtr.rows(), 600)));
+  const std::int64_t nn = std::min<std::int64_t>(Xtr.rows(), 600);
+  const RowMatrix Xn = Xtr.topRows(nn);
+  const Eigen::VectorXd yn = ytr.head(nn);
+  eo.train.num_rounds = 15;
   for (const char* m : {"boostin", "loss", "random"}) {
-    const auto c = inf::eval::label_noise(m, Xv, yv, eo);
+    const auto c = inf::eval::label_noise(m, orchard::cview<double>(Xn), orchard::ConstVectorView<double>(yn.data(), nn), eo);
     std::printf("    %-8s %.2f %.2f %.2f\n", m, c.value[0], c.value[1], c.value[2]);
   }
 }

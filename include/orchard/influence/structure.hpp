@@ -99,6 +99,7 @@ class Structure {
     y_ = detail::check_labels(model, y, X.rows, "y_train");
     X_ = detail::copy_rows(X);
     n_ = X.rows;
+    if (p.lightgbm_init_score) move_lightgbm_init_score();
     K_ = model.num_class;
     T_ = static_cast<index_t>(model.trees.size());
     R_ = T_ / K_;
@@ -237,6 +238,28 @@ class Structure {
   }
 
  private:
+  // LightGBM folds its initial score (boost_from_average: the label mean for regression, the
+  // log-odds of the positive rate for binary) into the first tree's leaves and stores no bias;
+  // its first round's gradients were taken at that score. Move it back into the bias so every
+  // tree is a Newton step at the score before its round (tree-influence's bias convention).
+  void move_lightgbm_init_score() {
+    if (model_.source != "lightgbm" || model_.objective == gbdt::Objective::softmax) return;
+    for (double b : model_.base_score) {
+      if (b != 0) return;
+    }
+    double mean = 0;
+    for (double v : y_) mean += v;
+    mean /= static_cast<double>(y_.size());
+    double b = mean;
+    if (model_.objective == gbdt::Objective::logistic) {
+      const double q = std::clamp(mean, 1e-15, 1 - 1e-15);
+      b = std::log(q / (1 - q));
+    }
+    if (b == 0 || !std::isfinite(b)) return;
+    model_.base_score[0] = b;
+    for (auto& v : model_.trees[0].value) v -= b;
+  }
+
   void number_leaves() {
     leaf_base_.assign(static_cast<std::size_t>(T_ + 1), 0);
     node_leaf_.resize(static_cast<std::size_t>(T_));
