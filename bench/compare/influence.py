@@ -38,7 +38,10 @@ def ensure_env():
     py = os.path.join(venv, 'bin', 'python')
     if not os.path.exists(py):
         subprocess.check_call([PY310, '-m', 'venv', venv])
-    subprocess.check_call([py, '-m', 'pip', 'install', '-q', '--only-binary=:all:'] + PINS)
+    # tree-influence declares torch (and with it PyPI's CUDA wheels) as a dependency: install it
+    # without dependencies and its other requirements explicitly.
+    subprocess.check_call([py, '-m', 'pip', 'install', '-q', '--only-binary=:all:'] + PINS[1:])
+    subprocess.check_call([py, '-m', 'pip', 'install', '-q', '--only-binary=:all:', '--no-deps', PINS[0]])
     env = dict(os.environ, ORCHARD_COMPARE_CHILD='1')
     sys.exit(subprocess.call([py] + sys.argv, env=env))
 
@@ -86,8 +89,8 @@ def main():
     Xtr, ytr, Xte, yte = X[:a.n_train], y[:a.n_train], X[a.n_train:], y[a.n_train:]
     lr, lam = 0.1, 1.0
     model = LGBMClassifier(n_estimators=a.trees, max_depth=5, num_leaves=32, learning_rate=lr,
-                           reg_lambda=lam, min_child_samples=1, min_child_weight=0.0,
-                           n_jobs=a.threads, random_state=1).fit(Xtr, ytr)
+                           reg_lambda=lam,
+                           n_jobs=a.threads, random_state=1, verbose=-1).fit(Xtr, ytr)
     out = a.keep or tempfile.mkdtemp(prefix='orchard_inf_')
     os.makedirs(out, exist_ok=True)
     model.booster_.save_model(os.path.join(out, 'model.txt'))
@@ -112,8 +115,8 @@ def main():
     cmd = [a.binary, '--model', os.path.join(out, 'model.txt'), '--format', 'lightgbm',
            '--train', os.path.join(out, 'train.csv'), '--test', os.path.join(out, 'test.csv'),
            '--methods', ','.join(methods), '--threads', str(a.threads), '--out', out,
-           '--learning-rate', str(lr), '--lambda', str(lam)]
-    log = subprocess.check_output(cmd, text=True)
+           '--learning-rate', str(lr), '--lambda', str(lam), '--repeat', '5']
+    log = subprocess.check_output(cmd, text=True, env=dict(os.environ, OMP_WAIT_POLICY='passive'))
     ours_t = {}
     for line in log.splitlines():
         parts = line.split()

@@ -38,8 +38,9 @@ struct Params {
   /// Newton-leaf check tolerance: LeafInfluence(SP) and LeafRefit need every leaf value v to
   /// satisfy |v - (-eta G / (H + lambda))| <= newton_atol on the training rows.
   double newton_atol = 1e-5;
-  /// LightGBM models (no stored bias): move LightGBM's boost-from-average initial score out of the
-  /// first tree into the bias (set false for models trained with boost_from_average = false).
+  /// LightGBM models (no stored bias): move the boost-from-average initial score (label mean,
+  /// log-odds, log class priors) out of the first round's trees into the bias (set false for
+  /// models trained with boost_from_average = false).
   bool lightgbm_init_score = true;
 
   // ---- LeafInfluence ----------------------------------------------------------------------------

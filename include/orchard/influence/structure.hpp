@@ -239,25 +239,39 @@ class Structure {
 
  private:
   // LightGBM folds its initial score (boost_from_average: the label mean for regression, the
-  // log-odds of the positive rate for binary) into the first tree's leaves and stores no bias;
-  // its first round's gradients were taken at that score. Move it back into the bias so every
-  // tree is a Newton step at the score before its round (tree-influence's bias convention).
+  // log-odds of the positive rate for binary, the log class priors for multiclass) into the first
+  // round's trees and stores no bias; its first round's gradients were taken at that score. Move
+  // it back into the bias so every tree is a Newton step at the score before its round
+  // (tree-influence's bias convention for LightGBM).
   void move_lightgbm_init_score() {
-    if (model_.source != "lightgbm" || model_.objective == gbdt::Objective::softmax) return;
+    if (model_.source != "lightgbm") return;
     for (double b : model_.base_score) {
       if (b != 0) return;
     }
-    double mean = 0;
-    for (double v : y_) mean += v;
-    mean /= static_cast<double>(y_.size());
-    double b = mean;
-    if (model_.objective == gbdt::Objective::logistic) {
-      const double q = std::clamp(mean, 1e-15, 1 - 1e-15);
-      b = std::log(q / (1 - q));
+    const auto K = static_cast<std::size_t>(model_.num_class);
+    std::vector<double> b(K, 0.0);
+    if (model_.objective == gbdt::Objective::softmax) {
+      std::vector<double> count(K, 0.0);
+      for (double v : y_) count[static_cast<std::size_t>(v)] += 1;
+      for (std::size_t c = 0; c < K; ++c) b[c] = std::log(std::max(count[c], 1e-15) / static_cast<double>(y_.size()));
+    } else {
+      double mean = 0;
+      for (double v : y_) mean += v;
+      mean /= static_cast<double>(y_.size());
+      b[0] = mean;
+      if (model_.objective == gbdt::Objective::logistic) {
+        const double q = std::clamp(mean, 1e-15, 1 - 1e-15);
+        b[0] = std::log(q / (1 - q));
+      }
     }
-    if (b == 0 || !std::isfinite(b)) return;
-    model_.base_score[0] = b;
-    for (auto& v : model_.trees[0].value) v -= b;
+    for (std::size_t t = 0; t < K && t < model_.trees.size(); ++t) {
+      const auto c = static_cast<std::size_t>(model_.tree_class[t]);
+      if (!std::isfinite(b[c])) continue;
+      for (auto& v : model_.trees[t].value) v -= b[c];
+    }
+    for (std::size_t c = 0; c < K; ++c) {
+      if (std::isfinite(b[c])) model_.base_score[c] = b[c];
+    }
   }
 
   void number_leaves() {
