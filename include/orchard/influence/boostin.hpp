@@ -69,6 +69,12 @@ class BoostIn : public Method {
     }
   }
 
+  void columns(const TestSet& ts, index_t e0, index_t e1, double* out, index_t ld) const override {
+    const index_t T = s_->trees();
+    scatter_columns(*s_, dv_, ts, e0, e1, out, ld,
+                    [&](index_t e, index_t t) { return ts.G[static_cast<std::size_t>(e * T + t)]; });
+  }
+
   Eigen::VectorXd self() const override { return self_; }
 
   /// dv in inverted-index order (for the GPU path).

@@ -48,6 +48,10 @@ class Method {
   virtual void column(const TestSet&, index_t, double*) const {
     throw StateError("orchard: influence method '" + name_ + "' has no column evaluation");
   }
+  /// Columns e0..e1-1 at out + (e - e0) * ld; methods override it to share work between test rows.
+  virtual void columns(const TestSet& ts, index_t e0, index_t e1, double* out, index_t ld) const {
+    for (index_t e = e0; e < e1; ++e) column(ts, e, out + (e - e0) * ld);
+  }
   /// out[0..m): influence of training row r on every test row.
   virtual void row(const TestSet&, index_t, double*) const {
     throw StateError("orchard: influence method '" + name_ + "' has no row evaluation");
@@ -102,10 +106,55 @@ inline void report(const ProgressFn& fn, std::int64_t done, std::int64_t total, 
   if (!fn(p)) throw StateError("orchard: influence computation '" + stage + "' stopped by the progress callback");
 }
 
+/// Batched scatter over the inverted index: for every tree (in order) and every test row e of
+/// [e0, e1), out_e[i] += val[j] * coef(e, t) for the slots j of e's leaf (i = leaf_rows[j]). Test
+/// rows sharing a leaf share one pass over its slots; each element receives its additions in
+/// tree order, as in a one-column loop, so results do not depend on the batching.
+template <class Coef>
+void scatter_columns(const Structure& st, const std::vector<double>& val, const TestSet& ts, index_t e0, index_t e1,
+                     double* out, index_t ld, Coef coef) {
+  const index_t T = st.trees(), B = e1 - e0;
+  for (index_t q = 0; q < B; ++q) std::fill(out + q * ld, out + q * ld + st.n(), 0.0);
+  const auto& rows = st.leaf_rows();
+  std::vector<std::pair<std::int32_t, index_t>> by_leaf(static_cast<std::size_t>(B));
+  std::vector<double> c(static_cast<std::size_t>(B));
+  std::vector<double*> o(static_cast<std::size_t>(B));
+  for (index_t t = 0; t < T; ++t) {
+    for (index_t q = 0; q < B; ++q) by_leaf[static_cast<std::size_t>(q)] = {ts.leaf[static_cast<std::size_t>((e0 + q) * T + t)], q};
+    std::sort(by_leaf.begin(), by_leaf.end());
+    for (std::size_t a = 0; a < by_leaf.size();) {
+      std::size_t b = a;
+      const index_t l = by_leaf[a].first;
+      std::size_t k = 0;
+      for (; b < by_leaf.size() && by_leaf[b].first == l; ++b, ++k) {
+        const index_t q = by_leaf[b].second;
+        c[k] = coef(e0 + q, t);
+        o[k] = out + q * ld;
+      }
+      const index_t j0 = st.leaf_begin(l), j1 = st.leaf_end(l);
+      if (k == 1) {
+        double* oo = o[0];
+        const double cc = c[0];
+        for (index_t j = j0; j < j1; ++j) oo[rows[static_cast<std::size_t>(j)]] += val[static_cast<std::size_t>(j)] * cc;
+      } else {
+        for (index_t j = j0; j < j1; ++j) {
+          const auto i = rows[static_cast<std::size_t>(j)];
+          const double v = val[static_cast<std::size_t>(j)];
+          for (std::size_t u = 0; u < k; ++u) o[u][i] += v * c[u];
+        }
+      }
+      a = b;
+    }
+  }
+}
+
 }  // namespace detail
 
 class Explainer {
  public:
+  /// Test rows evaluated together (they share passes over the inverted index).
+  static constexpr index_t kTestBlock = 16;
+
   Explainer() = default;
   Explainer(std::shared_ptr<const detail::Method> m, ProgressFn progress)
       : m_(std::move(m)), progress_(std::move(progress)) {}
@@ -128,7 +177,9 @@ class Explainer {
     Eigen::MatrixXd out(n, nt);
     detail::Stopwatch sw;
     if (m.by_test()) {
-      parallel_for_dynamic(s.ctx(), nt, [&](std::int64_t e) { m.column(*ts, e, out.col(e).data()); });
+      parallel_blocks(s.ctx(), nt, kTestBlock, [&](std::int64_t, std::int64_t e0, std::int64_t e1) {
+        m.columns(*ts, e0, e1, out.col(e0).data(), n);
+      });
     } else {
       const index_t chunk = std::max<index_t>(16, 4 * s.ctx().threads());
       for (index_t r0 = 0; r0 < n; r0 += chunk) {
@@ -164,12 +215,13 @@ class Explainer {
     std::vector<std::vector<detail::Candidate>> best(static_cast<std::size_t>(nt)), worst(best.size());
     detail::Stopwatch sw;
     if (m.by_test()) {
-      parallel_blocks(s.ctx(), nt, 4, [&](std::int64_t, std::int64_t e0, std::int64_t e1) {
-        std::vector<double> col(static_cast<std::size_t>(n));
+      parallel_blocks(s.ctx(), nt, kTestBlock, [&](std::int64_t, std::int64_t e0, std::int64_t e1) {
+        std::vector<double> cols(static_cast<std::size_t>((e1 - e0) * n));
         std::vector<detail::Candidate> c(static_cast<std::size_t>(n));
+        m.columns(*ts, e0, e1, cols.data(), n);
         for (std::int64_t e = e0; e < e1; ++e) {
-          m.column(*ts, e, col.data());
-          for (index_t i = 0; i < n; ++i) c[static_cast<std::size_t>(i)] = {col[static_cast<std::size_t>(i)], i};
+          const double* col = cols.data() + (e - e0) * n;
+          for (index_t i = 0; i < n; ++i) c[static_cast<std::size_t>(i)] = {col[i], i};
           auto b = c;
           detail::keep_best(b, k, true);
           best[static_cast<std::size_t>(e)] = std::move(b);

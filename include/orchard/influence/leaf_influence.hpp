@@ -99,6 +99,14 @@ class LeafInfluenceSP : public Method {
     }
   }
 
+  void columns(const TestSet& ts, index_t e0, index_t e1, double* out, index_t ld) const override {
+    const Structure& st = *s_;
+    const int K = st.outputs();
+    scatter_columns(st, dv_, ts, e0, e1, out, ld, [&](index_t e, index_t t) {
+      return -ts.Gf[static_cast<std::size_t>(e * K + st.tree_class(t))];
+    });
+  }
+
   Eigen::VectorXd self() const override { return self_; }
 
  private:
