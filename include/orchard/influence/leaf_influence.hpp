@@ -167,19 +167,18 @@ class LeafInfluence : public Method {
         continue;
       }
       if (update_set_ < 0) {
-        for (index_t l = st.leaf_base(t); l < st.leaf_base(t + 1); ++l) {
-          double num = 0;
-          for (index_t j = st.leaf_begin(l); j < st.leaf_end(l); ++j) {
-            const index_t i = rows[static_cast<std::size_t>(j)];
-            num += da[static_cast<std::size_t>(i * K + c)] * mult[i];
-          }
-          if (l == lr) num += add_[static_cast<std::size_t>(t * n + r)];
-          const double dl = -num / den_[static_cast<std::size_t>(l)] * eta_;
-          D[static_cast<std::size_t>(l)] = dl;
-          for (index_t j = st.leaf_begin(l); j < st.leaf_end(l); ++j) {
-            da[static_cast<std::size_t>(rows[static_cast<std::size_t>(j)] * K + c)] += dl;
-          }
+        // every row: two passes in row order (each leaf's sum still runs over its rows in
+        // ascending order, as through the inverted index)
+        const std::int32_t* leaf = st.tree_leaves(t);
+        const index_t lb = st.leaf_base(t);
+        double* num = D.data() + lb;  // numerators first, leaf derivatives after
+        for (index_t i = 0; i < n; ++i) num[leaf[i] - lb] += da[static_cast<std::size_t>(i * K + c)] * mult[i];
+        for (index_t l = lb; l < st.leaf_base(t + 1); ++l) {
+          double v = D[static_cast<std::size_t>(l)];
+          if (l == lr) v += add_[static_cast<std::size_t>(t * n + r)];
+          D[static_cast<std::size_t>(l)] = -v / den_[static_cast<std::size_t>(l)] * eta_;
         }
+        for (index_t i = 0; i < n; ++i) da[static_cast<std::size_t>(i * K + c)] += D[static_cast<std::size_t>(leaf[i])];
         continue;
       }
       // top update_set leaves by sum |da| (ties: the later leaf, like an ascending stable sort)

@@ -135,6 +135,8 @@ class Structure {
   index_t leaf_begin(index_t l) const { return leaf_start_[static_cast<std::size_t>(l)]; }
   index_t leaf_end(index_t l) const { return leaf_start_[static_cast<std::size_t>(l) + 1]; }
   const std::vector<std::int32_t>& leaf_rows() const { return leaf_rows_; }
+  /// Global leaf ids of all training rows in tree t (n values, row order).
+  const std::int32_t* tree_leaves(index_t t) const { return tree_leaf_.data() + t * n_; }
   double leaf_count(index_t l) const { return static_cast<double>(leaf_end(l) - leaf_begin(l)); }
   /// Derivatives of training row i for tree t at the raw score before t's round (tree-major).
   double g(index_t t, index_t i) const { return g_[static_cast<std::size_t>(t * n_ + i)]; }
@@ -299,6 +301,10 @@ class Structure {
       for (index_t t = 0; t < T_; ++t) ++leaf_start_[static_cast<std::size_t>(train_leaf(i, t)) + 1];
     }
     for (index_t l = 0; l < NL; ++l) leaf_start_[static_cast<std::size_t>(l + 1)] += leaf_start_[static_cast<std::size_t>(l)];
+    tree_leaf_.assign(static_cast<std::size_t>(n_ * T_), 0);
+    for (index_t i = 0; i < n_; ++i) {
+      for (index_t t = 0; t < T_; ++t) tree_leaf_[static_cast<std::size_t>(t * n_ + i)] = train_leaf(i, t);
+    }
     leaf_rows_.assign(static_cast<std::size_t>(n_ * T_), 0);
     std::vector<index_t> fill(leaf_start_.begin(), leaf_start_.end() - 1);
     for (index_t i = 0; i < n_; ++i) {  // ascending rows within each leaf
@@ -429,6 +435,7 @@ class Structure {
   std::vector<std::int32_t> train_leaf_;
   std::vector<index_t> leaf_start_;
   std::vector<std::int32_t> leaf_rows_;
+  std::vector<std::int32_t> tree_leaf_;
   std::vector<double> F_, g_, h_;
   std::vector<double> leaf_G_, leaf_H_;
   double eta_ = std::numeric_limits<double>::quiet_NaN();
