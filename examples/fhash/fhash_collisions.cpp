@@ -34,8 +34,7 @@ int main(int argc, char** argv) {
                   "distinct", "models/hash", "largest", "seconds");
       for (const auto& p : pts) {
         std::printf("%4d %5d %5d %10lld %10lld %10.2f %10lld %9.3f\n", p.config.mantissa_bits,
-                    p.config.num_examples, p.config.num_seeds,
-                    static_cast<long long>(p.candidates),
+                    p.config.num_examples, p.config.num_seeds, static_cast<long long>(p.candidates),
                     static_cast<long long>(p.distinct_hashes), p.models_per_hash,
                     static_cast<long long>(p.largest_bucket), p.seconds);
       }
@@ -51,30 +50,37 @@ int main(int argc, char** argv) {
       const lgp::LinearGpDomain gen(base);
       std::vector<lgp::Program> pop;
       for (int i = 0; i < population; ++i) pop.push_back(gen.random_candidate(rng));
-      print(analyse_collisions(pop, grid, [&](const CollisionConfig& c) {
-        auto p = base;
-        p.canonical.mantissa_bits = c.mantissa_bits;
-        p.probe.num_examples = c.num_examples;
-        p.probe.num_seeds = c.num_seeds;
-        auto dom = std::make_shared<lgp::LinearGpDomain>(p);
-        return [dom](const lgp::Program& prog) { return dom->hash(prog); };
-      }, ctx));
+      print(analyse_collisions(
+          pop, grid,
+          [&](const CollisionConfig& c) {
+            auto p = base;
+            p.canonical.mantissa_bits = c.mantissa_bits;
+            p.probe.num_examples = c.num_examples;
+            p.probe.num_seeds = c.num_seeds;
+            auto dom = std::make_shared<lgp::LinearGpDomain>(p);
+            return [dom](const lgp::Program& prog) { return dom->hash(prog); };
+          },
+          ctx));
     } else if (domain == "lambda") {
       LambdaChainParams base;
       base.length = 4;
       const LambdaChainDomain gen(base);
       std::vector<std::vector<int>> pop;
       for (int i = 0; i < population; ++i) pop.push_back(gen.random_candidate(rng));
-      print(analyse_collisions(pop, grid, [&](const CollisionConfig& c) {
-        auto p = base;
-        p.canonical.mantissa_bits = c.mantissa_bits;
-        p.probe.num_examples = c.num_examples;
-        p.probe.num_seeds = c.num_seeds;
-        auto dom = std::make_shared<LambdaChainDomain>(p);
-        return [dom](const std::vector<int>& ch) { return dom->hash(ch); };
-      }, ctx));
+      print(analyse_collisions(
+          pop, grid,
+          [&](const CollisionConfig& c) {
+            auto p = base;
+            p.canonical.mantissa_bits = c.mantissa_bits;
+            p.probe.num_examples = c.num_examples;
+            p.probe.num_seeds = c.num_seeds;
+            auto dom = std::make_shared<LambdaChainDomain>(p);
+            return [dom](const std::vector<int>& ch) { return dom->hash(ch); };
+          },
+          ctx));
     } else {
-      throw InvalidArgument("orchard: argument 'domain' = " + domain + ": expected 'lgp' or 'lambda'");
+      throw InvalidArgument("orchard: argument 'domain' = " + domain +
+                            ": expected 'lgp' or 'lambda'");
     }
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << "\n";

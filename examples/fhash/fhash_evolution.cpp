@@ -26,10 +26,11 @@ void compare(const std::string& name, const D& dom, const SearchParams& base, co
   std::printf("  no FEC : evaluations %7lld  wall %8.3f s  best fitness %.6f\n",
               static_cast<long long>(without.evaluations), without.wall_seconds,
               without.best_fitness);
-  std::printf("  FEC    : evaluations %7lld  wall %8.3f s  best fitness %.6f  hit fraction %.3f  "
-              "models/hash %.2f  hash time %.3f s\n",
-              static_cast<long long>(with.evaluations), with.wall_seconds, with.best_fitness,
-              with.cache.hit_fraction(), with.cache.models_per_hash(), with.hash_seconds);
+  std::printf(
+      "  FEC    : evaluations %7lld  wall %8.3f s  best fitness %.6f  hit fraction %.3f  "
+      "models/hash %.2f  hash time %.3f s\n",
+      static_cast<long long>(with.evaluations), with.wall_seconds, with.best_fitness,
+      with.cache.hit_fraction(), with.cache.models_per_hash(), with.hash_seconds);
   std::printf("  evaluations saved %.1f %%, wall-clock speed-up %.2fx\n",
               100.0 * (1.0 - static_cast<double>(with.evaluations) /
                                  static_cast<double>(without.evaluations)),
@@ -52,10 +53,12 @@ int main(int argc, char** argv) {
   std::string fmnist = "/usr/share/datasets/fashion-mnist";
   std::int64_t graph_candidates = 300, graph_train = 2000, graph_test = 1000;
   app.add_option("--domain", domain, "lgp, lgp-class, lambda, graph or all")->capture_default_str();
-  app.add_option("--fashion-mnist", fmnist, "Fashion-MNIST folder (graph domain)")->capture_default_str();
+  app.add_option("--fashion-mnist", fmnist, "Fashion-MNIST folder (graph domain)")
+      ->capture_default_str();
   app.add_option("--graph-candidates", graph_candidates, "Candidates of the graph domain")
       ->capture_default_str();
-  app.add_option("--graph-train", graph_train, "Training images (graph domain)")->capture_default_str();
+  app.add_option("--graph-train", graph_train, "Training images (graph domain)")
+      ->capture_default_str();
   app.add_option("--graph-test", graph_test, "Test images (graph domain)")->capture_default_str();
   app.add_option("--algorithm", algorithm, "evolution or random")->capture_default_str();
   app.add_option("--candidates", sp.num_candidates, "Candidates per run")->capture_default_str();

@@ -3,8 +3,8 @@
 // stderr the time per candidate of the parity path and of the XXH3 path. Used by
 // bench/compare/fhash.py. Times are CPU seconds of this process.
 #include <CLI/CLI.hpp>
-#include <ctime>
 #include <cstdio>
+#include <ctime>
 #include <iostream>
 #include <orchard/fhash.hpp>
 #include <sstream>
@@ -18,7 +18,8 @@ int main(int argc, char** argv) {
   CLI::App app{"Reference-parity functional hashes of candidates read from stdin"};
   int mantissa = 24, repeats = 20;
   app.add_option("--mantissa", mantissa, "Mantissa bits m")->capture_default_str();
-  app.add_option("--repeats", repeats, "Timing repetitions of the XXH3 path")->capture_default_str();
+  app.add_option("--repeats", repeats, "Timing repetitions of the XXH3 path")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   try {
     std::vector<std::vector<double>> cands;

@@ -26,8 +26,9 @@ void run(const tour::Options& o) {
   const auto off = search(dom, sp, ctx);
   sp.use_fec = true;
   const auto on = search(dom, sp, ctx);
-  std::printf("  symbolic regression (linear GP), regularized evolution, %lld candidates, %d threads\n",
-              static_cast<long long>(on.candidates), ctx.threads());
+  std::printf(
+      "  symbolic regression (linear GP), regularized evolution, %lld candidates, %d threads\n",
+      static_cast<long long>(on.candidates), ctx.threads());
   std::printf("  without FEC: %lld evaluations, %.3f s, best fitness 1/(1+MSE) = %.4f\n",
               static_cast<long long>(off.evaluations), off.wall_seconds, off.best_fitness);
   std::printf("  with FEC   : %lld evaluations, %.3f s, best fitness %.4f, hit fraction %.2f\n",

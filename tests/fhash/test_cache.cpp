@@ -6,8 +6,8 @@
 #include <fstream>
 #include <iterator>
 #include <limits>
-#include <string>
 #include <orchard/fhash.hpp>
+#include <string>
 #include <vector>
 
 #include "orchard_test.hpp"
@@ -164,10 +164,10 @@ TEST_CASE("cache: running mean, partial hits, cost accounting") {
   FecCache c(p);
   int calls = 0;
   auto eval = [&] { return static_cast<double>(++calls); };
-  CHECK(c.evaluate(42, eval, 10.0) == 1.0);            // miss
-  CHECK(c.evaluate(42, eval, 10.0) == 1.5);            // partial hit: mean of 1, 2
-  CHECK(c.evaluate(42, eval, 10.0) == 2.0);            // partial hit: mean of 1, 2, 3
-  CHECK(c.evaluate(42, eval, 10.0) == 2.0);            // full hit, no evaluation
+  CHECK(c.evaluate(42, eval, 10.0) == 1.0);  // miss
+  CHECK(c.evaluate(42, eval, 10.0) == 1.5);  // partial hit: mean of 1, 2
+  CHECK(c.evaluate(42, eval, 10.0) == 2.0);  // partial hit: mean of 1, 2, 3
+  CHECK(c.evaluate(42, eval, 10.0) == 2.0);  // full hit, no evaluation
   CHECK(calls == 3);
   const auto st = c.stats();
   CHECK(st.misses == 1);

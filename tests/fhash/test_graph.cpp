@@ -27,7 +27,8 @@ Data blobs(int n_train, int n_test, int d, int classes, std::uint64_t seed) {
       const int k = static_cast<int>(rng.uniform_int(static_cast<std::uint64_t>(classes)));
       y[static_cast<std::size_t>(i)] = k;
       for (int j = 0; j < d; ++j)
-        X(i, j) = static_cast<float>(centers[static_cast<std::size_t>(k)][static_cast<std::size_t>(j)] + rng.normal());
+        X(i, j) = static_cast<float>(
+            centers[static_cast<std::size_t>(k)][static_cast<std::size_t>(j)] + rng.normal());
     }
   };
   fill(n_train, data.X_train, data.y_train);
@@ -54,10 +55,10 @@ TEST_CASE("compute graph: dead nodes do not change the hash, live changes do") {
   a.ops[1] = NodeOp::dense_relu;
   a.edges[0 * 4 + 1] = 1;  // 0 -> 1
   a.out[1] = 1;
-  Cell b = a;              // node 2 dead: no path to the output
+  Cell b = a;  // node 2 dead: no path to the output
   b.ops[2] = NodeOp::dense_tanh;
   b.edges[1 * 4 + 2] = 1;
-  Cell c = a;              // node 3 dead: not reachable from node 0
+  Cell c = a;  // node 3 dead: not reachable from node 0
   c.ops[3] = NodeOp::dense_linear;
   c.out[3] = 1;
   CHECK(dom.live_nodes(b)[2] == false);
@@ -123,7 +124,7 @@ TEST_SUITE("realdata") {
     sp.seed = 1;
     const auto r = search(dom, sp, Context(2));
     MESSAGE("fashion-mnist cell search: best accuracy " << r.best_fitness << ", hit fraction "
-                                                         << r.cache.hit_fraction());
+                                                        << r.cache.hit_fraction());
     CHECK(r.best_fitness > 0.6);  // chance is 0.1
     CHECK(r.evaluations < r.candidates);
   }

@@ -18,9 +18,9 @@ TEST_CASE("sha256 FIPS 180-4 / NIST test vectors") {
         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   CHECK(Sha256::hex(Sha256::digest("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")) ==
         "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
-  CHECK(Sha256::hex(Sha256::digest(
-            "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrl"
-            "mnopqrsmnopqrstnopqrstu")) ==
+  CHECK(Sha256::hex(Sha256::digest("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmn"
+                                   "oijklmnopjklmnopqklmnopqrl"
+                                   "mnopqrsmnopqrstnopqrstu")) ==
         "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1");
   // One million 'a', fed in uneven pieces to exercise the block boundary logic.
   Sha256 h;
@@ -136,9 +136,7 @@ TEST_CASE("functionally equivalent programs hash equal, different ones differ") 
   pp.input_dim = 2;
   Hasher h(hp, ProbeSet(pp));
   auto f1 = [](std::span<const double> x) { return (x[0] + x[1]) * (x[0] + x[1]); };
-  auto f2 = [](std::span<const double> x) {
-    return x[0] * x[0] + 2 * x[0] * x[1] + x[1] * x[1];
-  };
+  auto f2 = [](std::span<const double> x) { return x[0] * x[0] + 2 * x[0] * x[1] + x[1] * x[1]; };
   auto f3 = [](std::span<const double> x) { return x[0] * x[0] + x[1] * x[1]; };
   const auto h1 = hash_function(h, f1).hash;
   CHECK(h1 == hash_function(h, f2).hash);
@@ -230,7 +228,8 @@ TEST_CASE("batched hashing equals one-by-one, long buffers, any thread count") {
   for (int r = 0; r < rows; ++r) {
     // reference: one-shot XXH3 over the canonical words
     std::vector<std::uint64_t> w(cols);
-    for (int j = 0; j < cols; ++j) w[j] = h.canonicalizer()(m[static_cast<std::size_t>(r) * cols + j]);
+    for (int j = 0; j < cols; ++j)
+      w[j] = h.canonicalizer()(m[static_cast<std::size_t>(r) * cols + j]);
     CHECK(one[r] == XXH3_64bits_withSeed(w.data(), w.size() * 8, h.key_seed()));
   }
   // float buffers hash like the same values as doubles.

@@ -110,10 +110,14 @@ TEST_CASE("lambdas of every shape hash through one API") {
   const auto a = hash_lambda(h, [](double x) { return 2 * x; }).hash;
   const auto b = hash_lambda(h, [](std::span<const double> x) { return x[0] + x[0]; }).hash;
   CHECK(a == b);
-  const auto c = hash_lambda(h, [](std::span<const double> x) { return std::vector<double>{x[0], x[1]}; });
+  const auto c = hash_lambda(h, [](std::span<const double> x) {
+    return std::vector<double>{x[0], x[1]};
+  });
   CHECK(c.outputs == 16);
-  const auto s1 = hash_lambda(h, [](std::span<const double> x, Rng& r) { return x[0] + r.normal(); });
-  const auto s2 = hash_lambda(h, [](std::span<const double> x, Rng& r) { return x[0] + r.normal(); });
+  const auto s1 =
+      hash_lambda(h, [](std::span<const double> x, Rng& r) { return x[0] + r.normal(); });
+  const auto s2 =
+      hash_lambda(h, [](std::span<const double> x, Rng& r) { return x[0] + r.normal(); });
   CHECK(s1.hash == s2.hash);
   const auto f = hash_lambda(h, [](double x) -> double {
     if (x > 0) throw std::runtime_error("positive");
@@ -136,10 +140,13 @@ TEST_CASE("linear GP: equivalent programs hash equal, different ones differ") {
   LinearGpDomain dom(p);
   // s1 = x0 * x1 + x2 written two ways, plus a dead write to s5.
   Program a;
-  a.predict = {{Op::v_get, 0, 0, 2, 0.0}, {Op::v_get, 0, 0, 3, 1.0}, {Op::s_mul, 2, 3, 4, 0},
-               {Op::v_get, 0, 0, 2, 2.0}, {Op::s_add, 4, 2, 1, 0}};
+  a.predict = {{Op::v_get, 0, 0, 2, 0.0},
+               {Op::v_get, 0, 0, 3, 1.0},
+               {Op::s_mul, 2, 3, 4, 0},
+               {Op::v_get, 0, 0, 2, 2.0},
+               {Op::s_add, 4, 2, 1, 0}};
   Program b = a;
-  b.predict[2] = {Op::s_mul, 3, 2, 4, 0};          // commuted operands
+  b.predict[2] = {Op::s_mul, 3, 2, 4, 0};            // commuted operands
   b.predict.push_back({Op::s_const, 0, 0, 5, 1.5});  // dead code
   b.setup.push_back({Op::v_gaussian, 0, 0, 3, 0});   // unused random vector
   CHECK(dom.hash(a) == dom.hash(b));
@@ -150,11 +157,14 @@ TEST_CASE("linear GP: equivalent programs hash equal, different ones differ") {
   Rng rng(0);
   CHECK(dom.evaluate(a, rng) == doctest::Approx(1.0));
   CHECK(dom.evaluate(c, rng) < 0.9);
-  // A learning program: w (v1) starts random in setup, predict s1 = w . x, learn w += 0.01 (y - s1) x.
+  // A learning program: w (v1) starts random in setup, predict s1 = w . x, learn w += 0.01 (y - s1)
+  // x.
   Program learner;
   learner.setup = {{Op::v_gaussian, 0, 0, 1, 0}, {Op::s_const, 0, 0, 5, 0.01}};
   learner.predict = {{Op::v_dot, 1, 0, 1, 0}};
-  learner.learn = {{Op::s_sub, 0, 1, 2, 0}, {Op::s_mul, 2, 5, 3, 0}, {Op::v_scale, 3, 0, 2, 0},
+  learner.learn = {{Op::s_sub, 0, 1, 2, 0},
+                   {Op::s_mul, 2, 5, 3, 0},
+                   {Op::v_scale, 3, 0, 2, 0},
                    {Op::v_add, 1, 2, 1, 0}};
   const auto r1 = dom.hash_result(learner);
   CHECK(!r1.failed);

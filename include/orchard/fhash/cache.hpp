@@ -14,12 +14,11 @@
 #include <list>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "../core/error.hpp"
 #include "../core/random.hpp"
@@ -38,20 +37,21 @@ inline CachePolicy parse_cache_policy(const std::string& name) {
 
 struct CacheParams {
   CachePolicy policy = CachePolicy::lru;
-  std::size_t capacity = 100000;   ///< entries kept under LRU (AutoML-Zero's default); >= 1
-  int forget_every = 0;            ///< evict an entry at its k-th full hit (0 = never)
-  double forget_probability = 0.0; ///< F: evict after a full hit with this probability
-  int max_evals = 1;               ///< M: evaluations averaged per hash before full hits
-  int shards = 16;                 ///< independent locks; 1 gives one global LRU order
-  std::uint64_t seed = 0;          ///< RNG of the forgetful policy
-  double hash_cost = 0.0;          ///< simulated cost of one hash (added per lookup)
+  std::size_t capacity = 100000;    ///< entries kept under LRU (AutoML-Zero's default); >= 1
+  int forget_every = 0;             ///< evict an entry at its k-th full hit (0 = never)
+  double forget_probability = 0.0;  ///< F: evict after a full hit with this probability
+  int max_evals = 1;                ///< M: evaluations averaged per hash before full hits
+  int shards = 16;                  ///< independent locks; 1 gives one global LRU order
+  std::uint64_t seed = 0;           ///< RNG of the forgetful policy
+  double hash_cost = 0.0;           ///< simulated cost of one hash (added per lookup)
 
   void validate() const {
-    require(capacity >= 1, "capacity", capacity, "must be >= 1 (use policy 'unbounded' for no limit)");
+    require(capacity >= 1, "capacity", capacity,
+            "must be >= 1 (use policy 'unbounded' for no limit)");
     require(forget_every >= 0, "forget_every", forget_every, "must be >= 0 (0 = never)");
-    require(std::isfinite(forget_probability) && forget_probability >= 0.0 &&
-                forget_probability <= 1.0,
-            "forget_probability", forget_probability, "must lie in [0, 1]");
+    require(
+        std::isfinite(forget_probability) && forget_probability >= 0.0 && forget_probability <= 1.0,
+        "forget_probability", forget_probability, "must lie in [0, 1]");
     require(max_evals >= 1, "max_evals", max_evals, "must be >= 1");
     require(shards >= 1 && shards <= 4096, "shards", shards, "must lie in 1..4096");
     require(std::isfinite(hash_cost) && hash_cost >= 0.0, "hash_cost", hash_cost,
@@ -60,11 +60,11 @@ struct CacheParams {
 };
 
 struct CacheEntry {
-  double fitness = 0.0;        ///< running mean over `evals` evaluations
-  std::vector<double> aux;     ///< running means of auxiliary metrics
+  double fitness = 0.0;     ///< running mean over `evals` evaluations
+  std::vector<double> aux;  ///< running means of auxiliary metrics
   int evals = 0;
-  std::int64_t hits = 0;       ///< full hits served
-  double cost = 0.0;           ///< mean evaluation cost
+  std::int64_t hits = 0;  ///< full hits served
+  double cost = 0.0;      ///< mean evaluation cost
 };
 
 enum class LookupKind { miss, partial_hit, full_hit };
@@ -77,13 +77,13 @@ struct Lookup {
 
 struct CacheStats {
   std::int64_t lookups = 0, misses = 0, partial_hits = 0, full_hits = 0;
-  std::int64_t evaluations = 0;     ///< results recorded
-  std::int64_t evictions = 0;       ///< capacity evictions (LRU)
-  std::int64_t forgotten = 0;       ///< forget-every and forgetful evictions
-  std::int64_t size = 0;            ///< entries now
-  double hash_cost = 0.0;           ///< simulated hashing cost spent
-  double eval_cost = 0.0;           ///< evaluation cost spent
-  double saved_cost = 0.0;          ///< evaluation cost avoided by full hits
+  std::int64_t evaluations = 0;  ///< results recorded
+  std::int64_t evictions = 0;    ///< capacity evictions (LRU)
+  std::int64_t forgotten = 0;    ///< forget-every and forgetful evictions
+  std::int64_t size = 0;         ///< entries now
+  double hash_cost = 0.0;        ///< simulated hashing cost spent
+  double eval_cost = 0.0;        ///< evaluation cost spent
+  double saved_cost = 0.0;       ///< evaluation cost avoided by full hits
 
   double hit_fraction() const {
     return lookups == 0 ? 0.0 : static_cast<double>(full_hits) / static_cast<double>(lookups);
@@ -103,9 +103,10 @@ class FecCache {
  public:
   explicit FecCache(const CacheParams& p = {}) : params_(p), rng_(p.seed) {
     p.validate();
-    const std::size_t ns = params_.policy == CachePolicy::lru
-                               ? std::min<std::size_t>(static_cast<std::size_t>(p.shards), p.capacity)
-                               : static_cast<std::size_t>(p.shards);
+    const std::size_t ns =
+        params_.policy == CachePolicy::lru
+            ? std::min<std::size_t>(static_cast<std::size_t>(p.shards), p.capacity)
+            : static_cast<std::size_t>(p.shards);
     shards_.reserve(ns);
     for (std::size_t s = 0; s < ns; ++s) {
       auto sh = std::make_unique<Shard>();
@@ -278,11 +279,11 @@ class FecCache {
                      {"seed", params_.seed},
                      {"hash_cost", params_.hash_cost}};
     const CacheStats st = stats();
-    doc["counters"] = {{"lookups", st.lookups},       {"misses", st.misses},
+    doc["counters"] = {{"lookups", st.lookups},           {"misses", st.misses},
                        {"partial_hits", st.partial_hits}, {"full_hits", st.full_hits},
-                       {"evaluations", st.evaluations}, {"evictions", st.evictions},
-                       {"forgotten", st.forgotten},   {"hash_cost", st.hash_cost},
-                       {"eval_cost", st.eval_cost},   {"saved_cost", st.saved_cost}};
+                       {"evaluations", st.evaluations},   {"evictions", st.evictions},
+                       {"forgotten", st.forgotten},       {"hash_cost", st.hash_cost},
+                       {"eval_cost", st.eval_cost},       {"saved_cost", st.saved_cost}};
     nlohmann::json entries = nlohmann::json::array();
     for (const auto& s : shards_) {
       std::lock_guard<std::mutex> lock(s->mutex);
@@ -290,8 +291,11 @@ class FecCache {
         const CacheEntry& e = it->second;
         nlohmann::json aux = nlohmann::json::array();
         for (double a : e.aux) aux.push_back(encode(a));
-        entries.push_back({{"hash", it->first}, {"fitness", encode(e.fitness)},
-                           {"evals", e.evals}, {"hits", e.hits}, {"cost", encode(e.cost)},
+        entries.push_back({{"hash", it->first},
+                           {"fitness", encode(e.fitness)},
+                           {"evals", e.evals},
+                           {"hits", e.hits},
+                           {"cost", encode(e.cost)},
                            {"aux", aux}});
       }
     }
@@ -334,7 +338,8 @@ class FecCache {
         e.hits = j.at("hits").get<std::int64_t>();
         e.cost = decode(j.at("cost"));
         for (const auto& a : j.at("aux")) e.aux.push_back(decode(a));
-        if (e.evals < 0 || e.hits < 0) throw FormatError("orchard: fhash cache entry has negative counts");
+        if (e.evals < 0 || e.hits < 0)
+          throw FormatError("orchard: fhash cache entry has negative counts");
       }
       const auto& k = doc.at("counters");
       for (auto& s : c.shards_) s->stats = CacheStats{};

@@ -20,7 +20,9 @@ enum class Rounding {
   nearest    ///< round to nearest at m bits, ties away from zero (may carry into the exponent)
 };
 
-inline const char* to_string(Rounding r) { return r == Rounding::truncate ? "truncate" : "nearest"; }
+inline const char* to_string(Rounding r) {
+  return r == Rounding::truncate ? "truncate" : "nearest";
+}
 
 inline Rounding parse_rounding(const std::string& name) {
   if (name == "truncate") return Rounding::truncate;
@@ -31,9 +33,10 @@ inline Rounding parse_rounding(const std::string& name) {
 
 /// Parameters of the canonical form of one output value.
 struct CanonicalParams {
-  int mantissa_bits = 24;          ///< m in 1..52: mantissa bits kept
+  int mantissa_bits = 24;  ///< m in 1..52: mantissa bits kept
   Rounding rounding = Rounding::truncate;
-  double zero_threshold = 0.0;     ///< |x| < zero_threshold becomes +0 (absolute quantisation near 0; 0 = off)
+  double zero_threshold =
+      0.0;  ///< |x| < zero_threshold becomes +0 (absolute quantisation near 0; 0 = off)
 
   void validate() const {
     require(mantissa_bits >= 1 && mantissa_bits <= 52, "mantissa_bits", mantissa_bits,

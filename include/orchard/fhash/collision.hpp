@@ -4,13 +4,13 @@
 // on NAS-Bench-101 about 1291 models per hash at m = 1, 3.9 at m = 5, 1 at m >= 7). Optionally
 // against a ground-truth key per candidate (e.g. the hash at m = 52 on many probes): a bucket
 // holding candidates with different truths is a false collision.
+#include <tsl/robin_map.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include <tsl/robin_map.h>
 
 #include "../core/context.hpp"
 #include "../core/error.hpp"
@@ -33,7 +33,8 @@ struct CollisionGrid {
     require(!mantissa_bits.empty() && !num_examples.empty() && !num_seeds.empty(), "grid", "empty",
             "every axis needs at least one value");
     for (int m : mantissa_bits) require(m >= 1 && m <= 52, "mantissa_bits", m, "must lie in 1..52");
-    for (int n : num_examples) require(n >= 1, "num_examples", n, "the probe set must not be empty");
+    for (int n : num_examples)
+      require(n >= 1, "num_examples", n, "the probe set must not be empty");
     for (int s : num_seeds) require(s >= 1, "num_seeds", s, "must be >= 1");
   }
 };
@@ -43,9 +44,9 @@ struct CollisionPoint {
   std::int64_t candidates = 0;
   std::int64_t distinct_hashes = 0;
   std::int64_t largest_bucket = 0;
-  double models_per_hash = 0.0;     ///< candidates / distinct hashes
+  double models_per_hash = 0.0;        ///< candidates / distinct hashes
   std::int64_t false_collisions = -1;  ///< buckets mixing different truths (-1: no truth given)
-  double seconds = 0.0;              ///< hashing wall time
+  double seconds = 0.0;                ///< hashing wall time
 };
 
 /// For every grid point, `make_hash(config)` returns a thread-safe callable h(candidate) ->
@@ -70,9 +71,12 @@ std::vector<CollisionPoint> analyse_collisions(const std::vector<C>& population,
         auto h = make_hash(pt.config);
         std::vector<std::uint64_t> hashes(static_cast<std::size_t>(n));
         const auto t0 = std::chrono::steady_clock::now();
-        parallel_for_dynamic(ctx, n, [&](std::int64_t i) {
-          hashes[static_cast<std::size_t>(i)] = h(population[static_cast<std::size_t>(i)]);
-        }, 16);
+        parallel_for_dynamic(
+            ctx, n,
+            [&](std::int64_t i) {
+              hashes[static_cast<std::size_t>(i)] = h(population[static_cast<std::size_t>(i)]);
+            },
+            16);
         pt.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         struct Bucket {
           std::int64_t count = 0;

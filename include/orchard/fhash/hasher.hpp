@@ -44,19 +44,19 @@ inline Mixer parse_mixer(const std::string& name) {
 /// The canonical probe inputs: N_E examples of input_dim values drawn uniformly from [lo, hi)
 /// with a fixed seed, and N_S repetition seeds.
 struct ProbeParams {
-  int num_examples = 32;      ///< N_E: probe inputs per repetition
-  int num_seeds = 1;          ///< N_S: repetitions, each with the candidate RNG reset to its seed
-  int input_dim = 1;          ///< values per probe input
-  double lo = -2.0;           ///< inputs are uniform in [lo, hi)
+  int num_examples = 32;  ///< N_E: probe inputs per repetition
+  int num_seeds = 1;      ///< N_S: repetitions, each with the candidate RNG reset to its seed
+  int input_dim = 1;      ///< values per probe input
+  double lo = -2.0;       ///< inputs are uniform in [lo, hi)
   double hi = 2.0;
   std::uint64_t seed = 20230101;  ///< fixes the inputs and the repetition seeds
 
   void validate() const {
-    require(num_examples >= 1, "num_examples", num_examples, "the probe set must not be empty (N_E >= 1)");
+    require(num_examples >= 1, "num_examples", num_examples,
+            "the probe set must not be empty (N_E >= 1)");
     require(num_seeds >= 1, "num_seeds", num_seeds, "the probe set must not be empty (N_S >= 1)");
     require(input_dim >= 1, "input_dim", input_dim, "must be >= 1");
-    require(std::isfinite(lo) && std::isfinite(hi) && lo < hi, "lo", lo,
-            "needs finite lo < hi");
+    require(std::isfinite(lo) && std::isfinite(hi) && lo < hi, "lo", lo, "needs finite lo < hi");
   }
 };
 
@@ -98,20 +98,20 @@ class ProbeSet {
 };
 
 struct HashParams {
-  CanonicalParams canonical;                 ///< mantissa bits, rounding, zero threshold
+  CanonicalParams canonical;  ///< mantissa bits, rounding, zero threshold
   Mixer mixer = Mixer::xxh3;
-  std::optional<std::uint64_t> task_id;      ///< mixed into the key when set
-  std::optional<std::uint64_t> budget;       ///< e.g. training epochs; mixed into the key when set
-  std::uint64_t salt = 0;                    ///< XXH3 seed base
+  std::optional<std::uint64_t> task_id;  ///< mixed into the key when set
+  std::optional<std::uint64_t> budget;   ///< e.g. training epochs; mixed into the key when set
+  std::uint64_t salt = 0;                ///< XXH3 seed base
 };
 
 /// What one candidate's probe produced.
 struct HashResult {
   std::uint64_t hash = 0;
-  std::int64_t outputs = 0;   ///< float outputs mixed
-  bool failed = false;        ///< the candidate threw in at least one repetition
-  bool stopped_early = false; ///< the candidate signalled an early stop
-  std::string error;          ///< message of the first failure
+  std::int64_t outputs = 0;    ///< float outputs mixed
+  bool failed = false;         ///< the candidate threw in at least one repetition
+  bool stopped_early = false;  ///< the candidate signalled an early stop
+  std::string error;           ///< message of the first failure
 };
 
 /// Handed to the candidate for one repetition: the probe inputs, the reset RNG and the sink for
@@ -167,8 +167,7 @@ class Hasher {
   Hasher(const HashParams& params, ProbeSet probes)
       : params_(params), probes_(std::move(probes)), canon_(params.canonical) {
     if (params.task_id || params.budget) {
-      const std::uint64_t key[4] = {params.task_id ? 1u + 2u * (params.budget ? 1u : 0u)
-                                                   : 2u,
+      const std::uint64_t key[4] = {params.task_id ? 1u + 2u * (params.budget ? 1u : 0u) : 2u,
                                     params.task_id.value_or(0), params.budget.value_or(0),
                                     params.salt};
       seed_ = XXH3_64bits_withSeed(key, sizeof(key), 0x0F4A5E5Dull);
@@ -338,8 +337,8 @@ HashResult hash_function(const Hasher& hasher, F&& f) {
   return hasher.hash([&](ProbeRun& run) {
     const auto& p = run.probes();
     for (int i = 0; i < p.num_examples(); ++i) {
-      run.emit(static_cast<double>(f(std::span<const double>(p.example(i),
-                                                              static_cast<std::size_t>(p.input_dim())))));
+      run.emit(static_cast<double>(
+          f(std::span<const double>(p.example(i), static_cast<std::size_t>(p.input_dim())))));
     }
   });
 }

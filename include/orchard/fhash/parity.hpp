@@ -2,8 +2,8 @@
 // Reference-parity mixing: reproduces the official Python `significant_float_mix` of
 // google-research/unified_functional_hashing (NAS-Bench-101 hasher) bit for bit, re-expressed
 // from its published definition. For each value the running integer `mix` is replaced twice:
-//   mix = SHA-256( decimal text of the tuple (mix, bits & exponent_mask) ) read little-endian mod 2^63
-//   mix = SHA-256( decimal text of the tuple (mix, bits & top-m-mantissa mask) ) ...
+//   mix = SHA-256( decimal text of the tuple (mix, bits & exponent_mask) ) read little-endian mod
+//   2^63 mix = SHA-256( decimal text of the tuple (mix, bits & top-m-mantissa mask) ) ...
 // where bits is the IEEE-754 double reinterpreted as an unsigned 64-bit integer. The sign is not
 // mixed (the reference hashes positive accuracies only). Slow by design; used for parity checks.
 #include <bit>
@@ -39,8 +39,8 @@ inline std::uint64_t significant_float_mix(std::span<const double> values, int m
   require(mantissa_bits >= 1 && mantissa_bits <= 52, "mantissa_bits", mantissa_bits,
           "must lie in 1..52 (bits of the double mantissa kept)");
   constexpr std::uint64_t exponent_mask = 0x7FF0000000000000ull;
-  const std::uint64_t mantissa_mask =
-      (0x000FFFFFFFFFFFFFull >> (52 - mantissa_bits)) << (52 - mantissa_bits);
+  const std::uint64_t mantissa_mask = (0x000FFFFFFFFFFFFFull >> (52 - mantissa_bits))
+                                      << (52 - mantissa_bits);
   std::uint64_t mix = 0;
   for (const double v : values) {
     const auto bits = std::bit_cast<std::uint64_t>(v);

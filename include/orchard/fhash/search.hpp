@@ -9,6 +9,8 @@
 // a child whose hash matches an earlier child of the same batch shares that evaluation (a full
 // hit); the evaluations still needed run in parallel and are recorded in child order. Results are
 // therefore bit-identical for any thread count.
+#include <tsl/robin_map.h>
+
 #include <algorithm>
 #include <chrono>
 #include <concepts>
@@ -18,8 +20,6 @@
 #include <limits>
 #include <string>
 #include <vector>
-
-#include <tsl/robin_map.h>
 
 #include "../core/context.hpp"
 #include "../core/error.hpp"
@@ -60,15 +60,16 @@ inline SearchAlgorithm parse_search_algorithm(const std::string& name) {
 
 struct SearchParams {
   SearchAlgorithm algorithm = SearchAlgorithm::regularized_evolution;
-  int population_size = 100;         ///< P
-  int tournament_size = 10;          ///< S (sampled with replacement)
-  std::int64_t num_candidates = 10000;  ///< budget: candidates proposed, initial population included
-  int batch_size = 1;                ///< children made, hashed and evaluated per step
-  bool use_fec = true;               ///< consult the functional-equivalence cache
-  CacheParams cache;                 ///< cache policy when use_fec
-  int fcm_max_tries = 0;             ///< re-mutations while the child's hash equals the parent's (0 = off)
-  int tabu_threshold = 0;            ///< hashes proposed this many times are tabu (0 = off)
-  int tabu_max_tries = 10;           ///< re-mutations to leave the tabu list
+  int population_size = 100;  ///< P
+  int tournament_size = 10;   ///< S (sampled with replacement)
+  std::int64_t num_candidates =
+      10000;                ///< budget: candidates proposed, initial population included
+  int batch_size = 1;       ///< children made, hashed and evaluated per step
+  bool use_fec = true;      ///< consult the functional-equivalence cache
+  CacheParams cache;        ///< cache policy when use_fec
+  int fcm_max_tries = 0;    ///< re-mutations while the child's hash equals the parent's (0 = off)
+  int tabu_threshold = 0;   ///< hashes proposed this many times are tabu (0 = off)
+  int tabu_max_tries = 10;  ///< re-mutations to leave the tabu list
   std::uint64_t seed = 0;
 
   void validate() const {
@@ -96,16 +97,16 @@ struct SearchResult {
   C best;
   double best_fitness = -std::numeric_limits<double>::infinity();
   std::uint64_t best_hash = 0;
-  std::int64_t candidates = 0;     ///< proposed
-  std::int64_t evaluations = 0;    ///< evaluate() calls
+  std::int64_t candidates = 0;   ///< proposed
+  std::int64_t evaluations = 0;  ///< evaluate() calls
   std::int64_t fcm_remutations = 0;
   std::int64_t tabu_remutations = 0;
-  CacheStats cache;                ///< zero when use_fec is off
+  CacheStats cache;                                             ///< zero when use_fec is off
   double wall_seconds = 0, hash_seconds = 0, eval_seconds = 0;  ///< hash/eval: summed over threads
-  std::vector<double> best_curve;  ///< best fitness after each batch
-  std::vector<C> population;       ///< final population (evolution) or last batch (random)
+  std::vector<double> best_curve;                               ///< best fitness after each batch
+  std::vector<C> population;  ///< final population (evolution) or last batch (random)
   std::vector<double> population_fitness;
-  bool stopped = false;            ///< the progress callback asked to stop
+  bool stopped = false;  ///< the progress callback asked to stop
 };
 
 namespace detail {
@@ -134,7 +135,7 @@ SearchResult<typename D::Candidate> search(
     double fitness = 0;
     double hash_s = 0, eval_s = 0;
     int fcm = 0, tabu = 0;
-    int state = 0;        // 0 evaluate, 1 cached, 2 shares the evaluation of child `source`
+    int state = 0;  // 0 evaluate, 1 cached, 2 shares the evaluation of child `source`
     std::size_t source = 0;
   };
 
@@ -155,7 +156,8 @@ SearchResult<typename D::Candidate> search(
     std::int64_t b = std::min<std::int64_t>(params.batch_size, params.num_candidates - produced);
     const bool init = evolution && static_cast<int>(population.size()) < params.population_size;
     if (init) {
-      b = std::min<std::int64_t>(b, params.population_size - static_cast<std::int64_t>(population.size()));
+      b = std::min<std::int64_t>(
+          b, params.population_size - static_cast<std::int64_t>(population.size()));
     }
     children.assign(static_cast<std::size_t>(b), Child{});
 
@@ -178,7 +180,9 @@ SearchResult<typename D::Candidate> search(
       std::size_t best = static_cast<std::size_t>(rng.uniform_int(population.size()));
       for (int t = 1; t < params.tournament_size; ++t) {
         const auto j = static_cast<std::size_t>(rng.uniform_int(population.size()));
-        if (detail::fitness_key(population[j].fitness) > detail::fitness_key(population[best].fitness)) best = j;
+        if (detail::fitness_key(population[j].fitness) >
+            detail::fitness_key(population[best].fitness))
+          best = j;
       }
       const Member& parent = population[best];
       ch.cand = domain.mutate(parent.cand, rng);

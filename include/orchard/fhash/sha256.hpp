@@ -155,7 +155,8 @@ class Sha256 {
     for (int t = 0; t < 64; ++t) {
       const std::uint32_t big_s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25);
       const std::uint32_t ch = (e & f) ^ (~e & g);
-      const std::uint32_t t1 = h + big_s1 + ch + detail::kSha256K[static_cast<std::size_t>(t)] + w[t];
+      const std::uint32_t t1 =
+          h + big_s1 + ch + detail::kSha256K[static_cast<std::size_t>(t)] + w[t];
       const std::uint32_t big_s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22);
       const std::uint32_t maj = (a & b) ^ (a & c) ^ (b & c);
       const std::uint32_t t2 = big_s0 + maj;

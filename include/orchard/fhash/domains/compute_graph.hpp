@@ -11,7 +11,6 @@
 // Probe = a few SGD steps on a canonical minibatch (the first N_E training rows) from the
 // repetition's seed, emitting the training losses and the final logits.
 #include <Eigen/Core>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -44,14 +43,14 @@ struct Cell {
 };
 
 struct GraphParams {
-  int max_nodes = 4;         ///< K intermediate nodes
-  int hidden = 32;           ///< units of every node
-  int epochs = 2;            ///< evaluation training epochs
-  int batch = 32;            ///< evaluation minibatch
+  int max_nodes = 4;  ///< K intermediate nodes
+  int hidden = 32;    ///< units of every node
+  int epochs = 2;     ///< evaluation training epochs
+  int batch = 32;     ///< evaluation minibatch
   double learning_rate = 0.1;
-  int probe_steps = 3;       ///< SGD steps of the probe
-  int probe_examples = 16;   ///< N_E: the canonical minibatch
-  int probe_seeds = 1;       ///< N_S
+  int probe_steps = 3;            ///< SGD steps of the probe
+  int probe_examples = 16;        ///< N_E: the canonical minibatch
+  int probe_seeds = 1;            ///< N_S
   double edge_probability = 0.5;  ///< random cells
   CanonicalParams canonical{};
 
@@ -63,7 +62,8 @@ struct GraphParams {
     require(learning_rate > 0 && std::isfinite(learning_rate), "learning_rate", learning_rate,
             "must be finite and > 0");
     require(probe_steps >= 1, "probe_steps", probe_steps, "must be >= 1");
-    require(probe_examples >= 1, "probe_examples", probe_examples, "the probe set must not be empty");
+    require(probe_examples >= 1, "probe_examples", probe_examples,
+            "the probe set must not be empty");
     require(probe_seeds >= 1, "probe_seeds", probe_seeds, "must be >= 1");
     require(edge_probability >= 0 && edge_probability <= 1, "edge_probability", edge_probability,
             "must lie in [0, 1]");
@@ -88,8 +88,9 @@ inline RowMatrixF pool_28x28(const RowMatrixF& X) {
     for (int i = 0; i < 14; ++i) {
       for (int j = 0; j < 14; ++j) {
         const float* p = X.data() + r * 784;
-        out(r, i * 14 + j) = 0.25f * (p[(2 * i) * 28 + 2 * j] + p[(2 * i) * 28 + 2 * j + 1] +
-                                      p[(2 * i + 1) * 28 + 2 * j] + p[(2 * i + 1) * 28 + 2 * j + 1]);
+        out(r, i * 14 + j) =
+            0.25f * (p[(2 * i) * 28 + 2 * j] + p[(2 * i) * 28 + 2 * j + 1] +
+                     p[(2 * i + 1) * 28 + 2 * j] + p[(2 * i + 1) * 28 + 2 * j + 1]);
       }
     }
   }
@@ -111,8 +112,10 @@ class ComputeGraphDomain {
     require(data_.X_train.cols() == data_.X_test.cols(), "X_test.cols", data_.X_test.cols(),
             "must equal X_train.cols");
     require(data_.classes >= 2, "classes", data_.classes, "must be >= 2");
-    for (int y : data_.y_train) require(y >= 0 && y < data_.classes, "y_train", y, "label out of range");
-    for (int y : data_.y_test) require(y >= 0 && y < data_.classes, "y_test", y, "label out of range");
+    for (int y : data_.y_train)
+      require(y >= 0 && y < data_.classes, "y_train", y, "label out of range");
+    for (int y : data_.y_test)
+      require(y >= 0 && y < data_.classes, "y_test", y, "label out of range");
     const int ne = std::min<int>(p.probe_examples, static_cast<int>(data_.X_train.rows()));
     std::vector<double> inputs(static_cast<std::size_t>(ne) * data_.X_train.cols());
     for (int r = 0; r < ne; ++r)
@@ -133,7 +136,8 @@ class ComputeGraphDomain {
   Cell random_candidate(Rng& rng) const {
     Cell c = empty_cell();
     for (int i = 1; i <= c.k; ++i) {
-      c.ops[static_cast<std::size_t>(i)] = static_cast<NodeOp>(rng.uniform_int(static_cast<std::uint64_t>(NodeOp::count)));
+      c.ops[static_cast<std::size_t>(i)] =
+          static_cast<NodeOp>(rng.uniform_int(static_cast<std::uint64_t>(NodeOp::count)));
       for (int j = 0; j < i; ++j) c.edges[idx(c, j, i)] = rng.bernoulli(p_.edge_probability);
       c.out[static_cast<std::size_t>(i)] = rng.bernoulli(p_.edge_probability);
     }
@@ -149,7 +153,8 @@ class ComputeGraphDomain {
       const int j = static_cast<int>(rng.uniform_int(static_cast<std::uint64_t>(i)));
       c.edges[idx(c, j, i)] ^= 1;
     } else if (kind == 1) {
-      c.ops[static_cast<std::size_t>(i)] = static_cast<NodeOp>(rng.uniform_int(static_cast<std::uint64_t>(NodeOp::count)));
+      c.ops[static_cast<std::size_t>(i)] =
+          static_cast<NodeOp>(rng.uniform_int(static_cast<std::uint64_t>(NodeOp::count)));
     } else {
       c.out[static_cast<std::size_t>(i)] ^= 1;
     }
@@ -231,11 +236,13 @@ class ComputeGraphDomain {
   /// Live nodes: reachable from node 0 and reaching the cell output.
   std::vector<bool> live_nodes(const Cell& c) const {
     const int k = c.k;
-    std::vector<bool> from(static_cast<std::size_t>(k + 1), false), to(static_cast<std::size_t>(k + 1), false);
+    std::vector<bool> from(static_cast<std::size_t>(k + 1), false),
+        to(static_cast<std::size_t>(k + 1), false);
     from[0] = true;
     for (int i = 1; i <= k; ++i)
       for (int j = 0; j < i; ++j)
-        if (c.edge(j, i) && from[static_cast<std::size_t>(j)]) from[static_cast<std::size_t>(i)] = true;
+        if (c.edge(j, i) && from[static_cast<std::size_t>(j)])
+          from[static_cast<std::size_t>(i)] = true;
     for (int i = k; i >= 1; --i) {
       if (c.out[static_cast<std::size_t>(i)]) to[static_cast<std::size_t>(i)] = true;
       for (int t = i + 1; t <= k; ++t)
@@ -243,12 +250,16 @@ class ComputeGraphDomain {
     }
     std::vector<bool> live(static_cast<std::size_t>(k + 1), false);
     live[0] = true;
-    for (int i = 1; i <= k; ++i) live[static_cast<std::size_t>(i)] = from[static_cast<std::size_t>(i)] && to[static_cast<std::size_t>(i)];
+    for (int i = 1; i <= k; ++i)
+      live[static_cast<std::size_t>(i)] =
+          from[static_cast<std::size_t>(i)] && to[static_cast<std::size_t>(i)];
     return live;
   }
 
  private:
-  static std::size_t idx(const Cell& c, int j, int i) { return static_cast<std::size_t>(j * (c.k + 1) + i); }
+  static std::size_t idx(const Cell& c, int j, int i) {
+    return static_cast<std::size_t>(j * (c.k + 1) + i);
+  }
 
   Cell empty_cell() const {
     Cell c;
@@ -350,11 +361,13 @@ class ComputeGraphDomain {
         for (int i : outputs) add(i, dcell);
       }
       for (int i = k; i >= 1; --i) {
-        if (!live[static_cast<std::size_t>(i)] || da[static_cast<std::size_t>(i)].size() == 0) continue;
+        if (!live[static_cast<std::size_t>(i)] || da[static_cast<std::size_t>(i)].size() == 0)
+          continue;
         const NodeOp op = ops[static_cast<std::size_t>(i)];
         MatrixF dz = da[static_cast<std::size_t>(i)];
         if (op == NodeOp::dense_relu || op == NodeOp::relu) {
-          dz = dz.cwiseProduct((z[static_cast<std::size_t>(i)].array() > 0.0f).cast<float>().matrix());
+          dz = dz.cwiseProduct(
+              (z[static_cast<std::size_t>(i)].array() > 0.0f).cast<float>().matrix());
         } else if (op == NodeOp::dense_tanh) {
           dz = dz.cwiseProduct((1.0f - a[static_cast<std::size_t>(i)].array().square()).matrix());
         }
@@ -392,7 +405,8 @@ class ComputeGraphDomain {
     for (int i = 1; i <= c.k; ++i) {
       if (!net.live[static_cast<std::size_t>(i)]) continue;
       for (int j = 0; j < i; ++j)
-        if (c.edge(j, i) && net.live[static_cast<std::size_t>(j)]) net.inputs[static_cast<std::size_t>(i)].push_back(j);
+        if (c.edge(j, i) && net.live[static_cast<std::size_t>(j)])
+          net.inputs[static_cast<std::size_t>(i)].push_back(j);
       if (c.out[static_cast<std::size_t>(i)]) net.outputs.push_back(i);
     }
     const Rng base(seed);
@@ -404,7 +418,8 @@ class ComputeGraphDomain {
       L.W.resize(rows, cols);
       const double sd = std::sqrt(2.0 / cols);
       for (Eigen::Index j = 0; j < L.W.cols(); ++j)
-        for (Eigen::Index i = 0; i < L.W.rows(); ++i) L.W(i, j) = static_cast<float>(r.normal(0.0, sd));
+        for (Eigen::Index i = 0; i < L.W.rows(); ++i)
+          L.W(i, j) = static_cast<float>(r.normal(0.0, sd));
       L.b = Eigen::VectorXf::Zero(rows);
       return L;
     };

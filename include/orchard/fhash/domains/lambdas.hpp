@@ -80,8 +80,8 @@ inline std::vector<Primitive> default_primitives() {
 }
 
 struct LambdaChainParams {
-  int length = 6;                       ///< primitives per chain (id pads shorter functions)
-  int grid = 5000;                      ///< evaluation points on [lo, hi]
+  int length = 6;   ///< primitives per chain (id pads shorter functions)
+  int grid = 5000;  ///< evaluation points on [lo, hi]
   double lo = -3.0, hi = 3.0;
   ProbeParams probe{12, 1, 1, -3.0, 3.0, 20230101};
   CanonicalParams canonical{};

@@ -28,23 +28,52 @@ inline constexpr int kMaxDim = 8;
 
 enum class Op : std::uint8_t {
   // scalar
-  s_const, s_add, s_sub, s_mul, s_div, s_abs, s_sin, s_cos, s_exp, s_log, s_heaviside, s_min,
-  s_max, s_uniform, s_gaussian,
+  s_const,
+  s_add,
+  s_sub,
+  s_mul,
+  s_div,
+  s_abs,
+  s_sin,
+  s_cos,
+  s_exp,
+  s_log,
+  s_heaviside,
+  s_min,
+  s_max,
+  s_uniform,
+  s_gaussian,
   // vector
-  v_add, v_sub, v_mul, v_scale, v_dot, v_norm, v_mean, v_get, v_set_const, v_abs, v_heaviside,
-  v_uniform, v_gaussian,
+  v_add,
+  v_sub,
+  v_mul,
+  v_scale,
+  v_dot,
+  v_norm,
+  v_mean,
+  v_get,
+  v_set_const,
+  v_abs,
+  v_heaviside,
+  v_uniform,
+  v_gaussian,
   // matrix
-  m_matvec, m_outer, m_add, m_scale, m_gaussian,
+  m_matvec,
+  m_outer,
+  m_add,
+  m_scale,
+  m_gaussian,
   count
 };
 
 inline const char* op_name(Op op) {
-  static const char* names[] = {"s_const", "s_add", "s_sub", "s_mul", "s_div", "s_abs", "s_sin",
-                                "s_cos", "s_exp", "s_log", "s_heaviside", "s_min", "s_max",
-                                "s_uniform", "s_gaussian", "v_add", "v_sub", "v_mul", "v_scale",
-                                "v_dot", "v_norm", "v_mean", "v_get", "v_set_const", "v_abs",
-                                "v_heaviside", "v_uniform", "v_gaussian", "m_matvec", "m_outer",
-                                "m_add", "m_scale", "m_gaussian"};
+  static const char* names[] = {
+      "s_const", "s_add",       "s_sub",      "s_mul",      "s_div",       "s_abs",
+      "s_sin",   "s_cos",       "s_exp",      "s_log",      "s_heaviside", "s_min",
+      "s_max",   "s_uniform",   "s_gaussian", "v_add",      "v_sub",       "v_mul",
+      "v_scale", "v_dot",       "v_norm",     "v_mean",     "v_get",       "v_set_const",
+      "v_abs",   "v_heaviside", "v_uniform",  "v_gaussian", "m_matvec",    "m_outer",
+      "m_add",   "m_scale",     "m_gaussian"};
   return names[static_cast<int>(op)];
 }
 
@@ -65,25 +94,26 @@ struct Program {
 
 enum class Task { regression, classification };
 
-/// Regression targets: product_sum y = x0 * x1 + x2, product y = x0 * x1, linear y = x0 - 2 x1 + 0.5.
+/// Regression targets: product_sum y = x0 * x1 + x2, product y = x0 * x1, linear y = x0 - 2 x1 +
+/// 0.5.
 enum class Target { product_sum, product, linear };
 
 struct LinearGpParams {
   Task task = Task::regression;
   Target target = Target::linear;  ///< regression target
-  int dim = 4;                 ///< feature / vector register dimension (1..8)
-  int num_scalars = 6;         ///< scalar registers (s0 label, s1 prediction): >= 2
-  int num_vectors = 4;         ///< vector registers (v0 input): >= 1
-  int num_matrices = 2;        ///< matrix registers (>= 0)
-  int max_setup = 6, max_predict = 10, max_learn = 6;  ///< instruction list limits
+  int dim = 4;                     ///< feature / vector register dimension (1..8)
+  int num_scalars = 6;             ///< scalar registers (s0 label, s1 prediction): >= 2
+  int num_vectors = 4;             ///< vector registers (v0 input): >= 1
+  int num_matrices = 2;            ///< matrix registers (>= 0)
+  int max_setup = 6, max_predict = 10, max_learn = 6;    ///< instruction list limits
   int init_setup = 0, init_predict = 3, init_learn = 0;  ///< random program sizes
-  int num_train = 1000;        ///< training examples (evaluation)
-  int num_valid = 500;         ///< validation examples (evaluation)
+  int num_train = 1000;                                  ///< training examples (evaluation)
+  int num_valid = 500;                                   ///< validation examples (evaluation)
   int epochs = 1;
-  std::uint64_t data_seed = 7; ///< the task's data
+  std::uint64_t data_seed = 7;                       ///< the task's data
   ProbeParams probe{10, 1, 4, -2.0, 2.0, 20230101};  ///< N_E=10, N_S=1; input_dim follows dim
-  CanonicalParams canonical{};  ///< m bits etc.
-  std::vector<Op> ops;          ///< instruction set (empty = every op)
+  CanonicalParams canonical{};                       ///< m bits etc.
+  std::vector<Op> ops;                               ///< instruction set (empty = every op)
 
   /// A small scalar instruction set for symbolic regression: read a coordinate, constants,
   /// + - * and min/max.
@@ -128,12 +158,16 @@ struct LinearGpParams {
     require(dim >= 1 && dim <= kMaxDim, "dim", dim, "must lie in 1..8");
     require(num_scalars >= 2 && num_scalars <= 64, "num_scalars", num_scalars, "must lie in 2..64");
     require(num_vectors >= 1 && num_vectors <= 64, "num_vectors", num_vectors, "must lie in 1..64");
-    require(num_matrices >= 0 && num_matrices <= 64, "num_matrices", num_matrices, "must lie in 0..64");
+    require(num_matrices >= 0 && num_matrices <= 64, "num_matrices", num_matrices,
+            "must lie in 0..64");
     require(max_setup >= 0 && max_predict >= 1 && max_learn >= 0, "max_predict", max_predict,
             "instruction limits must be >= 0 (predict >= 1)");
-    require(init_setup >= 0 && init_setup <= max_setup, "init_setup", init_setup, "must lie in 0..max_setup");
-    require(init_predict >= 0 && init_predict <= max_predict, "init_predict", init_predict, "must lie in 0..max_predict");
-    require(init_learn >= 0 && init_learn <= max_learn, "init_learn", init_learn, "must lie in 0..max_learn");
+    require(init_setup >= 0 && init_setup <= max_setup, "init_setup", init_setup,
+            "must lie in 0..max_setup");
+    require(init_predict >= 0 && init_predict <= max_predict, "init_predict", init_predict,
+            "must lie in 0..max_predict");
+    require(init_learn >= 0 && init_learn <= max_learn, "init_learn", init_learn,
+            "must lie in 0..max_learn");
     require(num_train >= 1, "num_train", num_train, "must be >= 1");
     require(num_valid >= 1, "num_valid", num_valid, "must be >= 1");
     require(epochs >= 1, "epochs", epochs, "must be >= 1");
@@ -160,21 +194,51 @@ inline void execute(const std::vector<Instruction>& code, Memory& mem, Rng& rng)
   for (const Instruction& ins : code) {
     auto& s = mem.s;
     switch (ins.op) {
-      case Op::s_const: s[ins.out] = ins.c; break;
-      case Op::s_add: s[ins.out] = s[ins.in1] + s[ins.in2]; break;
-      case Op::s_sub: s[ins.out] = s[ins.in1] - s[ins.in2]; break;
-      case Op::s_mul: s[ins.out] = s[ins.in1] * s[ins.in2]; break;
-      case Op::s_div: s[ins.out] = s[ins.in1] / s[ins.in2]; break;
-      case Op::s_abs: s[ins.out] = std::fabs(s[ins.in1]); break;
-      case Op::s_sin: s[ins.out] = std::sin(s[ins.in1]); break;
-      case Op::s_cos: s[ins.out] = std::cos(s[ins.in1]); break;
-      case Op::s_exp: s[ins.out] = std::exp(s[ins.in1]); break;
-      case Op::s_log: s[ins.out] = std::log(s[ins.in1]); break;
-      case Op::s_heaviside: s[ins.out] = s[ins.in1] > 0 ? 1.0 : 0.0; break;
-      case Op::s_min: s[ins.out] = std::min(s[ins.in1], s[ins.in2]); break;
-      case Op::s_max: s[ins.out] = std::max(s[ins.in1], s[ins.in2]); break;
-      case Op::s_uniform: s[ins.out] = rng.uniform(-1.0, 1.0); break;
-      case Op::s_gaussian: s[ins.out] = rng.normal(0.0, 0.1); break;
+      case Op::s_const:
+        s[ins.out] = ins.c;
+        break;
+      case Op::s_add:
+        s[ins.out] = s[ins.in1] + s[ins.in2];
+        break;
+      case Op::s_sub:
+        s[ins.out] = s[ins.in1] - s[ins.in2];
+        break;
+      case Op::s_mul:
+        s[ins.out] = s[ins.in1] * s[ins.in2];
+        break;
+      case Op::s_div:
+        s[ins.out] = s[ins.in1] / s[ins.in2];
+        break;
+      case Op::s_abs:
+        s[ins.out] = std::fabs(s[ins.in1]);
+        break;
+      case Op::s_sin:
+        s[ins.out] = std::sin(s[ins.in1]);
+        break;
+      case Op::s_cos:
+        s[ins.out] = std::cos(s[ins.in1]);
+        break;
+      case Op::s_exp:
+        s[ins.out] = std::exp(s[ins.in1]);
+        break;
+      case Op::s_log:
+        s[ins.out] = std::log(s[ins.in1]);
+        break;
+      case Op::s_heaviside:
+        s[ins.out] = s[ins.in1] > 0 ? 1.0 : 0.0;
+        break;
+      case Op::s_min:
+        s[ins.out] = std::min(s[ins.in1], s[ins.in2]);
+        break;
+      case Op::s_max:
+        s[ins.out] = std::max(s[ins.in1], s[ins.in2]);
+        break;
+      case Op::s_uniform:
+        s[ins.out] = rng.uniform(-1.0, 1.0);
+        break;
+      case Op::s_gaussian:
+        s[ins.out] = rng.normal(0.0, 0.1);
+        break;
       case Op::v_add: {
         auto &a = mem.v[ins.in1], &b = mem.v[ins.in2];
         auto& o = mem.v[ins.out];
@@ -218,7 +282,9 @@ inline void execute(const std::vector<Instruction>& code, Memory& mem, Rng& rng)
         s[ins.out] = acc / d;
         break;
       }
-      case Op::v_get: s[ins.out] = mem.v[ins.in1][static_cast<int>(ins.c) % d]; break;
+      case Op::v_get:
+        s[ins.out] = mem.v[ins.in1][static_cast<int>(ins.c) % d];
+        break;
       case Op::v_set_const:
         for (int k = 0; k < d; ++k) mem.v[ins.out][k] = ins.c;
         break;
@@ -277,10 +343,12 @@ inline void execute(const std::vector<Instruction>& code, Memory& mem, Rng& rng)
       case Op::m_gaussian: {
         auto& M = mem.m[ins.out];
         for (int r = 0; r < d; ++r)
-          for (int k = 0; k < d; ++k) M[static_cast<std::size_t>(r * kMaxDim + k)] = rng.normal(0.0, 0.1);
+          for (int k = 0; k < d; ++k)
+            M[static_cast<std::size_t>(r * kMaxDim + k)] = rng.normal(0.0, 0.1);
         break;
       }
-      case Op::count: break;
+      case Op::count:
+        break;
     }
   }
 }
@@ -322,7 +390,8 @@ class LinearGpDomain {
     hasher_ = Hasher(hp, ProbeSet(pp));
     const auto& probes = hasher_.probes();
     probe_y_.resize(static_cast<std::size_t>(probes.num_examples()));
-    for (int i = 0; i < probes.num_examples(); ++i) probe_y_[static_cast<std::size_t>(i)] = target(probes.example(i));
+    for (int i = 0; i < probes.num_examples(); ++i)
+      probe_y_[static_cast<std::size_t>(i)] = target(probes.example(i));
   }
 
   const LinearGpParams& params() const noexcept { return p_; }
@@ -333,9 +402,12 @@ class LinearGpDomain {
       const int d = p_.dim;
       const double a = x[0], b = d > 1 ? x[1] : 1.0, c = d > 2 ? x[2] : 0.0;
       switch (p_.target) {
-        case Target::product: return a * b;
-        case Target::linear: return a - 2.0 * b + 0.5;
-        default: return a * b + c;
+        case Target::product:
+          return a * b;
+        case Target::linear:
+          return a - 2.0 * b + 0.5;
+        default:
+          return a * b + c;
       }
     }
     double acc = 0;
@@ -363,10 +435,18 @@ class LinearGpDomain {
       auto& ins = code[static_cast<std::size_t>(rng.uniform_int(code.size()))];
       const Instruction fresh = random_instruction(rng, comp, ins.op);
       switch (rng.uniform_int(4)) {
-        case 0: ins.in1 = fresh.in1; break;
-        case 1: ins.in2 = fresh.in2; break;
-        case 2: ins.out = fresh.out; break;
-        default: ins.c = fresh.c; break;
+        case 0:
+          ins.in1 = fresh.in1;
+          break;
+        case 1:
+          ins.in2 = fresh.in2;
+          break;
+        case 2:
+          ins.out = fresh.out;
+          break;
+        default:
+          ins.c = fresh.c;
+          break;
       }
     } else if (kind == 1 && !code.empty()) {  // replace instruction
       code[static_cast<std::size_t>(rng.uniform_int(code.size()))] = random_instruction(rng, comp);
@@ -452,7 +532,8 @@ class LinearGpDomain {
     x.resize(static_cast<std::size_t>(n) * p_.dim);
     y.resize(static_cast<std::size_t>(n));
     for (auto& v : x) v = rng.uniform(-2.0, 2.0);
-    for (int i = 0; i < n; ++i) y[static_cast<std::size_t>(i)] = target(x.data() + static_cast<std::size_t>(i) * p_.dim);
+    for (int i = 0; i < n; ++i)
+      y[static_cast<std::size_t>(i)] = target(x.data() + static_cast<std::size_t>(i) * p_.dim);
   }
   void load_input(Memory& mem, const double* x) const {
     for (int k = 0; k < p_.dim; ++k) mem.v[0][k] = x[k];
@@ -490,18 +571,48 @@ class LinearGpDomain {
     // Register kinds per op: in1, in2, out.
     const char* sig = "sss";
     switch (ins.op) {
-      case Op::v_add: case Op::v_sub: case Op::v_mul: sig = "vvv"; break;
-      case Op::v_scale: sig = "svv"; break;
-      case Op::v_dot: sig = "vvs"; break;
-      case Op::v_norm: case Op::v_mean: case Op::v_get: sig = "vvs"; break;
-      case Op::v_set_const: case Op::v_uniform: case Op::v_gaussian: sig = "vvv"; break;
-      case Op::v_abs: case Op::v_heaviside: sig = "vvv"; break;
-      case Op::m_matvec: sig = "mvv"; break;
-      case Op::m_outer: sig = "vvm"; break;
-      case Op::m_add: sig = "mmm"; break;
-      case Op::m_scale: sig = "smm"; break;
-      case Op::m_gaussian: sig = "mmm"; break;
-      default: break;
+      case Op::v_add:
+      case Op::v_sub:
+      case Op::v_mul:
+        sig = "vvv";
+        break;
+      case Op::v_scale:
+        sig = "svv";
+        break;
+      case Op::v_dot:
+        sig = "vvs";
+        break;
+      case Op::v_norm:
+      case Op::v_mean:
+      case Op::v_get:
+        sig = "vvs";
+        break;
+      case Op::v_set_const:
+      case Op::v_uniform:
+      case Op::v_gaussian:
+        sig = "vvv";
+        break;
+      case Op::v_abs:
+      case Op::v_heaviside:
+        sig = "vvv";
+        break;
+      case Op::m_matvec:
+        sig = "mvv";
+        break;
+      case Op::m_outer:
+        sig = "vvm";
+        break;
+      case Op::m_add:
+        sig = "mmm";
+        break;
+      case Op::m_scale:
+        sig = "smm";
+        break;
+      case Op::m_gaussian:
+        sig = "mmm";
+        break;
+      default:
+        break;
     }
     ins.in1 = reg(sig[0]);
     ins.in2 = reg(sig[1]);
