@@ -13,6 +13,7 @@ ORCHARD_PACKAGES=(
   doctest-dev libbenchmark-dev nlohmann-json3-dev libxxhash-dev liblbfgspp-dev robin-map-dev
   libcli11-dev zlib1g-dev
   dataset-fashion-mnist fortunes
+  chromium  # the SS3 explanation page is rendered headless in a test
 )
 
 orchard_install_packages() {
