@@ -1,6 +1,9 @@
 #pragma once
 // Small file writers shared by the reader tests.
+#include <doctest/doctest.h>
 #include <zlib.h>
+
+#include <orchard/core/error.hpp>
 
 #include <cstdint>
 #include <filesystem>
@@ -10,6 +13,20 @@
 #include <vector>
 
 namespace io_test {
+
+/// Runs `fn`, expects an orchard::ParseError at (line, column) and returns its message.
+template <class F>
+std::string expect_parse_error(F fn, std::int64_t line, std::int64_t column) {
+  try {
+    fn();
+  } catch (const orchard::ParseError& e) {
+    CHECK(e.line() == line);
+    CHECK(e.column() == column);
+    return e.what();
+  }
+  FAIL("no ParseError");
+  return {};
+}
 
 inline std::string write_text(const std::filesystem::path& p, const std::string& text) {
   std::ofstream out(p, std::ios::binary);

@@ -8,25 +8,10 @@
 #include "orchard_test.hpp"
 
 using namespace orchard;
+using io_test::expect_parse_error;
 using orchard::io::CsvOptions;
 using orchard::io::read_csv;
 using orchard::io::read_tsv;
-
-namespace {
-/// Runs `fn`, expects a ParseError at (line, column) and returns its message.
-template <class F>
-std::string expect_parse_error(F fn, std::int64_t line, std::int64_t column) {
-  try {
-    fn();
-  } catch (const ParseError& e) {
-    CHECK(e.line() == line);
-    CHECK(e.column() == column);
-    return e.what();
-  }
-  FAIL("no ParseError");
-  return {};
-}
-}  // namespace
 
 TEST_CASE("csv: header, label by name, NaN for missing, quotes, CRLF") {
   orchard_test::TempDir dir("csv1");

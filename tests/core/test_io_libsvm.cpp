@@ -8,23 +8,9 @@
 #include "orchard_test.hpp"
 
 using namespace orchard;
+using io_test::expect_parse_error;
 using orchard::io::LibsvmOptions;
 using orchard::io::read_libsvm;
-
-namespace {
-template <class F>
-std::string expect_parse_error(F fn, std::int64_t line, std::int64_t column) {
-  try {
-    fn();
-  } catch (const ParseError& e) {
-    CHECK(e.line() == line);
-    CHECK(e.column() == column);
-    return e.what();
-  }
-  FAIL("no ParseError");
-  return {};
-}
-}  // namespace
 
 TEST_CASE("libsvm: 1-based detection, qid ignored, comments, CRLF, absent = 0 or NaN") {
   orchard_test::TempDir dir("svm1");
