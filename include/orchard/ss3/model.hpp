@@ -282,18 +282,7 @@ class Model {
 
   /// Removes n-grams (length >= 2) seen at most prune_floor times in a category.
   void prune() {
-    const std::size_t C = num_categories();
-    for (std::size_t t = 0; t < term_len_.size(); ++t) {
-      if (term_len_[t] < 2) continue;
-      for (std::size_t c = 0; c < C; ++c) {
-        auto& f = fr_[t * C + c];
-        if (f > 0 && f <= params_.prune_floor) {
-          f = 0;
-          mark_dirty(t);
-        }
-      }
-    }
-    prune_counter_ = 0;
+    prune_counts_only();
     compact();
   }
 
