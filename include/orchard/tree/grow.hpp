@@ -4,8 +4,9 @@
 // num_leaves), oblivious (one split per level shared by all nodes, CatBoost style).
 //
 // Rows of each node are a contiguous range of one row-index array, stably partitioned at every
-// split. Histograms: the smaller child is built from its rows (statistics gathered into row order
-// first), the larger one is parent - smaller. Every step is deterministic for any thread count.
+// split. Histograms: the smaller child is built from its rows (a run-time-width statistic is
+// gathered into row order first), the larger one is parent - smaller. Every step is deterministic
+// for any thread count.
 #include <algorithm>
 #include <cstdint>
 #include <numeric>
@@ -96,7 +97,7 @@ class Grower {
       std::copy(sample.begin(), sample.end(), ws_.rows.begin());
     }
     ws_.tmp.resize(ws_.rows.size());
-    ws_.ordered.resize(static_cast<std::size_t>(n) * static_cast<std::size_t>(w_));
+    if (P::kWidth == 0) ws_.ordered.resize(static_cast<std::size_t>(n) * static_cast<std::size_t>(w_));
     vals_.resize(static_cast<std::size_t>(policy.n_outputs()));
   }
 
@@ -154,6 +155,11 @@ class Grower {
       return;
     }
     const std::uint32_t* rows = ws_.rows.data() + w.begin;
+    if constexpr (P::kWidth > 0) {
+      build_histogram<P::kWidth, Code>(ctx_, data_, layout_, features_, rows, 0, m, stats_,
+                                       w.hist.data(), ws_.scratch);
+      return;
+    }
     float* ord = ws_.ordered.data() + w.begin * w_;
     const int width = w_;
     parallel_blocks(ctx_, m, 1 << 14, [&](std::int64_t, std::int64_t b0, std::int64_t b1) {

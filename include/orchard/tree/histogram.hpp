@@ -79,8 +79,9 @@ inline void accumulate_feature(const Code* col, const std::uint32_t* rows, index
   }
 }
 
-// Adds rows [0, m) of G feature columns at once: the row index and the statistic are loaded once
-// for G histograms, and G independent read-modify-write chains keep the core busy.
+// Adds rows [0, m) of G feature columns at once: the row index and the statistic (read in place,
+// st[row * K]) are loaded once for G histograms, and G independent read-modify-write chains keep
+// the core busy.
 template <int K, int G, class Code>
 inline void accumulate_group(const Code* const* cols, const std::uint32_t* rows, index_t first,
                              index_t m, const float* st, double* const* h) {
@@ -89,7 +90,7 @@ inline void accumulate_group(const Code* const* cols, const std::uint32_t* rows,
   for (index_t i = 0; i < m; ++i) {
     const std::size_t r = rows == nullptr ? static_cast<std::size_t>(first + i) : rows[i];
     float x[K];
-    for (int k = 0; k < K; ++k) x[k] = st[i * K + k];
+    for (int k = 0; k < K; ++k) x[k] = st[r * K + k];
     for (int g = 0; g < G; ++g) {
       double* e = h[g] + static_cast<std::size_t>(cols[g][r]) * kS;
       for (int k = 0; k < K; ++k) e[k] += x[k];
@@ -98,14 +99,16 @@ inline void accumulate_group(const Code* const* cols, const std::uint32_t* rows,
   }
 }
 
-// Features [j0, j1) of `features` (at most 4) into their histograms at `base`.
+inline constexpr int kMaxGroup = 8;
+
+// Features [j0, j1) of `features` (at most kMaxGroup) into their histograms at `base`.
 template <int K, class Code>
 inline void accumulate_features(const BinnedMatrix& data, const HistLayout& layout,
                                 std::span<const int> features, std::int64_t j0, std::int64_t j1,
                                 const std::uint32_t* rows, index_t first, index_t m,
                                 const float* st, double* base) {
-  const Code* cols[4];
-  double* h[4];
+  const Code* cols[kMaxGroup];
+  double* h[kMaxGroup];
   const auto g = static_cast<int>(j1 - j0);
   for (int k = 0; k < g; ++k) {
     const int f = features[static_cast<std::size_t>(j0 + k)];
@@ -118,17 +121,22 @@ inline void accumulate_features(const BinnedMatrix& data, const HistLayout& layo
       case 1: accumulate_group<K, 1, Code>(cols, rows, first, m, st, h); return;
       case 2: accumulate_group<K, 2, Code>(cols, rows, first, m, st, h); return;
       case 3: accumulate_group<K, 3, Code>(cols, rows, first, m, st, h); return;
-      default: accumulate_group<K, 4, Code>(cols, rows, first, m, st, h); return;
+      case 4: accumulate_group<K, 4, Code>(cols, rows, first, m, st, h); return;
+      case 5: accumulate_group<K, 5, Code>(cols, rows, first, m, st, h); return;
+      case 6: accumulate_group<K, 6, Code>(cols, rows, first, m, st, h); return;
+      case 7: accumulate_group<K, 7, Code>(cols, rows, first, m, st, h); return;
+      default: accumulate_group<K, 8, Code>(cols, rows, first, m, st, h); return;
     }
   } else {
     for (int k = 0; k < g; ++k) accumulate_feature<K, Code>(cols[k], rows, first, m, st, layout.width, h[k]);
   }
 }
 
-// Feature groups of at most 4, as many as a multiple of the thread count so that the groups of a
-// one-block node spread evenly. Grouping changes no sum: each bin still adds its rows in order.
+// Feature groups of at most kMaxGroup, as many as a multiple of the thread count so that the
+// groups of a one-block node spread evenly. Grouping changes no sum: each bin still adds its rows
+// in order.
 inline std::int64_t feature_groups(std::int64_t nf, int threads) {
-  std::int64_t ng = (nf + 3) / 4;
+  std::int64_t ng = (nf + kMaxGroup - 1) / kMaxGroup;
   const std::int64_t t = std::max(1, threads);
   if (ng % t != 0) ng += t - ng % t;
   return std::min(ng, nf);
@@ -136,12 +144,14 @@ inline std::int64_t feature_groups(std::int64_t nf, int threads) {
 }  // namespace detail
 
 /// Histogram of the m rows `rows` (nullptr: rows first..first+m-1) over `features` into `out`
-/// (only those features' bins are written). `ordered_stats` holds width floats per row, in the
-/// order of `rows`. `scratch` is reused between calls.
+/// (only those features' bins are written). `stats` holds width floats per row: with a
+/// compile-time width (K > 0) indexed by row id, so rows are read in place; with a run-time width
+/// (K == 0) gathered into the order of `rows` (position i), since a wide statistic read in place
+/// for every feature costs more than one gather. `scratch` is reused between calls.
 template <int K, class Code>
 void build_histogram(const Context& ctx, const BinnedMatrix& data, const HistLayout& layout,
                      std::span<const int> features, const std::uint32_t* rows, index_t first,
-                     index_t m, const float* ordered_stats, double* out,
+                     index_t m, const float* stats, double* out,
                      std::vector<double>& scratch) {
   const int width = layout.width;
   const auto nf = static_cast<index_t>(features.size());
@@ -157,8 +167,8 @@ void build_histogram(const Context& ctx, const BinnedMatrix& data, const HistLay
     parallel_for_dynamic(run_ctx, ng, [&](std::int64_t j) {
       std::int64_t j0, j1;
       group(j, j0, j1);
-      detail::accumulate_features<K, Code>(data, layout, features, j0, j1, rows, first, m,
-                                           ordered_stats, out);
+      detail::accumulate_features<K, Code>(data, layout, features, j0, j1, rows, first, m, stats,
+                                           out);
     }, 1);
     return;
   }
@@ -171,7 +181,7 @@ void build_histogram(const Context& ctx, const BinnedMatrix& data, const HistLay
     const index_t r0 = b * kHistRowBlock, r1 = std::min(m, r0 + kHistRowBlock);
     detail::accumulate_features<K, Code>(data, layout, features, j0, j1,
                                          rows == nullptr ? nullptr : rows + r0, first + r0, r1 - r0,
-                                         ordered_stats + r0 * width,
+                                         K > 0 ? stats : stats + r0 * width,
                                          scratch.data() + hs * static_cast<std::size_t>(b));
   }, 1);
   parallel_for_dynamic(ctx, nf, [&](std::int64_t j) {
