@@ -9,6 +9,7 @@
 #include <cmath>
 #include <iostream>
 #include <orchard/core/io/csv.hpp>
+#include <orchard/core/io/libsvm.hpp>
 #include <orchard/gbdt.hpp>
 #include <orchard_test.hpp>
 
@@ -99,5 +100,39 @@ TEST_CASE("lightgbm multiclass: accuracy matches LightGBM") {
             << " (XGBoost 0.422)\n";
   CHECK(lw >= 0.522 - 0.005);
   CHECK(dw >= 0.422 - 0.005);
+}
+
+// XGBoost's getting-started run on its agaricus demo data (max_depth 2, eta 1, 2 rounds, logistic,
+// base score 0.5 = margin 0, absent entries missing) prints train-error 0.046522 / 0.022263 and
+// eval-error 0.042831 / 0.021726 after rounds 1 / 2. The features are one-hot, so binning is
+// exact and the same trees must come out.
+TEST_CASE("xgboost agaricus: the getting-started errors, round by round") {
+  const auto tr_path = orchard_test::data("xgboost/agaricus.txt.train");
+  if (!orchard_test::have_data(tr_path)) return;
+  io::LibsvmOptions o;
+  o.absent_is_missing = true;
+  o.num_features = 127;
+  const auto tr = io::read_libsvm<double>(tr_path.string(), o);
+  const auto te = io::read_libsvm<double>(orchard_test::data("xgboost/agaricus.txt.test").string(), o);
+  gbdt::Params p;
+  p.objective = "binary";
+  p.num_rounds = 2;
+  p.learning_rate = 1.0;
+  p.max_depth = 2;
+  p.lambda_l2 = 1.0;
+  p.min_child_weight = 1.0;
+  p.base_score = 0.0;
+  p.threads = 2;
+  const auto m = gbdt::train(p, tr.X, tr.y);
+  auto error = [&](const io::Dataset<double>& d, int rounds) {
+    const Eigen::MatrixXd raw = m.predict_raw(d.X, rounds);
+    int wrong = 0;
+    for (Eigen::Index i = 0; i < raw.rows(); ++i) wrong += (raw(i, 0) > 0) != (d.y[i] > 0.5) ? 1 : 0;
+    return static_cast<double>(wrong) / static_cast<double>(raw.rows());
+  };
+  CHECK(error(tr, 1) == doctest::Approx(0.046522).epsilon(1e-4));
+  CHECK(error(te, 1) == doctest::Approx(0.042831).epsilon(1e-4));
+  CHECK(error(tr, 2) == doctest::Approx(0.022263).epsilon(1e-4));
+  CHECK(error(te, 2) == doctest::Approx(0.021726).epsilon(1e-4));
 }
 }

@@ -28,15 +28,16 @@ struct RowRef {
 };
 }  // namespace detail
 
-/// A tree packed for prediction: 24-byte nodes in breadth-first order with the right child
-/// right after the left one, so a step is one cache line and a branch-free index update.
-/// In the common case (numeric splits, the <= rule) a leaf is a node that sends every value to
-/// itself, so a walk is exactly `levels` branch-free steps and many rows walk in lockstep.
+/// A tree packed for prediction over rows whose features lie `stride` elements apart: 24-byte
+/// nodes in breadth-first order with the right child right after the left one, each holding the
+/// element offset of its feature, so a step is one load of the value and a branch-free index
+/// update. In the common case (numeric splits, the <= rule) a leaf is a node that sends every
+/// value to itself, so a walk is exactly `levels` steps and many rows walk in lockstep.
 struct PackedTree {
   struct Node {
     double threshold;
-    std::int32_t feature;  ///< -1 for a leaf (general layout only)
-    std::int32_t left;     ///< right child = left + 1; a leaf: itself (simple) or its Tree id
+    std::int64_t offset;  ///< feature * stride; -1 for a leaf (general layout only)
+    std::int32_t left;    ///< right child = left + 1; a leaf: itself (simple) or its Tree id
     std::uint8_t flags;
   };
   std::vector<Node> nodes;
@@ -44,18 +45,18 @@ struct PackedTree {
   bool simple = true;  ///< only default-left flags and the <= comparison
   int levels = 0;      ///< edges on the longest root-to-leaf path
 
-  explicit PackedTree(const Tree& t) : tree(&t) {
+  PackedTree(const Tree& t, index_t stride) : tree(&t) {
     nodes.resize(static_cast<std::size_t>(t.num_nodes()));
+    for (std::size_t k = 0; k < nodes.size(); ++k) {
+      if (t.flags[k] & (kCategorical | kZeroMissing)) simple = false;
+    }
+    if (t.compare != Compare::less_equal) simple = false;
     std::vector<std::int32_t> order;  // packed position -> tree node
     std::vector<int> level;
     order.reserve(nodes.size());
     level.reserve(nodes.size());
     order.push_back(0);
     level.push_back(0);
-    for (std::size_t k = 0; k < nodes.size(); ++k) {
-      if (t.flags[k] & (kCategorical | kZeroMissing)) simple = false;
-    }
-    if (t.compare != Compare::less_equal) simple = false;
     for (std::size_t q = 0; q < order.size(); ++q) {
       const auto k = static_cast<std::size_t>(order[q]);
       Node& n = nodes[q];
@@ -63,13 +64,13 @@ struct PackedTree {
       if (t.feature[k] < 0) {
         // A simple leaf keeps every row where it is: x <= +inf, NaN goes "left" to itself.
         n.threshold = simple ? std::numeric_limits<double>::infinity() : 0.0;
-        n.feature = simple ? 0 : -1;
+        n.offset = simple ? 0 : -1;
         n.flags = simple ? kDefaultLeft : 0;
         n.left = simple ? static_cast<std::int32_t>(q) : order[q];
         continue;
       }
       n.threshold = t.threshold[k];
-      n.feature = t.feature[k];
+      n.offset = static_cast<std::int64_t>(t.feature[k]) * stride;
       n.flags = t.flags[k];
       n.left = static_cast<std::int32_t>(order.size());
       order.push_back(t.left[k]);
@@ -81,31 +82,35 @@ struct PackedTree {
   }
   /// The Tree node id of the leaf a row reaches.
   template <class T>
-  std::int32_t leaf(const T* row, index_t stride) const {
+  std::int32_t leaf(const T* row) const {
     std::int32_t i = 0;
     if (simple) {
-      for (int d = 0; d < levels; ++d) i = step(nodes[static_cast<std::size_t>(i)], row, stride);
+      for (int d = 0; d < levels; ++d) i = step(nodes[static_cast<std::size_t>(i)], row);
       return order_id(i);
     }
     for (;;) {
       const Node& n = nodes[static_cast<std::size_t>(i)];
-      if (n.feature < 0) return n.left;
-      i = n.left + (tree->goes_left(order_id(i), static_cast<double>(row[n.feature * stride])) ? 0 : 1);
+      if (n.offset < 0) return n.left;
+      i = n.left + (tree->goes_left(order_id(i), static_cast<double>(row[n.offset])) ? 0 : 1);
     }
   }
   /// Leaves of `count` (<= kLanes) rows walked in lockstep, which hides the load latency of one
   /// walk behind the others.
   static constexpr int kLanes = 16;
   template <class T>
-  void leaves(const T* const* rows, index_t stride, int count, std::int32_t* out) const {
+  void leaves(const T* const* rows, int count, std::int32_t* out) const {
     if (!simple) {
-      for (int r = 0; r < count; ++r) out[r] = leaf(rows[r], stride);
+      for (int r = 0; r < count; ++r) out[r] = leaf(rows[r]);
       return;
     }
     std::int32_t idx[kLanes] = {0};
-    for (int d = 0; d < levels; ++d) {
-      for (int r = 0; r < count; ++r) {
-        idx[r] = step(nodes[static_cast<std::size_t>(idx[r])], rows[r], stride);
+    if (count == kLanes) {  // a fixed trip count lets the compiler unroll the lanes
+      for (int d = 0; d < levels; ++d) {
+        for (int r = 0; r < kLanes; ++r) idx[r] = step(nodes[static_cast<std::size_t>(idx[r])], rows[r]);
+      }
+    } else {
+      for (int d = 0; d < levels; ++d) {
+        for (int r = 0; r < count; ++r) idx[r] = step(nodes[static_cast<std::size_t>(idx[r])], rows[r]);
       }
     }
     for (int r = 0; r < count; ++r) out[r] = order_id(idx[r]);
@@ -113,8 +118,8 @@ struct PackedTree {
 
  private:
   template <class T>
-  static std::int32_t step(const Node& n, const T* row, index_t stride) {
-    const double x = static_cast<double>(row[n.feature * stride]);
+  static std::int32_t step(const Node& n, const T* row) {
+    const double x = static_cast<double>(row[n.offset]);
     const bool l = (x <= n.threshold) | (std::isnan(x) & ((n.flags & kDefaultLeft) != 0));
     return n.left + (l ? 0 : 1);
   }
@@ -131,7 +136,7 @@ void predict_add(const Context& ctx, std::span<const Tree> trees, std::span<cons
           "must be 0 or the tree count");
   std::vector<PackedTree> packed;
   packed.reserve(trees.size());
-  for (const auto& t : trees) packed.emplace_back(t);
+  for (const auto& t : trees) packed.emplace_back(t, X.col_stride);
   const Context run_ctx = X.rows * static_cast<index_t>(trees.size()) < 4096 ? Context(1) : ctx;
   parallel_blocks(run_ctx, X.rows, kPredictRowBlock, [&](std::int64_t, std::int64_t r0, std::int64_t r1) {
     for (std::size_t t = 0; t < trees.size(); ++t) {
@@ -145,7 +150,7 @@ void predict_add(const Context& ctx, std::span<const Tree> trees, std::span<cons
         const T* rows[kL];
         std::int32_t lv[kL];
         for (int r = 0; r < cnt; ++r) rows[r] = X.row_ptr(i0 + r);
-        pt.leaves(rows, X.col_stride, cnt, lv);
+        pt.leaves(rows, cnt, lv);
         for (int r = 0; r < cnt; ++r) {
           const double* v = tr.values(lv[r]);
           double* o = out + (i0 + r) * out_cols + col;
