@@ -6,6 +6,12 @@
 //
 // Needs <mpi.h> (Open MPI: Debian libopenmpi-dev); compile with mpicxx or Meson's
 // dependency('mpi', language: 'cpp'). MPI must be initialised (MPI_Init) by the program.
+#ifndef OMPI_SKIP_MPICXX
+#define OMPI_SKIP_MPICXX 1  // the C API only: Open MPI's deprecated C++ bindings warn under -Wextra
+#endif
+#ifndef MPICH_SKIP_MPICXX
+#define MPICH_SKIP_MPICXX 1
+#endif
 #include <mpi.h>
 
 #include <algorithm>
