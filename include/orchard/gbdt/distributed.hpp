@@ -95,9 +95,9 @@ io::Dataset<T> read_shard(Communicator& comm, const std::string& path, Reader&& 
   const auto cols = comm.allgather<std::int64_t>(static_cast<std::int64_t>(ds.X.cols()));
   for (int r = 1; r < comm.size(); ++r) {
     if (cols[static_cast<std::size_t>(r)] != cols[0]) {
-      throw InvalidArgument("orchard: argument '" + path + "' shards' = feature count " +
-                            std::to_string(cols[static_cast<std::size_t>(r)]) + " on rank " +
-                            std::to_string(r) + ": must equal rank 0's " + std::to_string(cols[0]));
+      throw InvalidArgument("orchard: argument '" + path + " on rank " + std::to_string(r) +
+                            "' = " + std::to_string(cols[static_cast<std::size_t>(r)]) +
+                            " features: must equal rank 0's " + std::to_string(cols[0]));
     }
   }
   return ds;
