@@ -21,7 +21,8 @@ BUILD=${1:-$ROOT/build}
 THREADS=${2:-1}
 CLI=$BUILD/examples/gbdt/orchard_gbdt
 DATA_DIR=${ORCHARD_DATA_DIR:-$ROOT/../shared/data}
-MPIRUN=(mpirun --allow-run-as-root --oversubscribe --bind-to none)
+# yield_when_idle: waiting ranks give up the core (fair on a shared or oversubscribed machine).
+MPIRUN=(mpirun --allow-run-as-root --oversubscribe --bind-to none --mca mpi_yield_when_idle 1)
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
@@ -70,9 +71,9 @@ PY
 }
 
 if [ -f "$DATA_DIR/lightgbm/binary.train" ]; then
-  run "lightgbm/binary.train (7000 x 28)" "$DATA_DIR/lightgbm/binary.train" 50
+  run "lightgbm/binary.train (7000 x 28)" "$DATA_DIR/lightgbm/binary.train" 30
 fi
-run "synthetic (200000 x 28)" "$WORK/synth.tsv" 20
+run "synthetic (200000 x 28)" "$WORK/synth.tsv" 10
 
 printf "\nhistogram exchange per tree node (28 features x 257 bins x 3 doubles = 168.7 KiB)\n"
 for np in 2 4; do

@@ -281,6 +281,8 @@ TEST_CASE("read_shard: row ranges of one file, one file per rank, parse errors e
       std::ofstream part(dir / ("part-" + std::to_string(r) + ".tsv"));
       part << "1\t" << r << "\t2\n0\t" << r << "\t3\n";
       if (r == 1) part << "1\tx\t4\n";  // rank 1's file is bad at line 3, column 3
+      std::ofstream wide(dir / ("wide-" + std::to_string(r) + ".tsv"));
+      wide << "1\t1\t2" << (r == 1 ? "\t5" : "") << "\n";  // rank 1: one feature more
     }
   }
   MPI_Barrier(MPI_COMM_WORLD);
@@ -309,6 +311,14 @@ TEST_CASE("read_shard: row ranges of one file, one file per rank, parse errors e
   CHECK(column == 3);
   CHECK(what.find("part-1.tsv") != std::string::npos);
   CHECK(what.find("rank 1 of") != std::string::npos);
+  std::string wide_what;
+  try {
+    gbdt::read_shard<double>(comm, (dir / "wide-{rank}.tsv").string(), reader);
+  } catch (const InvalidArgument& e) {
+    wide_what = e.what();
+  }
+  CAPTURE(wide_what);
+  CHECK(wide_what.find("on rank 1' = 3 features: must equal rank 0's 2") != std::string::npos);
   MPI_Barrier(MPI_COMM_WORLD);
   if (w.rank() == 0) fs::remove_all(dir);
 }
