@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <type_traits>
@@ -36,6 +37,67 @@ inline std::size_t lower_count(const double* c, std::size_t n, double x) {
   }
   return static_cast<std::size_t>(p - c) + (*p < x ? 1 : 0);
 }
+
+namespace detail {
+// Order-preserving unsigned keys of floating-point values (NaN excluded by the caller).
+inline std::uint32_t sort_key(float x) {
+  std::uint32_t u;
+  std::memcpy(&u, &x, sizeof u);
+  return (u & 0x80000000u) ? ~u : u | 0x80000000u;
+}
+inline std::uint64_t sort_key(double x) {
+  std::uint64_t u;
+  std::memcpy(&u, &x, sizeof u);
+  return (u & 0x8000000000000000ull) ? ~u : u | 0x8000000000000000ull;
+}
+
+// LSD radix sort on 8-bit digits; digits shared by every key are skipped. Several times faster
+// than a comparison sort on the 10^5-value samples that binning sorts per feature.
+template <class T>
+void radix_sort(std::vector<T>& v) {
+  using Key = decltype(sort_key(T{}));
+  const std::size_t n = v.size();
+  if (n < 256) {
+    std::sort(v.begin(), v.end());
+    return;
+  }
+  std::vector<Key> a(n), b(n);
+  for (std::size_t i = 0; i < n; ++i) a[i] = sort_key(v[i]);
+  for (unsigned shift = 0; shift < 8 * sizeof(Key); shift += 8) {
+    std::size_t count[257] = {0};
+    for (std::size_t i = 0; i < n; ++i) ++count[((a[i] >> shift) & 0xFF) + 1];
+    if (count[((a[0] >> shift) & 0xFF) + 1] == n) continue;
+    for (int d = 0; d < 256; ++d) count[d + 1] += count[d];
+    for (std::size_t i = 0; i < n; ++i) b[count[(a[i] >> shift) & 0xFF]++] = a[i];
+    a.swap(b);
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    const Key k = a[i];
+    const Key u = (k & (Key{1} << (8 * sizeof(Key) - 1))) ? k & ~(Key{1} << (8 * sizeof(Key) - 1)) : ~k;
+    std::memcpy(&v[i], &u, sizeof u);
+  }
+}
+
+// Cut points padded with +inf to 2^k - 1 entries: counting the cuts below x then takes exactly
+// k branch-free steps.
+struct PaddedCuts {
+  std::vector<double> c;
+  std::size_t top = 0;  ///< 2^(k-1), the first step
+
+  explicit PaddedCuts(const std::vector<double>& cuts) {
+    std::size_t p = 1;
+    while (p - 1 < cuts.size()) p *= 2;
+    c.assign(p - 1, std::numeric_limits<double>::infinity());
+    std::copy(cuts.begin(), cuts.end(), c.begin());
+    top = p / 2;
+  }
+  std::size_t count_below(double x) const {
+    std::size_t i = 0;
+    for (std::size_t s = top; s >= 1; s /= 2) i += c[i + s - 1] < x ? s : 0;
+    return i;
+  }
+};
+}  // namespace detail
 
 struct BinParams {
   int max_bin = 255;              ///< value bins per feature, 2..65535 (> 255 gives uint16 codes)
@@ -74,15 +136,24 @@ class BinMapper {
     const index_t ns = sampled ? static_cast<index_t>(rows.size()) : X.rows;
     parallel_for_dynamic(ctx, X.cols, [&](std::int64_t f) {
       const auto fi = static_cast<std::size_t>(f);
-      // Sorted in the input's own type (floats sort faster), then widened.
-      std::vector<std::remove_const_t<T>> raw;
-      raw.reserve(static_cast<std::size_t>(ns));
+      // Sorted as floats when every value is one (data read from float files usually are):
+      // half the radix passes of doubles, and widening back is exact.
+      std::vector<double> v;
+      v.reserve(static_cast<std::size_t>(ns));
+      bool all_float = true;
       for (index_t i = 0; i < ns; ++i) {
-        const auto x = X(sampled ? rows[static_cast<std::size_t>(i)] : i, f);
-        if (!std::isnan(static_cast<double>(x))) raw.push_back(x);
+        const auto x = static_cast<double>(X(sampled ? rows[static_cast<std::size_t>(i)] : i, f));
+        if (std::isnan(x)) continue;
+        v.push_back(x);
+        all_float = all_float && static_cast<double>(static_cast<float>(x)) == x;
       }
-      std::sort(raw.begin(), raw.end());
-      std::vector<double> v(raw.begin(), raw.end());
+      if (all_float) {
+        std::vector<float> narrow(v.begin(), v.end());
+        detail::radix_sort(narrow);
+        std::copy(narrow.begin(), narrow.end(), v.begin());
+      } else {
+        detail::radix_sort(v);
+      }
       if (m.categorical_[fi]) {
         for (double x : v) {
           if (!(x >= 0 && x < p.max_bin && x == std::floor(x))) {
@@ -235,39 +306,28 @@ class BinnedMatrix {
       b.codes8_.resize(total);
     }
     const BinMapper& m = *b.mapper_;
-    // Row-block tasks read rows in memory order and write each feature's codes; every code is
-    // written by exactly one task.
-    constexpr index_t kRows = 1 << 12;
-    std::vector<const double*> cut_ptr(static_cast<std::size_t>(X.cols));
-    std::vector<std::size_t> cut_n(static_cast<std::size_t>(X.cols));
-    std::vector<int> miss(static_cast<std::size_t>(X.cols));
-    bool any_categorical = false;
-    for (index_t f = 0; f < X.cols; ++f) {
-      const auto fu = static_cast<std::size_t>(f);
-      cut_ptr[fu] = m.cuts(static_cast<int>(f)).data();
-      cut_n[fu] = m.cuts(static_cast<int>(f)).size();
-      miss[fu] = m.missing_bin(static_cast<int>(f));
-      any_categorical = any_categorical || m.categorical(static_cast<int>(f));
-    }
+    // Row-block tasks; inside a block one feature at a time, so each task writes runs of
+    // contiguous codes and the block's rows stay in cache across features.
+    constexpr index_t kRows = 1 << 10;
+    std::vector<detail::PaddedCuts> cuts;
+    cuts.reserve(static_cast<std::size_t>(X.cols));
+    for (index_t f = 0; f < X.cols; ++f) cuts.emplace_back(m.cuts(static_cast<int>(f)));
     parallel_blocks(ctx, X.rows, kRows, [&](std::int64_t, std::int64_t r0, std::int64_t r1) {
-      for (index_t i = r0; i < r1; ++i) {
-        for (index_t f = 0; f < X.cols; ++f) {
-          const auto fu = static_cast<std::size_t>(f);
+      for (index_t f = 0; f < X.cols; ++f) {
+        const auto fi = static_cast<int>(f);
+        const detail::PaddedCuts& pc = cuts[static_cast<std::size_t>(f)];
+        const bool cat = m.categorical(fi);
+        const int miss = m.missing_bin(fi);
+        const auto code = [&](index_t i) {
           const double x = static_cast<double>(X(i, f));
-          int code;
-          if (any_categorical && m.categorical(static_cast<int>(f))) {
-            code = m.bin(static_cast<int>(f), x);
-          } else if (std::isnan(x)) {
-            code = miss[fu];
-          } else {
-            code = static_cast<int>(lower_count(cut_ptr[fu], cut_n[fu], x));
-          }
-          const auto at = static_cast<std::size_t>(f * X.rows + i);
-          if (b.wide_) {
-            b.codes16_[at] = static_cast<std::uint16_t>(code);
-          } else {
-            b.codes8_[at] = static_cast<std::uint8_t>(code);
-          }
+          if (cat) return m.bin(fi, x);
+          return std::isnan(x) ? miss : static_cast<int>(pc.count_below(x));
+        };
+        const auto at = static_cast<std::size_t>(f * X.rows);
+        if (b.wide_) {
+          for (index_t i = r0; i < r1; ++i) b.codes16_[at + static_cast<std::size_t>(i)] = static_cast<std::uint16_t>(code(i));
+        } else {
+          for (index_t i = r0; i < r1; ++i) b.codes8_[at + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(code(i));
         }
       }
     });

@@ -4,8 +4,9 @@
 // num_leaves), oblivious (one split per level shared by all nodes, CatBoost style).
 //
 // Rows of each node are a contiguous range of one row-index array, stably partitioned at every
-// split. Histograms: the smaller child is built from its rows (statistics gathered into row order
-// first), the larger one is parent - smaller. Every step is deterministic for any thread count.
+// split. Histograms: the smaller child is built from its rows (a run-time-width statistic is
+// gathered into row order first), the larger one is parent - smaller. Every step is deterministic
+// for any thread count.
 #include <algorithm>
 #include <cstdint>
 #include <functional>
@@ -74,6 +75,7 @@ struct GrowWorkspace {
   std::vector<float> ordered;
   std::vector<double> scratch;
   std::vector<index_t> block_left;
+  std::vector<std::vector<double>> hist_pool;  ///< histogram buffers, recycled across trees
 };
 
 namespace detail {
@@ -100,7 +102,7 @@ class Grower {
       std::copy(sample.begin(), sample.end(), ws_.rows.begin());
     }
     ws_.tmp.resize(ws_.rows.size());
-    ws_.ordered.resize(static_cast<std::size_t>(n) * static_cast<std::size_t>(w_));
+    if (P::kWidth == 0) ws_.ordered.resize(static_cast<std::size_t>(n) * static_cast<std::size_t>(w_));
     vals_.resize(static_cast<std::size_t>(policy.n_outputs()));
   }
 
@@ -159,6 +161,11 @@ class Grower {
       return;
     }
     const std::uint32_t* rows = ws_.rows.data() + w.begin;
+    if constexpr (P::kWidth > 0) {
+      build_histogram<P::kWidth, Code>(ctx_, data_, layout_, features_, rows, 0, m, stats_,
+                                       w.hist.data(), ws_.scratch);
+      return;
+    }
     float* ord = ws_.ordered.data() + w.begin * w_;
     const int width = w_;
     parallel_blocks(ctx_, m, 1 << 14, [&](std::int64_t, std::int64_t b0, std::int64_t b1) {
@@ -176,15 +183,16 @@ class Grower {
                               cons_);
   }
 
-  bool row_left(int f, int bin, bool cat, bool dl, int mb, std::uint32_t r) const {
-    const int c = data_.column<Code>(f)[r];
-    if (c == mb) return dl;
-    return cat ? c == bin : c <= bin;
-  }
-
-  // Stable partition of rows [begin, end); returns the number going left.
+  // Stable partition of rows [begin, end); returns the number going left. One pass per row
+  // block reads each row's code once (a table says where every bin goes) and writes the block's
+  // left rows forward and its right rows backward into tmp; a second pass moves them into place.
   index_t partition(index_t begin, index_t end, int f, int bin, bool cat, bool dl) {
     const int mb = map_.missing_bin(f);
+    goes_left_.resize(static_cast<std::size_t>(mb) + 1);
+    for (int c = 0; c < mb; ++c) goes_left_[static_cast<std::size_t>(c)] = cat ? c == bin : c <= bin;
+    goes_left_[static_cast<std::size_t>(mb)] = dl;
+    const std::uint8_t* go = goes_left_.data();
+    const Code* col = data_.column<Code>(f);
     constexpr index_t kBlock = 1 << 14;
     const index_t m = end - begin;
     const index_t nb = num_blocks(m, kBlock);
@@ -192,27 +200,29 @@ class Grower {
     std::uint32_t* rows = ws_.rows.data() + begin;
     std::uint32_t* tmp = ws_.tmp.data() + begin;
     parallel_blocks(ctx_, m, kBlock, [&](std::int64_t b, std::int64_t b0, std::int64_t b1) {
-      index_t c = 0;
-      for (std::int64_t i = b0; i < b1; ++i) c += row_left(f, bin, cat, dl, mb, rows[i]) ? 1 : 0;
-      ws_.block_left[static_cast<std::size_t>(b) + 1] = c;
+      index_t l = b0, r = b1;
+      for (std::int64_t i = b0; i < b1; ++i) {
+        const std::uint32_t row = rows[i];
+        // Both stores happen; only the taken side advances, so there is no branch to mispredict.
+        const bool left = go[col[row]] != 0;
+        tmp[l] = row;
+        tmp[r - 1] = row;
+        l += left ? 1 : 0;
+        r -= left ? 0 : 1;
+      }
+      ws_.block_left[static_cast<std::size_t>(b) + 1] = l - b0;
     });
     for (index_t b = 0; b < nb; ++b) {
       ws_.block_left[static_cast<std::size_t>(b) + 1] += ws_.block_left[static_cast<std::size_t>(b)];
     }
     const index_t nl = ws_.block_left[static_cast<std::size_t>(nb)];
     parallel_blocks(ctx_, m, kBlock, [&](std::int64_t b, std::int64_t b0, std::int64_t b1) {
-      index_t l = ws_.block_left[static_cast<std::size_t>(b)];
-      index_t r = nl + (b0 - l);
-      for (std::int64_t i = b0; i < b1; ++i) {
-        if (row_left(f, bin, cat, dl, mb, rows[i])) {
-          tmp[l++] = rows[i];
-        } else {
-          tmp[r++] = rows[i];
-        }
-      }
-    });
-    parallel_blocks(ctx_, m, kBlock, [&](std::int64_t, std::int64_t b0, std::int64_t b1) {
-      std::copy(tmp + b0, tmp + b1, rows + b0);
+      const index_t before = ws_.block_left[static_cast<std::size_t>(b)];
+      const index_t cnt = ws_.block_left[static_cast<std::size_t>(b) + 1] - before;
+      std::copy(tmp + b0, tmp + b0 + cnt, rows + before);
+      // The block's right rows sit reversed at its end.
+      std::uint32_t* out = rows + nl + (b0 - before);
+      for (std::int64_t i = b1 - 1; i >= b0 + cnt; --i) *out++ = tmp[i];
     });
     return nl;
   }
@@ -260,13 +270,15 @@ class Grower {
   // Histogram buffers are recycled: allocating and zeroing one per node costs more than
   // building small nodes' histograms.
   std::vector<double> acquire() {
-    if (pool_.empty()) return std::vector<double>(layout_.size());
-    std::vector<double> h = std::move(pool_.back());
-    pool_.pop_back();
+    auto& pool = ws_.hist_pool;
+    if (pool.empty()) return std::vector<double>(layout_.size());
+    std::vector<double> h = std::move(pool.back());
+    pool.pop_back();
+    h.resize(layout_.size());
     return h;
   }
   void release(std::vector<double>& h) {
-    if (!h.empty()) pool_.push_back(std::move(h));
+    if (!h.empty()) ws_.hist_pool.push_back(std::move(h));
     h = {};
   }
 
@@ -427,7 +439,7 @@ class Grower {
   Tree tree_;
   std::vector<double> vals_;
   std::vector<std::tuple<std::int32_t, index_t, index_t>> leaves_;
-  std::vector<std::vector<double>> pool_;
+  std::vector<std::uint8_t> goes_left_;
 };
 
 }  // namespace detail

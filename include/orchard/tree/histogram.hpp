@@ -78,42 +78,112 @@ inline void accumulate_feature(const Code* col, const std::uint32_t* rows, index
     }
   }
 }
+
+// Adds rows [0, m) of G feature columns at once: the row index and the statistic (read in place,
+// st[row * K]) are loaded once for G histograms, and G independent read-modify-write chains keep
+// the core busy.
+template <int K, int G, class Code>
+inline void accumulate_group(const Code* const* cols, const std::uint32_t* rows, index_t first,
+                             index_t m, const float* st, double* const* h) {
+  static_assert(K > 0);
+  constexpr int kS = K + 1;
+  for (index_t i = 0; i < m; ++i) {
+    const std::size_t r = rows == nullptr ? static_cast<std::size_t>(first + i) : rows[i];
+    float x[K];
+    for (int k = 0; k < K; ++k) x[k] = st[r * K + k];
+    for (int g = 0; g < G; ++g) {
+      double* e = h[g] + static_cast<std::size_t>(cols[g][r]) * kS;
+      for (int k = 0; k < K; ++k) e[k] += x[k];
+      e[K] += 1.0;
+    }
+  }
+}
+
+inline constexpr int kMaxGroup = 8;
+
+// Features [j0, j1) of `features` (at most kMaxGroup) into their histograms at `base`.
+template <int K, class Code>
+inline void accumulate_features(const BinnedMatrix& data, const HistLayout& layout,
+                                std::span<const int> features, std::int64_t j0, std::int64_t j1,
+                                const std::uint32_t* rows, index_t first, index_t m,
+                                const float* st, double* base) {
+  const Code* cols[kMaxGroup];
+  double* h[kMaxGroup];
+  const auto g = static_cast<int>(j1 - j0);
+  for (int k = 0; k < g; ++k) {
+    const int f = features[static_cast<std::size_t>(j0 + k)];
+    cols[k] = data.column<Code>(f);
+    h[k] = layout.feature(base, f);
+    std::fill(h[k], h[k] + layout.bins(f) * layout.stride, 0.0);
+  }
+  if constexpr (K > 0) {
+    switch (g) {
+      case 1: accumulate_group<K, 1, Code>(cols, rows, first, m, st, h); return;
+      case 2: accumulate_group<K, 2, Code>(cols, rows, first, m, st, h); return;
+      case 3: accumulate_group<K, 3, Code>(cols, rows, first, m, st, h); return;
+      case 4: accumulate_group<K, 4, Code>(cols, rows, first, m, st, h); return;
+      case 5: accumulate_group<K, 5, Code>(cols, rows, first, m, st, h); return;
+      case 6: accumulate_group<K, 6, Code>(cols, rows, first, m, st, h); return;
+      case 7: accumulate_group<K, 7, Code>(cols, rows, first, m, st, h); return;
+      default: accumulate_group<K, 8, Code>(cols, rows, first, m, st, h); return;
+    }
+  } else {
+    for (int k = 0; k < g; ++k) accumulate_feature<K, Code>(cols[k], rows, first, m, st, layout.width, h[k]);
+  }
+}
+
+// Feature groups of at most kMaxGroup, as many as a multiple of the thread count so that the
+// groups of a one-block node spread evenly. Grouping changes no sum: each bin still adds its rows
+// in order.
+inline std::int64_t feature_groups(std::int64_t nf, int threads) {
+  std::int64_t ng = (nf + kMaxGroup - 1) / kMaxGroup;
+  const std::int64_t t = std::max(1, threads);
+  if (ng % t != 0) ng += t - ng % t;
+  return std::min(ng, nf);
+}
 }  // namespace detail
 
 /// Histogram of the m rows `rows` (nullptr: rows first..first+m-1) over `features` into `out`
-/// (only those features' bins are written). `ordered_stats` holds width floats per row, in the
-/// order of `rows`. `scratch` is reused between calls.
+/// (only those features' bins are written). `stats` holds width floats per row: with a
+/// compile-time width (K > 0) indexed by row id, so rows are read in place; with a run-time width
+/// (K == 0) gathered into the order of `rows` (position i), since a wide statistic read in place
+/// for every feature costs more than one gather. `scratch` is reused between calls.
 template <int K, class Code>
 void build_histogram(const Context& ctx, const BinnedMatrix& data, const HistLayout& layout,
                      std::span<const int> features, const std::uint32_t* rows, index_t first,
-                     index_t m, const float* ordered_stats, double* out,
+                     index_t m, const float* stats, double* out,
                      std::vector<double>& scratch) {
   const int width = layout.width;
   const auto nf = static_cast<index_t>(features.size());
   const index_t nb = std::max<index_t>(1, num_blocks(m, kHistRowBlock));
+  // Small nodes run on the calling thread: waking a team costs more than the work.
+  const Context run_ctx = nb == 1 && m * nf < kSerialWork ? Context(1) : ctx;
+  const std::int64_t ng = detail::feature_groups(nf, run_ctx.threads());
+  const auto group = [&](std::int64_t j, std::int64_t& j0, std::int64_t& j1) {
+    j0 = j * nf / ng;
+    j1 = (j + 1) * nf / ng;
+  };
   if (nb == 1) {
-    // Small nodes run on the calling thread: waking a team costs more than the work.
-    const Context run_ctx = m * nf < kSerialWork ? Context(1) : ctx;
-    parallel_for_dynamic(run_ctx, nf, [&](std::int64_t j) {
-      const int f = features[static_cast<std::size_t>(j)];
-      double* h = layout.feature(out, f);
-      std::fill(h, h + layout.bins(f) * layout.stride, 0.0);
-      detail::accumulate_feature<K, Code>(data.column<Code>(f), rows, first, m, ordered_stats,
-                                          width, h);
-    });
+    parallel_for_dynamic(run_ctx, ng, [&](std::int64_t j) {
+      std::int64_t j0, j1;
+      group(j, j0, j1);
+      detail::accumulate_features<K, Code>(data, layout, features, j0, j1, rows, first, m, stats,
+                                           out);
+    }, 1);
     return;
   }
   const std::size_t hs = layout.size();
   if (scratch.size() < hs * static_cast<std::size_t>(nb)) scratch.resize(hs * static_cast<std::size_t>(nb));
-  parallel_for_dynamic(ctx, nb * nf, [&](std::int64_t task) {
-    const index_t b = task / nf;
-    const int f = features[static_cast<std::size_t>(task % nf)];
+  parallel_for_dynamic(ctx, nb * ng, [&](std::int64_t task) {
+    const index_t b = task / ng;
+    std::int64_t j0, j1;
+    group(task % ng, j0, j1);
     const index_t r0 = b * kHistRowBlock, r1 = std::min(m, r0 + kHistRowBlock);
-    double* h = layout.feature(scratch.data() + hs * static_cast<std::size_t>(b), f);
-    std::fill(h, h + layout.bins(f) * layout.stride, 0.0);
-    detail::accumulate_feature<K, Code>(data.column<Code>(f), rows == nullptr ? nullptr : rows + r0,
-                                        first + r0, r1 - r0, ordered_stats + r0 * width, width, h);
-  });
+    detail::accumulate_features<K, Code>(data, layout, features, j0, j1,
+                                         rows == nullptr ? nullptr : rows + r0, first + r0, r1 - r0,
+                                         K > 0 ? stats : stats + r0 * width,
+                                         scratch.data() + hs * static_cast<std::size_t>(b));
+  }, 1);
   parallel_for_dynamic(ctx, nf, [&](std::int64_t j) {
     const int f = features[static_cast<std::size_t>(j)];
     const std::int64_t len = layout.bins(f) * layout.stride;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <vector>
 
@@ -29,81 +30,94 @@ struct RowRef {
 
 /// A tree packed for prediction: 24-byte nodes in breadth-first order with the right child
 /// right after the left one, so a step is one cache line and a branch-free index update.
+/// In the common case (numeric splits, the <= rule) a leaf is a node that sends every value to
+/// itself, so a walk is exactly `levels` branch-free steps and many rows walk in lockstep.
 struct PackedTree {
   struct Node {
     double threshold;
-    std::int32_t feature;  ///< -1 for a leaf
-    std::int32_t left;     ///< right child = left + 1; for a leaf: the node id in the Tree
+    std::int32_t feature;  ///< -1 for a leaf (general layout only)
+    std::int32_t left;     ///< right child = left + 1; a leaf: itself (simple) or its Tree id
     std::uint8_t flags;
   };
   std::vector<Node> nodes;
   const Tree* tree = nullptr;
   bool simple = true;  ///< only default-left flags and the <= comparison
+  int levels = 0;      ///< edges on the longest root-to-leaf path
 
   explicit PackedTree(const Tree& t) : tree(&t) {
     nodes.resize(static_cast<std::size_t>(t.num_nodes()));
     std::vector<std::int32_t> order;  // packed position -> tree node
+    std::vector<int> level;
     order.reserve(nodes.size());
+    level.reserve(nodes.size());
     order.push_back(0);
+    level.push_back(0);
+    for (std::size_t k = 0; k < nodes.size(); ++k) {
+      if (t.flags[k] & (kCategorical | kZeroMissing)) simple = false;
+    }
+    if (t.compare != Compare::less_equal) simple = false;
     for (std::size_t q = 0; q < order.size(); ++q) {
       const auto k = static_cast<std::size_t>(order[q]);
       Node& n = nodes[q];
+      levels = std::max(levels, level[q]);
+      if (t.feature[k] < 0) {
+        // A simple leaf keeps every row where it is: x <= +inf, NaN goes "left" to itself.
+        n.threshold = simple ? std::numeric_limits<double>::infinity() : 0.0;
+        n.feature = simple ? 0 : -1;
+        n.flags = simple ? kDefaultLeft : 0;
+        n.left = simple ? static_cast<std::int32_t>(q) : order[q];
+        continue;
+      }
       n.threshold = t.threshold[k];
       n.feature = t.feature[k];
       n.flags = t.flags[k];
-      if (t.flags[k] & (kCategorical | kZeroMissing)) simple = false;
-      if (t.feature[k] < 0) {
-        n.left = order[q];
-        continue;
-      }
       n.left = static_cast<std::int32_t>(order.size());
       order.push_back(t.left[k]);
       order.push_back(t.right[k]);
+      level.push_back(level[q] + 1);
+      level.push_back(level[q] + 1);
     }
-    if (t.compare != Compare::less_equal) simple = false;
     ids_ = std::move(order);
   }
   /// The Tree node id of the leaf a row reaches.
   template <class T>
   std::int32_t leaf(const T* row, index_t stride) const {
     std::int32_t i = 0;
+    if (simple) {
+      for (int d = 0; d < levels; ++d) i = step(nodes[static_cast<std::size_t>(i)], row, stride);
+      return order_id(i);
+    }
     for (;;) {
       const Node& n = nodes[static_cast<std::size_t>(i)];
       if (n.feature < 0) return n.left;
-      const double x = static_cast<double>(row[n.feature * stride]);
-      bool l;
-      if (simple) {
-        l = (x <= n.threshold) | (std::isnan(x) & ((n.flags & kDefaultLeft) != 0));
-      } else {
-        l = tree->goes_left(order_id(i), x);
-      }
-      i = n.left + (l ? 0 : 1);
+      i = n.left + (tree->goes_left(order_id(i), static_cast<double>(row[n.feature * stride])) ? 0 : 1);
     }
   }
-  /// Leaves of `count` (<= 16) rows walked in lockstep, which hides the load latency of one walk
-  /// behind the others.
+  /// Leaves of `count` (<= kLanes) rows walked in lockstep, which hides the load latency of one
+  /// walk behind the others.
+  static constexpr int kLanes = 16;
   template <class T>
   void leaves(const T* const* rows, index_t stride, int count, std::int32_t* out) const {
     if (!simple) {
       for (int r = 0; r < count; ++r) out[r] = leaf(rows[r], stride);
       return;
     }
-    std::int32_t idx[16] = {0};
-    for (bool moved = true; moved;) {
-      moved = false;
+    std::int32_t idx[kLanes] = {0};
+    for (int d = 0; d < levels; ++d) {
       for (int r = 0; r < count; ++r) {
-        const Node& n = nodes[static_cast<std::size_t>(idx[r])];
-        if (n.feature < 0) continue;
-        const double x = static_cast<double>(rows[r][n.feature * stride]);
-        const bool l = (x <= n.threshold) | (std::isnan(x) & ((n.flags & kDefaultLeft) != 0));
-        idx[r] = n.left + (l ? 0 : 1);
-        moved = true;
+        idx[r] = step(nodes[static_cast<std::size_t>(idx[r])], rows[r], stride);
       }
     }
-    for (int r = 0; r < count; ++r) out[r] = nodes[static_cast<std::size_t>(idx[r])].left;
+    for (int r = 0; r < count; ++r) out[r] = order_id(idx[r]);
   }
 
  private:
+  template <class T>
+  static std::int32_t step(const Node& n, const T* row, index_t stride) {
+    const double x = static_cast<double>(row[n.feature * stride]);
+    const bool l = (x <= n.threshold) | (std::isnan(x) & ((n.flags & kDefaultLeft) != 0));
+    return n.left + (l ? 0 : 1);
+  }
   std::int32_t order_id(std::int32_t i) const { return ids_[static_cast<std::size_t>(i)]; }
   std::vector<std::int32_t> ids_;  ///< packed position -> Tree node id
 };
@@ -125,10 +139,11 @@ void predict_add(const Context& ctx, std::span<const Tree> trees, std::span<cons
       const Tree& tr = trees[t];
       const index_t col = group.empty() ? 0 : group[t];
       const int no = tr.n_outputs;
-      for (std::int64_t i0 = r0; i0 < r1; i0 += 8) {
-        const int cnt = static_cast<int>(std::min<std::int64_t>(8, r1 - i0));
-        const T* rows[8];
-        std::int32_t lv[8];
+      constexpr int kL = PackedTree::kLanes;
+      for (std::int64_t i0 = r0; i0 < r1; i0 += kL) {
+        const int cnt = static_cast<int>(std::min<std::int64_t>(kL, r1 - i0));
+        const T* rows[kL];
+        std::int32_t lv[kL];
         for (int r = 0; r < cnt; ++r) rows[r] = X.row_ptr(i0 + r);
         pt.leaves(rows, X.col_stride, cnt, lv);
         for (int r = 0; r < cnt; ++r) {

@@ -132,8 +132,10 @@ Split find_best_split(const Context& ctx, const P& policy, const BinMapper& mapp
     per[static_cast<std::size_t>(j)] = detail::scan_feature(
         policy, layout.feature(hist, f), mapper.num_bins(f), mapper.categorical(f), parent, ps, c, w);
   };
-  if (nf >= 64) {
-    parallel_for_dynamic(ctx, nf, run, 8);
+  // A feature's scan costs a few microseconds per hundred bins: worth a team once a node has
+  // a few thousand bins to scan.
+  if (ctx.threads() > 1 && nf >= 4 && static_cast<std::int64_t>(layout.size()) >= 4096 * layout.stride) {
+    parallel_for_dynamic(ctx, nf, run, 1);
   } else {
     for (std::int64_t j = 0; j < nf; ++j) run(j);
   }
