@@ -12,6 +12,7 @@ ORCHARD_PACKAGES=(
   libeigen3-dev xtensor-dev xtl-dev libopenblas0-pthread
   doctest-dev libbenchmark-dev nlohmann-json3-dev libxxhash-dev liblbfgspp-dev robin-map-dev
   libcli11-dev zlib1g-dev
+  libopenmpi-dev openmpi-bin  # distributed GBDT (Meson option mpi; suite mpi)
   dataset-fashion-mnist fortunes
   chromium  # the SS3 explanation page is rendered headless in a test
 )

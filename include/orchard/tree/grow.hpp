@@ -9,6 +9,7 @@
 // for any thread count.
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <numeric>
 #include <span>
 #include <string>
@@ -47,6 +48,10 @@ struct GrowParams {
   index_t min_data_in_leaf = 1;  ///< minimum samples per child
   double min_split_gain = 0.0;   ///< a split must gain strictly more
   std::vector<double> feature_weights;  ///< gain multiplier per feature (empty = all 1)
+  /// Distributed training only (orchard/gbdt/distributed.hpp): called on every histogram the
+  /// engine builds from rows, before it is read, with the candidate features; it sums the
+  /// histogram over all processes holding a shard of the rows. Empty = one process.
+  std::function<void(const HistLayout&, std::span<const int>, double*)> reduce_histogram;
 
   void validate(index_t n_features) const {
     if (growth != Growth::leafwise) {
@@ -108,6 +113,7 @@ class Grower {
     root.depth = 0;
     root.hist = acquire();
     build_hist(root, true);
+    if (gp_.reduce_histogram) gp_.reduce_histogram(layout_, features_, root.hist.data());
     root.sums.assign(static_cast<std::size_t>(w_ + 1), 0.0);
     {
       const int f0 = features_[0];
@@ -241,10 +247,13 @@ class Grower {
     if (cat) fl |= kCategorical;
     tree_.set_split(w.id, f, map_.threshold(f, bin), bin, fl, l.id, r.id, gain);
     if (need_hist) {
-      Work& small = l.size() <= r.size() ? l : r;
-      Work& large = l.size() <= r.size() ? r : l;
+      // By the sums' counts (== sizes on one process, global under reduce_histogram).
+      const bool left_small = l.sums[static_cast<std::size_t>(w_)] <= r.sums[static_cast<std::size_t>(w_)];
+      Work& small = left_small ? l : r;
+      Work& large = left_small ? r : l;
       small.hist = acquire();
       build_hist(small, false);
+      if (gp_.reduce_histogram) gp_.reduce_histogram(layout_, features_, small.hist.data());
       large.hist = std::move(w.hist);
       subtract_histogram(ctx_, layout_, features_, large.hist.data(), small.hist.data(),
                          large.hist.data());
@@ -460,7 +469,7 @@ Tree grow_tree(const Context& ctx, const BinnedMatrix& data, const P& policy, co
     require(i == 0 || features[i] > features[i - 1], "features", features[i],
             "must be sorted and distinct");
   }
-  require(!sample.empty() || data.rows() > 0, "data.rows", data.rows(), "must be > 0");
+  require(!sample.empty() || data.rows() > 0 || gp.reduce_histogram, "data.rows", data.rows(), "must be > 0");
   for (std::size_t i = 0; i < sample.size(); ++i) {
     require(sample[i] < static_cast<std::uint64_t>(data.rows()), "sample", sample[i],
             "must be row indices of the data");
