@@ -1,5 +1,11 @@
-// A user's program: includes the umbrella header and computes something checkable.
+// A user's program: includes the umbrella header (or, with ORCHARD_CONSUMER_CORE, only the core
+// header: the umbrella costs half a minute of compile time and one consumer proves it is usable)
+// and computes something checkable.
+#ifdef ORCHARD_CONSUMER_CORE
+#include <orchard/core.hpp>
+#else
 #include <orchard/orchard.hpp>
+#endif
 
 #include <cmath>
 #include <iostream>
