@@ -333,7 +333,8 @@ TEST_CASE("compiled prediction (oblivious, complete, node forms) equals a walk o
     e.set_context(Context(2));
     CHECK(e.predict(ConstMatrixView<double>(xt)) == ref);
     // Blocks of every size (one row, a partial block of lanes).
-    const RowMatrix few = e.predict(ConstMatrixView<double>(xt.topRows(13)));
+    const RowMatrix top = xt.topRows(13);
+    const RowMatrix few = e.predict(ConstMatrixView<double>(top));
     CHECK(few == ref.topRows(13));
   }
 }
