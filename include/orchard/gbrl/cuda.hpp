@@ -105,6 +105,9 @@ tree::Tree fit(const detail::CudaFitInput& in, std::vector<std::int32_t>& node_o
   const std::int64_t n = data.rows();
   const int nf = static_cast<int>(data.cols());
   const int d = in.d, s = d + 1;
+  if (nf > 65535) {
+    throw DeviceError("orchard::gbrl: the CUDA fit takes at most 65535 features (got " + std::to_string(nf) + ")");
+  }
   const tree::HistLayout layout = tree::HistLayout::make(map, d);
   const std::int64_t total_bins = layout.offset.back();
   int max_nb = 0;
