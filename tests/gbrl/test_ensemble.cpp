@@ -481,4 +481,12 @@ TEST_CASE("bad input throws with the argument named") {
   RowMatrix xc = s.x;
   xc(0, 0) = 0.5;  // not an integer code
   CHECK_THROWS_AS(ce.step(ConstMatrixView<double>(xc), ConstMatrixView<double>(s.g)), InvalidArgument);
+  // A CUDA context without <orchard/gbrl/cuda.hpp> linked in (this CPU-only program): fit and
+  // prediction say so instead of silently running on the CPU.
+  Ensemble ge(p, Context(1, Device::cuda));
+  CHECK_THROWS_AS(ge.step(ConstMatrixView<double>(s.x), ConstMatrixView<double>(s.g)), DeviceError);
+  Ensemble ok(p);
+  ok.step(ConstMatrixView<double>(s.x), ConstMatrixView<double>(s.g));
+  ok.set_context(Context(1, Device::cuda));
+  CHECK_THROWS_AS(ok.predict(ConstMatrixView<double>(s.x)), DeviceError);
 }
