@@ -8,7 +8,7 @@ that is the stub. Both sides run single-threaded (OMP_NUM_THREADS=1 for the refe
 threads:1 cases of bench_gbrl for Orchard) and are timed in CPU seconds (process time), which
 is robust on a shared machine; wall times are printed too.
 
-Usage: bench/compare/gbrl.py [--build build] [--quick]
+Usage: bench/compare/gbrl.py [--build build] [--quick] [--only fit|predict]
 """
 import argparse
 import glob
@@ -67,9 +67,9 @@ def load_reference():
     sys.exit("gbrl.py: gbrl_cpp extension not found")
 
 
-def ref_model(m, np, f, d, score, growth, depth):
+def ref_model(m, np, f, d, score, growth, depth, n_bins=256):
     g = m.GBRL(input_dim=f, output_dim=d, policy_dim=d, max_depth=depth, min_data_in_leaf=0,
-               n_bins=256, split_score_func="L2" if score == "l2" else "cosine",
+               n_bins=n_bins, split_score_func="L2" if score == "l2" else "cosine",
                generator_type="quantile", grow_policy=growth, device="cpu")
     g.set_optimizer(algo="SGD", scheduler="const", init_lr=1.0, start_idx=0, stop_idx=d)
     g.set_bias(np.zeros(d, dtype=np.float32))
@@ -102,6 +102,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
     ap.add_argument("--quick", action="store_true", help="skip the slowest reference shapes")
+    ap.add_argument("--only", choices=["fit", "predict"], help="run one half of the comparison")
     args = ap.parse_args()
     os.environ["OMP_NUM_THREADS"] = "1"
     ensure_python()
@@ -110,6 +111,13 @@ def main():
     rng = np.random.default_rng(0)
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cpus, "
           f"date {time.strftime('%Y-%m-%d')}, single thread, CPU ms (wall ms)")
+    if args.only != "predict":
+        compare_fit(args, m, np, rng)
+    if args.only != "fit":
+        compare_predict(args, m, np, rng)
+
+
+def compare_fit(args, m, np, rng):
     ours = run_ours(args.build, "fit/.*threads:1$", 0.3)
     print(f"{'shape':34s} {'gbrl 1.1.9':>20s} {'orchard':>18s} {'speed-up':>9s}")
     for (n, f, d, score, growth, depth) in FIT:
@@ -123,11 +131,16 @@ def main():
         oc, ow = ours[key]
         label = f"{n}x{f}x{d} {score} {growth} d{depth}"
         print(f"{label:34s} {rc*1e3:9.2f} ({rw*1e3:8.1f}) {oc:8.3f} ({ow:7.2f}) {rc*1e3/oc:8.1f}x")
+
+
+def compare_predict(args, m, np, rng):
     # Prediction: ns per (sample x tree), 1000 depth-4 trees, D = 5, 2048 rows.
     ours_p = run_ours(args.build, "predict/.*/trees:1000/threads:1", 0.5)
     for growth in ("greedy", "oblivious"):
         X = rng.standard_normal((512, 16)).astype(np.float32)
-        g = ref_model(m, np, 16, 5, "cosine", growth, 4)
+        # 32 candidate bins keep the 1000 reference fits short; prediction walks depth-4 trees
+        # whatever the bins were.
+        g = ref_model(m, np, 16, 5, "cosine", growth, 4, n_bins=32)
         for t in range(1000):
             g.step(X, None, rng.standard_normal((512, 5)).astype(np.float32))
         Xp = rng.standard_normal((2048, 16)).astype(np.float32)

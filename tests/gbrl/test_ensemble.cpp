@@ -278,6 +278,67 @@ TEST_CASE("prediction: cache, tree sub-ranges, thread counts, learning-rate rang
   CHECK(pz(0, 2) == doctest::Approx(0.5 - (0.4 + 0.35) * s.g.col(2).mean()));
 }
 
+TEST_CASE("compiled prediction (oblivious, complete, node forms) equals a walk of the trees") {
+  // Features with missing values (NaN) in training and in prediction, a categorical feature,
+  // shallow trees (complete and oblivious forms) and deep unbalanced ones (node form).
+  Rng rng(21);
+  const index_t n = 600, nf = 5;
+  RowMatrix x(n, nf), g(n, 3);
+  for (index_t i = 0; i < n; ++i) {
+    x(i, 0) = static_cast<double>(rng.uniform_int(5));
+    for (index_t f = 1; f < nf; ++f) x(i, f) = rng.normal();
+    g(i, 0) = x(i, 1) + (x(i, 0) == 2 ? 1.5 : 0.0) + 0.1 * rng.normal();
+    g(i, 1) = std::sin(2 * x(i, 2)) * x(i, 3) + 0.1 * rng.normal();
+    g(i, 2) = rng.normal();
+  }
+  RowMatrix xt = x;
+  for (index_t i = 0; i < n; ++i)
+    for (index_t f = 1; f < nf; ++f)
+      if (rng.uniform() < 0.1) xt(i, f) = std::numeric_limits<double>::quiet_NaN();
+  struct Case {
+    const char* growth;
+    int depth;
+    index_t min_data;
+    bool nan_in_training;
+  };
+  for (const Case c : {Case{"oblivious", 4, 1, false}, Case{"oblivious", 6, 1, true}, Case{"greedy", 4, 1, false},
+                       Case{"greedy", 5, 1, true}, Case{"greedy", 14, 40, false}, Case{"greedy", 12, 5, true}}) {
+    CAPTURE(c.growth);
+    CAPTURE(c.depth);
+    Params p;
+    p.n_outputs = 3;
+    p.growth = c.growth;
+    p.max_depth = c.depth;
+    p.min_data_in_leaf = c.min_data;
+    p.categorical = {0};
+    p.bias = {0.5, -0.25, 0.0};
+    Ensemble e(p);
+    for (int t = 0; t < 6; ++t) {
+      RowMatrix gt = g;
+      gt.col(t % 3) *= -1.0;
+      e.step(ConstMatrixView<double>(c.nan_in_training ? xt : x), ConstMatrixView<double>(gt));
+    }
+    // Reference: bias + each tree's leaf values, trees in order (the same additions).
+    RowMatrix ref(n, 3);
+    for (index_t i = 0; i < n; ++i) {
+      for (int k = 0; k < 3; ++k) ref(i, k) = p.bias[static_cast<std::size_t>(k)];
+      auto row = [&](std::int32_t f) { return xt(i, f); };
+      for (const auto& t : e.trees()) {
+        const double* v = t.values(t.leaf(row));
+        for (int k = 0; k < 3; ++k) ref(i, k) += v[k];
+      }
+    }
+    const RowMatrix got = e.predict(ConstMatrixView<double>(xt));
+    CHECK(got == ref);
+    e.set_context(Context(2));
+    CHECK(e.predict(ConstMatrixView<double>(xt)) == ref);
+    // Blocks of every size (one row, a partial block of lanes).
+    const RowMatrix top = xt.topRows(13);
+    const RowMatrix few = e.predict(ConstMatrixView<double>(top));
+    CHECK(few == ref.topRows(13));
+  }
+}
+
 TEST_CASE("categorical codes, feature weights, min_data_in_leaf, uniform bins, deep trees") {
   Rng rng(2);
   const index_t n = 400;
@@ -420,4 +481,12 @@ TEST_CASE("bad input throws with the argument named") {
   RowMatrix xc = s.x;
   xc(0, 0) = 0.5;  // not an integer code
   CHECK_THROWS_AS(ce.step(ConstMatrixView<double>(xc), ConstMatrixView<double>(s.g)), InvalidArgument);
+  // A CUDA context without <orchard/gbrl/cuda.hpp> linked in (this CPU-only program): fit and
+  // prediction say so instead of silently running on the CPU.
+  Ensemble ge(p, Context(1, Device::cuda));
+  CHECK_THROWS_AS(ge.step(ConstMatrixView<double>(s.x), ConstMatrixView<double>(s.g)), DeviceError);
+  Ensemble ok(p);
+  ok.step(ConstMatrixView<double>(s.x), ConstMatrixView<double>(s.g));
+  ok.set_context(Context(1, Device::cuda));
+  CHECK_THROWS_AS(ok.predict(ConstMatrixView<double>(s.x)), DeviceError);
 }

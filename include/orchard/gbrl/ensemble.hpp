@@ -30,7 +30,9 @@
 #include "../tree/binning.hpp"
 #include "../tree/grow.hpp"
 #include "../tree/tree.hpp"
+#include "forest.hpp"
 #include "params.hpp"
+#include "predict.hpp"
 #include "score.hpp"
 
 namespace orchard::gbrl {
@@ -38,6 +40,42 @@ namespace orchard::gbrl {
 using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 inline constexpr int kFormatVersion = 1;
+
+namespace detail {
+/// What the GPU tree fit needs: the binned batch, the statistic (N x d floats), the growth
+/// parameters and the statistic's shift / scale (l2; nullptr for cosine).
+struct CudaFitInput {
+  const tree::BinnedMatrix* data = nullptr;
+  const float* stats = nullptr;
+  int d = 1;
+  const tree::GrowParams* grow = nullptr;
+  const double* shift = nullptr;
+  const double* scale = nullptr;
+  int device_id = 0;
+};
+using CudaFitFn = tree::Tree (*)(const CudaFitInput&, std::vector<std::int32_t>& node_of_row);
+using CudaPredictFn = void (*)(const Forest&, ConstMatrixView<double> x, std::int64_t start,
+                               std::int64_t stop, double* out, int device_id);
+/// Filled in by <orchard/gbrl/cuda.hpp> (a translation unit compiled with nvcc), so an ensemble
+/// whose Context has Device::cuda fits and predicts on the GPU from any translation unit.
+struct CudaHooks {
+  CudaFitFn fit = nullptr;
+  CudaPredictFn predict = nullptr;
+};
+inline CudaHooks& cuda_hooks() {
+  static CudaHooks hooks;
+  return hooks;
+}
+inline const CudaHooks& require_cuda() {
+  const CudaHooks& h = cuda_hooks();
+  if (h.fit == nullptr || h.predict == nullptr) {
+    throw DeviceError(
+        "orchard: argument 'ctx.device' = cuda: the gbrl CUDA path is not linked in; include "
+        "<orchard/gbrl/cuda.hpp> in a translation unit compiled with nvcc");
+  }
+  return h;
+}
+}  // namespace detail
 
 /// Progress of supervised fitting.
 struct FitProgress {
@@ -56,6 +94,8 @@ class Ensemble {
   index_t n_features() const { return n_features_; }
   std::int64_t num_trees() const { return static_cast<std::int64_t>(trees_.size()); }
   const std::vector<tree::Tree>& trees() const { return trees_; }
+  /// The trees compiled for prediction (forest.hpp).
+  const Forest& forest() const { return forest_; }
   const std::vector<double>& bias() const { return bias_; }
   void set_context(const Context& ctx) { ctx_ = ctx; }
 
@@ -122,12 +162,24 @@ class Ensemble {
     // Widths of typical actor-critic heads get a compile-time statistic width (unrolled
     // histogram and scan loops); others use the run-time width.
     tree::Tree t;
-    switch (d) {
-      case 2: t = grow<2>(data, sh, sc, node_of_row); break;
-      case 3: t = grow<3>(data, sh, sc, node_of_row); break;
-      case 4: t = grow<4>(data, sh, sc, node_of_row); break;
-      case 5: t = grow<5>(data, sh, sc, node_of_row); break;
-      default: t = grow<0>(data, sh, sc, node_of_row); break;
+    if (ctx_.device() == Device::cuda) {
+      detail::CudaFitInput in;
+      in.data = &data;
+      in.stats = stats_.data();
+      in.d = d;
+      in.grow = &grow_;
+      in.shift = sh;
+      in.scale = sc;
+      in.device_id = ctx_.device_id();
+      t = detail::require_cuda().fit(in, node_of_row);
+    } else {
+      switch (d) {
+        case 2: t = grow<2>(data, sh, sc, node_of_row); break;
+        case 3: t = grow<3>(data, sh, sc, node_of_row); break;
+        case 4: t = grow<4>(data, sh, sc, node_of_row); break;
+        case 5: t = grow<5>(data, sh, sc, node_of_row); break;
+        default: t = grow<0>(data, sh, sc, node_of_row); break;
+      }
     }
     // Leaves: the exact mean raw gradient (double sums in row order).
     std::vector<double> sum(static_cast<std::size_t>(t.num_nodes()) * static_cast<std::size_t>(d), 0.0);
@@ -173,20 +225,14 @@ class Ensemble {
   void predict_add(ConstMatrixView<double> x, std::int64_t start, std::int64_t stop,
                    double* out) const {
     if (start >= stop || x.rows == 0) return;
-    constexpr index_t kBlock = 64;
-    parallel_blocks(ctx_, x.rows, kBlock, [&](std::int64_t, std::int64_t r0, std::int64_t r1) {
-      // Rows of the block copied contiguously so that feature f of row i is xb[i * nf + f].
-      const index_t nf = x.cols;
-      double xb[kBlock * 64];
-      std::vector<double> big;
-      double* rows = xb;
-      if ((r1 - r0) * nf > kBlock * 64) {
-        big.resize(static_cast<std::size_t>((r1 - r0) * nf));
-        rows = big.data();
-      }
-      for (std::int64_t i = r0; i < r1; ++i)
-        for (index_t f = 0; f < nf; ++f) rows[(i - r0) * nf + f] = x(i, f);
-      predict_block(rows, nf, r1 - r0, start, stop, out + r0 * n_outputs());
+    if (ctx_.device() == Device::cuda) {
+      detail::require_cuda().predict(forest_, x, start, stop, out, ctx_.device_id());
+      return;
+    }
+    const ForestView f = forest_.view();
+    parallel_blocks(ctx_, x.rows, detail::kPredictBlock, [&](std::int64_t, std::int64_t r0, std::int64_t r1) {
+      std::vector<double> xt(static_cast<std::size_t>(detail::kPredictBlock * x.cols));
+      detail::predict_rows(f, x, r0, r1, start, stop, xt.data(), out);
     });
   }
 
@@ -377,88 +423,6 @@ class Ensemble {
     double lr = 0.1, final_lr = 0.0;
     std::int64_t trees = 0;
   };
-  // Prediction layout: greedy trees as flat nodes (leaf: feature -1, left = value offset),
-  // oblivious trees as one (feature, threshold, flags) per level and a 2^depth value table.
-  struct GNode {
-    double threshold;
-    std::int32_t feature;
-    std::int32_t left;  ///< left child within the tree (right = left + 1); a leaf: itself
-    std::uint8_t flags;
-  };
-  struct Compiled {
-    bool oblivious = false;
-    int depth = 0;
-    std::int64_t first = 0;   ///< first GNode (greedy) or first level entry (oblivious)
-    std::int64_t values = 0;  ///< oblivious: first value
-    bool plain = true;        ///< every split numeric with missing values going right
-  };
-
-  // Branch-free decision: numeric x <= thr, categorical x == thr, NaN to the default side.
-  static bool go_left(double x, double thr, std::uint8_t fl) {
-    const bool cat = (fl & tree::kCategorical) != 0, dl = (fl & tree::kDefaultLeft) != 0;
-    const bool nan = std::isnan(x);
-    return (!cat & (x <= thr)) | (cat & (x == thr)) | (nan & dl);
-  }
-
-  void predict_block(const double* rows, index_t nf, index_t m, std::int64_t start,
-                     std::int64_t stop, double* out) const {
-    const int d = n_outputs();
-    const double* values = values_.data();
-    for (std::int64_t t = start; t < stop; ++t) {
-      const Compiled& c = comp_[static_cast<std::size_t>(t)];
-      if (c.oblivious) {
-        const int depth = c.depth;
-        const std::int32_t* feat = o_feat_.data() + c.first;
-        const double* thr = o_thr_.data() + c.first;
-        const std::uint8_t* fl = o_flag_.data() + c.first;
-        const double* v0 = values + c.values;
-        for (index_t i = 0; i < m; ++i) {
-          const double* r = rows + i * nf;
-          std::uint32_t idx = 0;
-          if (c.plain) {
-            for (int l = 0; l < depth; ++l) idx = 2 * idx + static_cast<std::uint32_t>(!(r[feat[l]] <= thr[l]));
-          } else {
-            for (int l = 0; l < depth; ++l) idx = 2 * idx + (go_left(r[feat[l]], thr[l], fl[l]) ? 0u : 1u);
-          }
-          const double* v = v0 + static_cast<std::int64_t>(idx) * d;
-          double* o = out + i * d;
-          for (int k = 0; k < d; ++k) o[k] += v[k];
-        }
-      } else {
-        // Leaves loop on themselves, so every row takes exactly `depth` steps; groups of rows
-        // walk together to overlap their dependent loads.
-        const GNode* nodes = gnodes_.data() + c.first;
-        const std::int64_t* voff = g_value_.data() + c.first;
-        constexpr index_t kGroup = 8;
-        for (index_t i0 = 0; i0 < m; i0 += kGroup) {
-          const index_t gm = std::min(kGroup, m - i0);
-          std::int32_t nd[kGroup] = {0, 0, 0, 0, 0, 0, 0, 0};
-          if (c.plain && gm == kGroup) {
-            // Numeric splits, missing values right: one compare per step (NaN fails x <= thr).
-            for (int l = 0; l < c.depth; ++l) {
-              for (index_t j = 0; j < kGroup; ++j) {
-                const GNode& q = nodes[nd[j]];
-                nd[j] = q.left + static_cast<std::int32_t>(!(rows[(i0 + j) * nf + q.feature] <= q.threshold));
-              }
-            }
-          } else {
-            for (int l = 0; l < c.depth; ++l) {
-              for (index_t j = 0; j < gm; ++j) {
-                const GNode& q = nodes[nd[j]];
-                nd[j] = q.left + (go_left(rows[(i0 + j) * nf + q.feature], q.threshold, q.flags) ? 0 : 1);
-              }
-            }
-          }
-          for (index_t j = 0; j < gm; ++j) {
-            const double* v = values + voff[nd[j]];
-            double* o = out + (i0 + j) * d;
-            for (int k = 0; k < d; ++k) o[k] += v[k];
-          }
-        }
-      }
-    }
-  }
-
   template <int K>
   tree::Tree grow(const tree::BinnedMatrix& data, const double* shift, const double* scale,
                   std::vector<std::int32_t>& node_of_row) {
@@ -471,6 +435,7 @@ class Ensemble {
 
   void init() {
     require(p_.n_outputs >= 1, "n_outputs", p_.n_outputs, "must be >= 1");
+    forest_ = Forest(p_.n_outputs);
     score_ = parse_score(p_.score);
     if (p_.growth == "greedy" || p_.growth == "depthwise") {
       grow_.growth = tree::Growth::depthwise;
@@ -639,77 +604,7 @@ class Ensemble {
   }
 
   void append(tree::Tree t, std::vector<double> lr) {
-    const int d = n_outputs();
-    Compiled c;
-    for (std::int32_t nd = 0; nd < t.num_nodes(); ++nd) {
-      const std::uint8_t fl = t.flags[static_cast<std::size_t>(nd)];
-      if (fl & tree::kZeroMissing) throw FormatError("orchard::gbrl: trees with zero-as-missing splits are not supported");
-      if (!t.is_leaf(nd) && fl != 0) c.plain = false;
-    }
-    if (grow_.growth == tree::Growth::oblivious) {
-      // Levels from the leftmost path; every node of a level must share them.
-      c.oblivious = true;
-      c.first = static_cast<std::int64_t>(o_feat_.size());
-      std::int32_t nd = 0;
-      while (!t.is_leaf(nd)) {
-        const auto u = static_cast<std::size_t>(nd);
-        o_feat_.push_back(t.feature[u]);
-        o_thr_.push_back(t.threshold[u]);
-        o_flag_.push_back(t.flags[u]);
-        ++c.depth;
-        nd = t.left[u];
-      }
-      if (c.depth > 20) throw FormatError("orchard::gbrl: oblivious tree deeper than 20 levels");
-      c.values = static_cast<std::int64_t>(values_.size());
-      for (std::uint32_t idx = 0; idx < (1u << c.depth); ++idx) {
-        std::int32_t q = 0;
-        for (int l = 0; l < c.depth; ++l) {
-          const auto u = static_cast<std::size_t>(q);
-          const auto li = static_cast<std::size_t>(c.first + l);
-          if (t.is_leaf(q) || t.feature[u] != o_feat_[li] || t.threshold[u] != o_thr_[li] ||
-              t.flags[u] != o_flag_[li]) {
-            throw FormatError("orchard::gbrl: tree is not oblivious");
-          }
-          q = ((idx >> (c.depth - 1 - l)) & 1u) ? t.right[u] : t.left[u];
-        }
-        if (!t.is_leaf(q)) throw FormatError("orchard::gbrl: oblivious tree leaves at uneven depth");
-        const double* v = t.values(q);
-        values_.insert(values_.end(), v, v + d);
-      }
-    } else {
-      // Breadth-first relabelling so that the two children of a node are adjacent.
-      c.first = static_cast<std::int64_t>(gnodes_.size());
-      std::vector<std::int32_t> order{0}, level{0};
-      for (std::size_t q = 0; q < order.size(); ++q) {
-        const auto u = static_cast<std::size_t>(order[q]);
-        if (!t.is_leaf(order[q])) {
-          order.push_back(t.left[u]);
-          order.push_back(t.right[u]);
-          level.push_back(level[q] + 1);
-          level.push_back(level[q] + 1);
-        }
-      }
-      for (std::int32_t lv : level) c.depth = std::max(c.depth, static_cast<int>(lv));
-      std::int32_t next_child = 1;
-      for (std::int32_t nd : order) {
-        const auto u = static_cast<std::size_t>(nd);
-        if (t.is_leaf(nd)) {
-          const auto off = static_cast<std::int64_t>(values_.size());
-          // A leaf sends every row back to itself: threshold +inf, missing left.
-          gnodes_.push_back({std::numeric_limits<double>::infinity(), 0,
-                             static_cast<std::int32_t>(gnodes_.size() - static_cast<std::size_t>(c.first)),
-                             tree::kDefaultLeft});
-          g_value_.push_back(off);
-          const double* v = t.values(nd);
-          values_.insert(values_.end(), v, v + d);
-        } else {
-          gnodes_.push_back({t.threshold[u], t.feature[u], next_child, t.flags[u]});
-          g_value_.push_back(-1);
-          next_child += 2;
-        }
-      }
-    }
-    comp_.push_back(c);
+    forest_.add(t, grow_.growth == tree::Growth::oblivious);
     trees_.push_back(std::move(t));
     tree_lr_.push_back(std::move(lr));
   }
@@ -723,13 +618,7 @@ class Ensemble {
   index_t n_features_ = -1;
   std::vector<tree::Tree> trees_;
   std::vector<std::vector<double>> tree_lr_;
-  std::vector<Compiled> comp_;
-  std::vector<GNode> gnodes_;
-  std::vector<std::int64_t> g_value_;  ///< per GNode: offset of a leaf's values (-1 inside)
-  std::vector<std::int32_t> o_feat_;
-  std::vector<double> o_thr_;
-  std::vector<std::uint8_t> o_flag_;
-  std::vector<double> values_;
+  Forest forest_;  ///< the trees compiled for prediction
   std::optional<tree::BinMapper> mapper_;
   tree::GrowWorkspace ws_;
   std::vector<float> stats_;

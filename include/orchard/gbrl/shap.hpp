@@ -4,6 +4,7 @@
 // the output). Node weights are the training counts (the tree's cover). For each output k,
 // sum_f phi[f] + expected = prediction.
 #include <Eigen/Dense>
+#include <algorithm>
 #include <vector>
 
 #include "../core/parallel.hpp"
@@ -25,11 +26,15 @@ class TreeShap {
   /// Expected value of the tree: leaf values averaged with the cover fractions.
   void expected(double* out) const { expected_rec(0, 1.0, out); }
 
-  /// Adds the SHAP values of row x to phi (n_features x d, row-major).
+  /// Path entries explain() needs for a tree of depth `depth` (one path copy per level).
+  static std::size_t path_size(int depth) {
+    return static_cast<std::size_t>((depth + 2) * (depth + 3) / 2 + 2);
+  }
+  /// Adds the SHAP values of row x to phi (n_features x d, row-major); path: path_size(depth of
+  /// the tree) entries of scratch.
   template <class Row>
-  void explain(const Row& x, double* phi) const {
-    std::vector<PathElem> path(static_cast<std::size_t>((t_.max_depth() + 2) * (t_.max_depth() + 3) / 2 + 2));
-    recurse(x, phi, 0, path.data(), 0, 1.0, 1.0, -1);
+  void explain(const Row& x, double* phi, PathElem* path) const {
+    recurse(x, phi, 0, path, 0, 1.0, 1.0, -1);
   }
 
  private:
@@ -129,6 +134,21 @@ class TreeShap {
   int d_;
 };
 
+// Depth from the structure (children come after their parent), not from the stored depths.
+inline int structural_depth(const tree::Tree& t) {
+  std::vector<int> level(static_cast<std::size_t>(t.num_nodes()), 0);
+  int depth = 0;
+  for (std::int32_t nd = 0; nd < t.num_nodes(); ++nd) {
+    const auto u = static_cast<std::size_t>(nd);
+    depth = std::max(depth, level[u]);
+    if (!t.is_leaf(nd)) {
+      level[static_cast<std::size_t>(t.left[u])] = level[u] + 1;
+      level[static_cast<std::size_t>(t.right[u])] = level[u] + 1;
+    }
+  }
+  return depth;
+}
+
 template <class T>
 struct ShapRow {
   const T* p;
@@ -149,11 +169,14 @@ inline std::vector<RowMatrix> shap_values(const Ensemble& e, ConstMatrixView<dou
   std::vector<double> base(e.bias());
   for (const auto& t : e.trees()) detail::TreeShap(t, d).expected(base.data());
   std::vector<RowMatrix> out(static_cast<std::size_t>(d), RowMatrix::Zero(x.rows, nf + 1));
-  // The path buffer needs (depth + 2)(depth + 3) / 2 entries; allocate per call of explain.
+  // One path buffer per row, sized for the deepest tree.
+  int depth = 0;
+  for (const auto& t : e.trees()) depth = std::max(depth, detail::structural_depth(t));
   parallel_for_dynamic(ctx, x.rows, [&](std::int64_t i) {
     std::vector<double> phi(static_cast<std::size_t>(nf * d), 0.0);
+    std::vector<detail::PathElem> path(detail::TreeShap::path_size(depth));
     const detail::ShapRow<double> row{x.row_ptr(i), x.col_stride};
-    for (const auto& t : e.trees()) detail::TreeShap(t, d).explain(row, phi.data());
+    for (const auto& t : e.trees()) detail::TreeShap(t, d).explain(row, phi.data(), path.data());
     for (int k = 0; k < d; ++k) {
       auto& m = out[static_cast<std::size_t>(k)];
       for (index_t f = 0; f < nf; ++f) m(i, f) = phi[static_cast<std::size_t>(f * d + k)];
