@@ -8,11 +8,13 @@
 // (parent term, last word) in a hash map), with counts and values stored term-major (T x C), so
 // the values of a term are recomputed for every category at once.
 #include <tsl/robin_map.h>
+#include <tsl/robin_set.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <limits>
 #include <string>
@@ -63,7 +65,7 @@ struct Params {
   int ngrams = 1;  ///< longest n-gram learned by fit / learn (1 = words only)
   SgMode sg_mode = SgMode::xai;
   CvMode cv_mode = CvMode::norm_gv_xai;
-  TokenizerMode tokenizer = TokenizerMode::pyss3;
+  TokenizerMode tokenizer = TokenizerMode::unicode;  ///< pyss3: pyss3's preprocessing byte for byte
   std::int64_t prune_floor = 10;         ///< n-grams (length >= 2) seen <= this many times are pruned
   std::int64_t prune_trigger = 1000000;  ///< pyss3 also prunes while learning after this many words
   void validate() const {
@@ -173,10 +175,35 @@ inline std::size_t kmeans_multilabel_size(const std::vector<double>& sorted_desc
 }
 
 /// Transparent string hash (lookups by std::string_view without allocating).
+/// Words are short: eight bytes at a time, multiply-xorshift mixing, a full avalanche at the end
+/// (the map uses the low bits).
 struct StringHash {
   using is_transparent = void;
-  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-  std::size_t operator()(const std::string& s) const noexcept { return std::hash<std::string_view>{}(s); }
+  static std::uint64_t mix(std::uint64_t h) noexcept {
+    h ^= h >> 32;
+    h *= 0xd6e8feb86659fd93ull;
+    h ^= h >> 32;
+    return h;
+  }
+  std::size_t operator()(std::string_view s) const noexcept {
+    const char* p = s.data();
+    std::size_t n = s.size();
+    std::uint64_t h = 0x9e3779b97f4a7c15ull ^ (static_cast<std::uint64_t>(n) * 0xff51afd7ed558ccdull);
+    while (n >= 8) {
+      std::uint64_t k;
+      std::memcpy(&k, p, 8);
+      h = mix(h ^ (k * 0xc4ceb9fe1a85ec53ull));
+      p += 8;
+      n -= 8;
+    }
+    if (n > 0) {
+      std::uint64_t k = 0;
+      std::memcpy(&k, p, n);
+      h = mix(h ^ (k * 0xc4ceb9fe1a85ec53ull));
+    }
+    return static_cast<std::size_t>(mix(h));
+  }
+  std::size_t operator()(const std::string& s) const noexcept { return (*this)(std::string_view(s)); }
 };
 
 /// Mixes the bits of a (parent term, word) key: the identity hash would cluster them.
@@ -208,20 +235,33 @@ class Model {
     require(docs.size() == labels.size(), "labels.size()", labels.size(),
             "must equal docs.size() = " + std::to_string(docs.size()));
     require(!docs.empty(), "docs.size()", docs.size(), "training set is empty");
-    std::vector<std::string> cats(labels.begin(), labels.end());
+    std::vector<std::string> cats;
+    {
+      tsl::robin_set<std::string_view, StringHash, std::equal_to<>> seen;
+      for (const auto& l : labels)
+        if (seen.insert(std::string_view(l)).second) cats.push_back(l);
+    }
     std::sort(cats.begin(), cats.end());
-    cats.erase(std::unique(cats.begin(), cats.end()), cats.end());
+    // documents of each category, in input order
+    std::vector<std::vector<std::size_t>> members(cats.size());
+    {
+      tsl::robin_map<std::string_view, std::size_t, StringHash, std::equal_to<>> pos;
+      for (std::size_t k = 0; k < cats.size(); ++k) pos.emplace(std::string_view(cats[k]), k);
+      for (std::size_t i = 0; i < docs.size(); ++i) members[pos.find(std::string_view(labels[i]))->second].push_back(i);
+    }
     Model tmp(*this);  // the model changes only when training succeeds
     for (const auto& cat : cats) {  // same order pyss3 creates them; one table layout change
       require(!cat.empty(), "label", cat, "category names must not be empty");
       tmp.add_category(cat);
     }
     std::int64_t done = 0;
-    for (const auto& cat : cats) {
-      require(!cat.empty(), "label", cat, "category names must not be empty");
+    for (std::size_t k = 0; k < cats.size(); ++k) {
+      const std::string& cat = cats[k];
       std::string all;
-      for (std::size_t i = 0; i < docs.size(); ++i) {
-        if (labels[i] != cat) continue;
+      std::size_t bytes = 0;
+      for (const std::size_t i : members[k]) bytes += docs[i].size() + 1;
+      all.reserve(bytes);
+      for (const std::size_t i : members[k]) {
         all += docs[i];
         if (docs[i].empty() || docs[i].back() != '\n') all.push_back('\n');
       }
@@ -291,6 +331,7 @@ class Model {
     max_changed_.clear();
     compute_values(values_, params_.hyper, ctx, nullptr);
     std::fill(dirty_.begin(), dirty_.end(), 0);
+    most_probable_ = num_categories() > 0 ? compute_most_probable() : -1;
   }
 
   void set_hyperparameters(const Hyper& h, const Context& ctx = Context(1)) {
@@ -332,7 +373,13 @@ class Model {
   /// pyss3's get_ngrams_length: length of the longest n-gram of the first category.
   int ngrams_length() const { return max_fr_.empty() ? 0 : static_cast<int>(max_fr_[0].size()); }
   /// The category with the most word occurrences (ties: the last such category, as pyss3).
+  /// Cached by the value updates (predictions fall back to it), recomputed when counts changed
+  /// since.
   int most_probable_category() const {
+    if (most_probable_ >= 0) return most_probable_;
+    return compute_most_probable();
+  }
+  int compute_most_probable() const {
     require(num_categories() > 0, "model", "empty", "has no categories");
     const std::size_t C = num_categories();
     std::vector<std::int64_t> size(C, 0);
@@ -579,6 +626,14 @@ class Model {
     const double a = vt.hyper.a;
     std::size_t L = 1;
     for (const auto& mf : max_fr_) L = std::max(L, mf.size());
+    if (L == 1) {  // words only: every piece is its own term (what the general loop gives too)
+      for (std::size_t cur = b; cur < e; ++cur) {
+        const std::int32_t w0 = d.word[cur];
+        out.push_back(w0 >= 0 ? word_term_[static_cast<std::size_t>(w0)] : -1);
+        if (spans) spans->push_back(1);
+      }
+      return;
+    }
     // per category: cv, piece offset and term of each matched prefix (flat, reused per thread)
     thread_local std::vector<double> ngcv, maxcv;
     thread_local std::vector<std::size_t> ngoff, cnt;
@@ -795,6 +850,7 @@ class Model {
     max_fr_.emplace_back();
     values_.lv.clear();  // layout changed: the next update recomputes everything
     categories_changed_ = true;
+    most_probable_ = -1;
     return idx;
   }
 
@@ -822,6 +878,7 @@ class Model {
   void mark_dirty(std::size_t t) {
     if (dirty_.size() < term_len_.size()) dirty_.resize(term_len_.size(), 1);
     dirty_[t] = 1;
+    most_probable_ = -1;
   }
 
   void learn_impl(std::string_view doc, const std::string& cat) {
@@ -1008,19 +1065,6 @@ class Model {
     values_.lv.clear();
   }
 
-  static void mad(std::vector<double>& v, double& m, double& sd) {
-    std::sort(v.begin(), v.end());
-    const std::size_t n = v.size();
-    if (n == 2) {
-      m = sd = v[0];
-      return;
-    }
-    const std::size_t mi = n % 2 ? n / 2 : n / 2 - 1;
-    m = v[mi];
-    double s = 0;
-    for (double x : v) s += std::abs(m - x);
-    sd = s / static_cast<double>(n);
-  }
   static double sigmoid(double v, double l) {
     if (l == 0) return 0.0;
     return .5 * std::tanh((3. / l) * v - 3) + .5;
@@ -1035,8 +1079,10 @@ class Model {
       t[c].resize(max_fr_[c].size());
       for (std::size_t li = 0; li < max_fr_[c].size(); ++li) {
         auto& v = t[c][li];
-        v.assign(lv_cache_size, 0.0);
-        for (std::size_t f = 2; f < lv_cache_size; ++f)
+        const std::size_t size = static_cast<std::size_t>(
+            std::min<std::int64_t>(static_cast<std::int64_t>(lv_cache_size), max_fr_[c][li] + 1));
+        v.assign(size, 0.0);
+        for (std::size_t f = 2; f < size; ++f)
           v[f] = std::pow(static_cast<double>(f) / static_cast<double>(max_fr_[c][li]), h.s);
       }
     }
@@ -1054,26 +1100,58 @@ class Model {
     for (std::size_t c = 0; c < C; ++c) {
       if (f[c] <= 1) {
         lv[c] = 0.0;
-      } else if (lv_cache && f[c] < static_cast<std::int64_t>(lv_cache_size)) {
+      } else if (lv_cache && static_cast<std::size_t>(f[c]) < (*lv_cache)[c][n - 1].size()) {
         lv[c] = (*lv_cache)[c][n - 1][static_cast<std::size_t>(f[c])];
       } else {
         lv[c] = std::pow(static_cast<double>(f[c]) / static_cast<double>(max_fr_[c][n - 1]), h.s);
       }
     }
-    tmp.assign(lv, lv + C);
+    // median and mean absolute deviation of the lv vector (pyss3 sorts it, then sums |M - x| in
+    // sorted order). lv >= 0, so the sorted vector is z zeros followed by the sorted non-zero
+    // values: only those are sorted, and the sum skips zeros exactly where |M - 0| adds 0.
+    tmp.clear();
+    for (std::size_t c = 0; c < C; ++c)
+      if (lv[c] != 0) tmp.push_back(lv[c]);
+    std::sort(tmp.begin(), tmp.end());
+    const std::size_t z = C - tmp.size();
     double M = 0, sd = 0;
-    mad(tmp, M, sd);
+    if (C == 2) {
+      M = sd = z > 0 ? 0.0 : tmp[0];
+    } else {
+      const std::size_t mi = C % 2 ? C / 2 : C / 2 - 1;
+      double sum = 0;
+      if (mi < z) {
+        for (const double x : tmp) sum += x;
+      } else {
+        M = tmp[mi - z];
+        for (std::size_t i = 0; i < z; ++i) sum += M;
+        for (const double x : tmp) sum += std::abs(M - x);
+      }
+      sd = sum / static_cast<double>(C);
+    }
     bool stopword = M > .2;
-    if (!stopword) {
+    if (!stopword && z == 0) {
       std::size_t k = 0;
-      for (std::size_t c = 0; c < C; ++c) k += lv[c] > 0.09 ? 1 : 0;
+      for (const double x : tmp) k += x > 0.09 ? 1 : 0;
       stopword = k == C;
     }
+    // categories where the term occurs (sg and gv are 0 elsewhere, and adding those zeros to the
+    // sanction's sum changes nothing)
+    std::size_t pres_buf[64];
+    std::vector<std::size_t> pres_vec;
+    std::size_t* pres = pres_buf;
+    if (C > 64) {
+      pres_vec.resize(C);
+      pres = pres_vec.data();
+    }
+    std::size_t np = 0;
     for (std::size_t c = 0; c < C; ++c) {
-      if (f[c] <= 0) {
-        sg[c] = 0.0;
-        continue;
-      }
+      sg[c] = 0.0;
+      gv[c] = 0.0;
+      if (f[c] > 0) pres[np++] = c;
+    }
+    for (std::size_t q = 0; q < np; ++q) {
+      const std::size_t c = pres[q];
       if (params_.sg_mode == SgMode::vanilla) {
         if (sd == 0 && lv[c] != 0) {
           sg[c] = 1.0;
@@ -1092,12 +1170,17 @@ class Model {
         }
       }
     }
-    for (std::size_t c = 0; c < C; ++c) {
-      if (f[c] <= 0) {
-        gv[c] = 0.0;
-        continue;
+    for (std::size_t q = 0; q < np; ++q) {
+      const std::size_t c = pres[q];
+      double sn = 1.0;
+      if (C > 1) {
+        double sum = 0;
+        for (std::size_t r = 0; r < np; ++r)
+          if (pres[r] != c) sum += std::min(sg[pres[r]], 1.0);
+        const double base = (static_cast<double>(C) - (sum + 1)) / (static_cast<double>(C - 1) * (sum + 1));
+        sn = h.p == 1.0 ? base : std::pow(base, h.p);
       }
-      gv[c] = lv[c] * (sg[c] * sanction_of(sg, c, C, h.p));
+      gv[c] = lv[c] * (sg[c] * sn);
     }
   }
 
@@ -1150,12 +1233,12 @@ class Model {
     const std::size_t C = num_categories(), T = num_terms();
     vt.hyper = h;
     if (!only || vt.lv.size() != T * C) {
-      only = nullptr;
-      vt.lv.assign(T * C, 0.0);
-      vt.sg.assign(T * C, 0.0);
-      vt.gv.assign(T * C, 0.0);
+      only = nullptr;  // every term's lv, sg and gv rows are written below
+      vt.lv.resize(T * C);
+      vt.sg.resize(T * C);
+      vt.gv.resize(T * C);
     }
-    vt.cv.assign(T * C, 0.0);
+    vt.cv.resize(T * C);  // every entry is written by the last pass
     const std::int64_t block = 4096;
     const std::int64_t nb = num_blocks(static_cast<std::int64_t>(T), block);
     const LvCache lvc = lv_table(h);
@@ -1220,6 +1303,7 @@ class Model {
     max_changed_.clear();
     compute_values(values_, params_.hyper, ctx, &dirty_);
     std::fill(dirty_.begin(), dirty_.end(), 0);
+    most_probable_ = compute_most_probable();
   }
 
   Params params_;
@@ -1241,6 +1325,7 @@ class Model {
   std::vector<std::uint8_t> dirty_;
   std::vector<std::pair<std::size_t, std::size_t>> max_changed_;
   bool categories_changed_ = false;
+  int most_probable_ = -1;  ///< cached most_probable_category(), -1 when counts changed since
 };
 
 }  // namespace orchard::ss3
