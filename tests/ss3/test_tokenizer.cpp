@@ -168,3 +168,17 @@ TEST_CASE("ss3 pyss3 tokenizer: cutting a long text at safe newlines gives the w
     CHECK(joined == want);
   }
 }
+
+TEST_CASE("ss3 unicode tokenizer: a long text cut into pieces gives the stream of the whole text") {
+  Tokenizer tk(TokenizerMode::unicode);
+  const std::vector<std::string> lines = {"Don't PANIC: it's 42.5 degrees;", "Ünïcode mp3 ΣΑΣ ΟΔΟΣ.",
+                                          "plain words", "x’y 3,5", "", "İstanbul (big) \"city\""};
+  std::string text;
+  for (int i = 0; text.size() < 20000; ++i) text += lines[static_cast<std::size_t>(i) % lines.size()] + "\n";
+  std::vector<std::string> a, b;
+  tk.learn_stream(text, [&](std::string_view w) { a.emplace_back(w); }, [&] { a.push_back("|"); });
+  tok::unicode_stream(unicode::decode_utf8(text), [&](std::string_view w) { b.emplace_back(w); },
+                      [&] { b.push_back("|"); });
+  CHECK(a.size() > 3000);
+  CHECK(a == b);
+}

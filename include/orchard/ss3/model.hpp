@@ -17,6 +17,9 @@
 #include <cstring>
 #include <functional>
 #include <limits>
+#include <memory>
+#include <type_traits>
+#include <utility>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -141,10 +144,33 @@ struct EncodedDoc {
   std::vector<std::int32_t> fast;       ///< known words of the fast predict path
 };
 
+/// std::allocator that leaves value-initialised elements uninitialised (the value tables are
+/// written completely by the recomputation, so zero-filling them first would be wasted work).
+template <class T>
+struct DefaultInitAllocator : std::allocator<T> {
+  using value_type = T;
+  template <class U>
+  struct rebind {
+    using other = DefaultInitAllocator<U>;
+  };
+  DefaultInitAllocator() = default;
+  template <class U>
+  DefaultInitAllocator(const DefaultInitAllocator<U>&) noexcept {}
+  template <class U>
+  void construct(U* p) noexcept(std::is_nothrow_default_constructible_v<U>) {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <class U, class... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+using ValueVector = std::vector<double, DefaultInitAllocator<double>>;
+
 /// Values derived from the counts for one set of hyperparameters.
 struct ValueTable {
   Hyper hyper{};
-  std::vector<double> lv, sg, gv, cv;         ///< T x C
+  ValueVector lv, sg, gv, cv;                 ///< T x C
   std::vector<std::vector<double>> max_gv;    ///< per category, per n-gram length
 };
 
@@ -451,7 +477,40 @@ class Model {
   /// pyss3's classify(doc, sort=False): the document confidence vector.
   std::vector<double> classify(std::string_view doc, const SummaryOps& ops = {}) const {
     check_ready();
+    if (ops.pristine() && longest_term() == 1) return classify_words(doc);
     return classify_encoded(encode(doc, true, false), values_, ops);
+  }
+  /// The classify path of a word model with the default operators, streamed from the tokenizer
+  /// (the sums of classify_encoded, in the same order, without building the encoded document).
+  std::vector<double> classify_words(std::string_view doc) const {
+    const std::size_t C = num_categories();
+    const double a = values_.hyper.a;
+    std::vector<double> r(3 * C, 0.0);
+    double* out = r.data();
+    double* para = out + C;
+    double* sent = out + 2 * C;
+    tok_.classify_pieces(
+        doc,
+        [&](std::string_view w, bool) {
+          const std::int32_t id = word_index(w);
+          if (id < 0) return;
+          const double* row = &values_.cv[static_cast<std::size_t>(word_term_[static_cast<std::size_t>(id)]) * C];
+          for (std::size_t c = 0; c < C; ++c) sent[c] += row[c] > a ? row[c] : 0.0;
+        },
+        [&] {
+          for (std::size_t c = 0; c < C; ++c) para[c] += sent[c], sent[c] = 0.0;
+        },
+        [&] {
+          for (std::size_t c = 0; c < C; ++c) out[c] += para[c], para[c] = 0.0;
+        });
+    r.resize(C);
+    return r;
+  }
+  /// Longest n-gram length over the categories (1 for word models).
+  std::size_t longest_term() const {
+    std::size_t L = 1;
+    for (const auto& mf : max_fr_) L = std::max(L, mf.size());
+    return L;
   }
   /// The classify path on an encoded document with a given value table.
   std::vector<double> classify_encoded(const EncodedDoc& e, const ValueTable& vt,
@@ -517,6 +576,7 @@ class Model {
   std::vector<double> predict_proba(std::string_view doc, const SummaryOps& ops = {}) const {
     check_ready();
     const bool fast = uses_fast_path(ops);
+    if (!fast && ops.pristine() && longest_term() == 1) return classify_words(doc);
     const EncodedDoc e = encode(doc, !fast, fast);
     return proba_encoded(e, values_, ops);
   }
@@ -637,7 +697,8 @@ class Model {
     // per category: cv, piece offset and term of each matched prefix (flat, reused per thread)
     thread_local std::vector<double> ngcv, maxcv;
     thread_local std::vector<std::size_t> ngoff, cnt;
-    thread_local std::vector<std::int64_t> ngterm;
+    thread_local std::vector<std::int64_t> ngterm, chain_term;
+    thread_local std::vector<std::size_t> chain_off;
     ngcv.resize(C * L);
     ngoff.resize(C * L);
     ngterm.resize(C * L);
@@ -647,14 +708,11 @@ class Model {
     while (cur < e) {
       const std::int32_t w0 = d.word[cur];
       const std::int64_t t0 = w0 >= 0 ? word_term_[static_cast<std::size_t>(w0)] : -1;
-      for (std::size_t c = 0; c < C; ++c) {
-        double* cv = &ngcv[c * L];
-        std::size_t* off_c = &ngoff[c * L];
-        std::int64_t* tc = &ngterm[c * L];
-        cv[0] = 0.0, off_c[0] = 0, tc[0] = t0, cnt[c] = 1, maxcv[c] = 0.0;
-        if (t0 < 0 || fr_[static_cast<std::size_t>(t0) * C + c] <= 0) continue;
-        cv[0] = vt.cv[static_cast<std::size_t>(t0) * C + c];
-        double mx = cv[0];
+      // the trie path from this word (the same for every category): terms and piece offsets of
+      // the n-grams that extend it, separators with a leading space skipped
+      chain_term.clear();
+      chain_off.clear();
+      if (t0 >= 0) {
         std::int64_t node = t0;
         std::size_t off = 0;
         std::int32_t wi = w0;
@@ -665,17 +723,38 @@ class Model {
           wi = d.word[cur + off];
           sp = d.space[cur + off] != 0;
           if (wi >= 0) {
+            if (chain_term.size() + 1 >= L) break;
             const std::int64_t ch = child(node, wi);
-            if (ch >= 0 && fr_[static_cast<std::size_t>(ch) * C + c] > 0 && cnt[c] < L) {
-              const double v = vt.cv[static_cast<std::size_t>(ch) * C + c];
-              cv[cnt[c]] = v, off_c[cnt[c]] = off, tc[cnt[c]] = ch;
-              ++cnt[c];
-              mx = std::max(mx, v);
-              node = ch;
-            } else {
-              break;
-            }
+            if (ch < 0) break;
+            chain_term.push_back(ch);
+            chain_off.push_back(off);
+            node = ch;
           }
+        }
+      }
+      if (chain_term.empty()) {
+        // no n-gram continues here: every category matches just the word, whose cv is the best
+        // and equals its own unigram sum, so the general rule below picks the word (or -1)
+        out.push_back(t0);
+        if (spans) spans->push_back(1);
+        ++cur;
+        continue;
+      }
+      for (std::size_t c = 0; c < C; ++c) {
+        double* cv = &ngcv[c * L];
+        std::size_t* off_c = &ngoff[c * L];
+        std::int64_t* tc = &ngterm[c * L];
+        cv[0] = 0.0, off_c[0] = 0, tc[0] = t0, cnt[c] = 1, maxcv[c] = 0.0;
+        if (t0 < 0 || fr_[static_cast<std::size_t>(t0) * C + c] <= 0) continue;
+        cv[0] = vt.cv[static_cast<std::size_t>(t0) * C + c];
+        double mx = cv[0];
+        for (std::size_t k = 0; k < chain_term.size(); ++k) {  // while the category has the n-gram
+          const std::size_t ch = static_cast<std::size_t>(chain_term[k]);
+          if (fr_[ch * C + c] <= 0) break;
+          const double v = vt.cv[ch * C + c];
+          cv[cnt[c]] = v, off_c[cnt[c]] = chain_off[k], tc[cnt[c]] = chain_term[k];
+          ++cnt[c];
+          mx = std::max(mx, v);
         }
         maxcv[c] = mx;
       }
@@ -1089,7 +1168,18 @@ class Model {
     return t;
   }
 
-  void term_values(std::size_t t, const Hyper& h, ValueTable& vt, std::vector<double>& tmp,
+  /// Per-thread scratch of term_values: the non-zero lv values and a one-entry memo of the
+  /// sigmoid (many terms repeat the same argument, e.g. every term seen once).
+  struct Scratch {
+    std::vector<double> nz;
+    double memo_v = std::numeric_limits<double>::quiet_NaN(), memo_l = 0, memo_r = 0;
+    double sigmoid(double v, double l) {
+      if (v == memo_v && l == memo_l) return memo_r;
+      memo_v = v, memo_l = l, memo_r = Model::sigmoid(v, l);
+      return memo_r;
+    }
+  };
+  void term_values(std::size_t t, const Hyper& h, ValueTable& vt, Scratch& scratch,
                    const LvCache* lv_cache = nullptr) const {
     const std::size_t C = num_categories();
     const std::size_t n = term_len_[t];
@@ -1109,6 +1199,7 @@ class Model {
     // median and mean absolute deviation of the lv vector (pyss3 sorts it, then sums |M - x| in
     // sorted order). lv >= 0, so the sorted vector is z zeros followed by the sorted non-zero
     // values: only those are sorted, and the sum skips zeros exactly where |M - 0| adds 0.
+    std::vector<double>& tmp = scratch.nz;
     tmp.clear();
     for (std::size_t c = 0; c < C; ++c)
       if (lv[c] != 0) tmp.push_back(lv[c]);
@@ -1156,7 +1247,7 @@ class Model {
         if (sd == 0 && lv[c] != 0) {
           sg[c] = 1.0;
         } else {
-          sg[c] = sigmoid(lv[c] - M, h.l * sd);
+          sg[c] = scratch.sigmoid(lv[c] - M, h.l * sd);
         }
       } else {
         double sdx = sd;
@@ -1166,7 +1257,7 @@ class Model {
         } else if (sdx == 0 && lv[c] != 0) {
           sg[c] = 1.0;
         } else {
-          sg[c] = sigmoid(lv[c] - M, h.l * sdx);
+          sg[c] = scratch.sigmoid(lv[c] - M, h.l * sdx);
         }
       }
     }
@@ -1244,10 +1335,10 @@ class Model {
     const LvCache lvc = lv_table(h);
     parallel_blocks(ctx, static_cast<std::int64_t>(T), block,
                     [&](std::int64_t, std::int64_t b, std::int64_t e) {
-                      std::vector<double> tmp;
+                      Scratch scratch;
                       for (std::int64_t t = b; t < e; ++t)
                         if (!only || (*only)[static_cast<std::size_t>(t)])
-                          term_values(static_cast<std::size_t>(t), h, vt, tmp, &lvc);
+                          term_values(static_cast<std::size_t>(t), h, vt, scratch, &lvc);
                     });
     // max gv per (category, length): per-block maxima combined in block order
     std::vector<std::vector<std::vector<double>>> part(static_cast<std::size_t>(nb));
@@ -1311,7 +1402,9 @@ class Model {
   std::vector<std::string> cat_names_;
   tsl::robin_map<std::string, int> cat_index_;
   std::vector<std::string> words_;
-  tsl::robin_map<std::string, std::int32_t, StringHash, std::equal_to<>> word_index_;
+  tsl::robin_map<std::string, std::int32_t, StringHash, std::equal_to<>,
+                 std::allocator<std::pair<std::string, std::int32_t>>, true>
+      word_index_;  // stores the hash: probes compare it before the strings
   std::vector<std::int32_t> word_term_;
   std::vector<std::int32_t> term_parent_, term_word_;
   std::vector<std::uint8_t> term_len_;

@@ -157,19 +157,59 @@ inline bool substitute(const S& in, S& out, Match match, bool dollar, bool skip_
   return any;
 }
 
-template <class S>
-inline void number_tokens(S& text, S& tmp) {
-  bool any = false, dollar = false;
-  for (const auto c : text) {
-    if (c == '$') dollar = true;
-    if (!any && unicode::is_digit(cp(c))) any = true;
+/// Characters a number pattern can consume (or look at): digits, [.,], [-/\\], $, %, white
+/// space, the degree signs and C/F.
+inline bool number_char(char32_t c) {
+  switch (c) {
+    case U'.': case U',': case U'-': case U'/': case U'\\': case U'$': case U'%': case U'C':
+    case U'c': case U'F': case U'f': case 0xC2: case 0xB0: case 0xBA:
+      return true;
+    default:
+      return unicode::is_digit(c) || unicode::is_space(c);
   }
-  if (!any) return;  // every pattern needs a digit
+}
+
+/// The five passes on one stretch of text.
+template <class S>
+inline void number_passes(S& text, S& tmp) {
+  bool dollar = false;
+  for (const auto c : text) dollar = dollar || c == '$';
   if (substitute(text, tmp, match_temp<S>, false, true, "NNBRRT")) text.swap(tmp);
   if (substitute(text, tmp, match_date<S>, false, true, "NNBRRD")) text.swap(tmp);
   if (dollar && substitute(text, tmp, match_money<S>, true, false, "MNNBRR")) text.swap(tmp);
   if (substitute(text, tmp, match_percent<S>, false, true, "NNBRRP")) text.swap(tmp);
   if (substitute(text, tmp, number_core<S>, false, false, "NNBRR")) text.swap(tmp);
+}
+
+/// pyss3's five number substitutions, applied in order to the whole text. Every match starts at a
+/// digit or '$' and consists of number_char characters, so the passes run on each maximal run of
+/// number_char characters that holds a digit (plus the next character, the temperature pattern's
+/// look-ahead), which gives the same text as running them over everything.
+template <class S>
+inline void number_tokens(S& text, S& tmp) {
+  const std::size_t n = text.size();
+  std::size_t i = 0;
+  while (i < n && !unicode::is_digit(cp(text[i]))) ++i;
+  if (i == n) return;  // every pattern needs a digit
+  S out, run, rtmp;
+  out.reserve(n + 16);
+  std::size_t last = 0;
+  while (i < n) {
+    std::size_t a = i, b = i + 1;
+    while (a > last && number_char(cp(text[a - 1]))) --a;
+    while (b < n && number_char(cp(text[b]))) ++b;
+    const std::size_t look = b < n ? 1 : 0;
+    run.assign(text, a, b - a + look);
+    number_passes(run, rtmp);
+    out.append(text, last, a - last);
+    out.append(run, 0, run.size() - look);  // the look-ahead character is never replaced
+    last = b;
+    i = b;
+    while (i < n && !unicode::is_digit(cp(text[i]))) ++i;
+  }
+  out.append(text, last, n - last);
+  text.swap(out);
+  (void)tmp;
 }
 
 inline bool dots_char(char32_t c) {
@@ -376,13 +416,13 @@ inline void unicode_scan(const U32& low, OnWord&& on_word, OnBreak&& on_break) {
 /// Calls on_word(std::string_view utf8) for each word and on_break() at sentence ends (one more
 /// at the end of the text).
 template <class OnWord, class OnBreak>
-inline void unicode_stream(const U32& raw, OnWord&& on_word, OnBreak&& on_break) {
+inline void unicode_stream(const U32& raw, OnWord&& on_word, OnBreak&& on_break, bool final_break = true) {
   U32 text, low;
   unicode::normalize_pyss3(raw, text);  // NFKD, no Mn; apostrophes handled below as well
   unicode::lower_python(text, low);
   unicode_scan(
       low, [&](std::size_t, std::size_t, std::string_view w) { on_word(w); }, [&](std::size_t) { on_break(); });
-  on_break();
+  if (final_break) on_break();
 }
 
 /// normalize_pyss3 followed by lower_python, also giving for each output character the index of
@@ -431,7 +471,7 @@ inline void normalize_lower_mapped(const U32& in, U32& low, std::vector<std::uin
 /// identity there, apostrophes are dropped, lowercase is ASCII).
 template <class OnWord, class OnBreak>
 inline void unicode_stream_ascii(std::string_view raw, std::string& low, OnWord&& on_word,
-                                 OnBreak&& on_break) {
+                                 OnBreak&& on_break, bool final_break = true) {
   low.clear();
   low.reserve(raw.size());
   for (const char ch : raw)
@@ -459,20 +499,37 @@ inline void unicode_stream_ascii(std::string_view raw, std::string& low, OnWord&
       ++i;
     }
   }
-  on_break();
+  if (final_break) on_break();
 }
 
-/// The unicode tokenizer on UTF-8 text (validated; ASCII text takes the byte path).
+/// The unicode tokenizer on UTF-8 text (validated; ASCII text takes the byte path). Long texts
+/// are processed in pieces cut after a newline: nothing the tokenizer does reaches across a
+/// newline (it ends a sentence, words and numbers stop there, NFKD reordering and the
+/// Final_Sigma context stop at it), so ASCII pieces of a mostly ASCII text take the byte path.
 template <class OnWord, class OnBreak>
 inline void unicode_stream_utf8(std::string_view doc, OnWord&& on_word, OnBreak&& on_break) {
-  if (is_ascii(doc)) {
-    std::string low;
-    unicode_stream_ascii(doc, low, on_word, on_break);
-  } else {
-    U32 raw;
-    unicode::decode_utf8(doc, raw, "doc");
-    unicode_stream(raw, on_word, on_break);
-  }
+  const std::size_t bad = unicode::utf8_invalid_at(doc);
+  if (bad != std::string_view::npos) unicode::decode_utf8(doc, "doc");  // throws
+  constexpr std::size_t piece = 4096;
+  std::string low;
+  U32 raw;
+  std::size_t start = 0;
+  do {
+    std::size_t end = doc.size();
+    if (doc.size() - start > piece) {
+      const std::size_t nl = doc.find('\n', start + piece);
+      if (nl != std::string_view::npos && nl + 1 < doc.size()) end = nl + 1;
+    }
+    const std::string_view part = doc.substr(start, end - start);
+    const bool last = end == doc.size();
+    if (is_ascii(part)) {
+      unicode_stream_ascii(part, low, on_word, on_break, last);
+    } else {
+      unicode::decode_utf8(part, raw, "doc");
+      unicode_stream(raw, on_word, on_break, last);
+    }
+    start = end;
+  } while (start < doc.size());
 }
 
 /// A newline at `i` where pyss3's preprocessing may cut the text: the next character is an ASCII
