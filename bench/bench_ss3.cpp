@@ -1,6 +1,6 @@
 // Microbenchmarks of orchard::ss3 (single thread unless stated): training and prediction on the
-// Debian fortunes corpus (words and 3-grams), value recomputation on a synthetic V = 100k, C = 10
-// model, and model save/load.
+// Debian fortunes corpus (words and 3-grams; second argument 0 = pyss3 tokenizer, 1 = unicode
+// default), value recomputation on a synthetic V = 100k, C = 10 model, and model save/load.
 #include <benchmark/benchmark.h>
 
 #include <filesystem>
@@ -14,8 +14,13 @@ const std::string kFortunes = "/usr/share/games/fortunes";
 
 struct Split {
   std::vector<std::string> xtr, ytr, xte, yte;
-  std::int64_t train_tokens = 0;
+  std::int64_t train_tokens[2] = {0, 0};  ///< words of the training set, per tokenizer mode
 };
+
+/// Benchmark argument 1: 0 = pyss3's preprocessing (parity mode), 1 = the unicode default.
+ss3::TokenizerMode mode_arg(std::int64_t v) {
+  return v == 0 ? ss3::TokenizerMode::pyss3 : ss3::TokenizerMode::unicode;
+}
 
 const Split& fortunes() {
   static const Split s = [] {
@@ -26,8 +31,10 @@ const Split& fortunes() {
       (i % 5 == 0 ? r.xte : r.xtr).push_back(d.docs[i]);
       (i % 5 == 0 ? r.yte : r.ytr).push_back(d.labels[i]);
     }
-    ss3::Tokenizer tk;
-    for (const auto& x : r.xtr) tk.learn_stream(x, [&](std::string_view) { ++r.train_tokens; }, [] {});
+    for (int m = 0; m < 2; ++m) {
+      const ss3::Tokenizer tk(mode_arg(m));
+      for (const auto& x : r.xtr) tk.learn_stream(x, [&](std::string_view) { ++r.train_tokens[m]; }, [] {});
+    }
     return r;
   }();
   return s;
@@ -38,21 +45,23 @@ void BM_Train(benchmark::State& st) {
   if (d.xtr.empty()) return st.SkipWithError("fortunes corpus not installed");
   ss3::Params p;
   p.ngrams = static_cast<int>(st.range(0));
+  p.tokenizer = mode_arg(st.range(1));
   for (auto _ : st) {
     ss3::Model m(p);
     m.fit(d.xtr, d.ytr);
     benchmark::DoNotOptimize(m.num_terms());
   }
-  st.counters["tokens/s"] = benchmark::Counter(static_cast<double>(d.train_tokens) * static_cast<double>(st.iterations()),
+  st.counters["tokens/s"] = benchmark::Counter(static_cast<double>(d.train_tokens[st.range(1)]) * static_cast<double>(st.iterations()),
                                                benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_Train)->Arg(1)->Arg(3)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Train)->ArgsProduct({{1, 3}, {0, 1}})->Unit(benchmark::kMillisecond);
 
 void BM_Predict(benchmark::State& st) {
   const auto& d = fortunes();
   if (d.xtr.empty()) return st.SkipWithError("fortunes corpus not installed");
   ss3::Params p;
   p.ngrams = static_cast<int>(st.range(0));
+  p.tokenizer = mode_arg(st.range(1));
   ss3::Model m(p);
   m.fit(d.xtr, d.ytr);
   const orchard::Context one(1);
@@ -60,7 +69,7 @@ void BM_Predict(benchmark::State& st) {
   st.counters["docs/s"] = benchmark::Counter(static_cast<double>(d.xte.size()) * static_cast<double>(st.iterations()),
                                              benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_Predict)->Arg(1)->Arg(3)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Predict)->ArgsProduct({{1, 3}, {0, 1}})->Unit(benchmark::kMillisecond);
 
 /// A synthetic word model: V words with Zipf-like counts spread over C categories.
 const ss3::Model& synthetic() {

@@ -99,7 +99,7 @@ def run_case(name, x, y, ngrams, ours_args, exe, tmp):
     tf.write_text("\n".join(terms) + "\n", encoding="utf-8")
     out = Path(tmp) / "ours.json"
     cmd = [exe, "--threads", "1", "eval", "--test-every", "5", "--ngrams", str(ngrams),
-           "--terms", str(tf), "--out", str(out)] + ours_args
+           "--tokenizer", "pyss3", "--terms", str(tf), "--out", str(out)] + ours_args
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     ours = json.loads(out.read_text(encoding="utf-8"))
     assert ours["categories"] == cats, (ours["categories"], cats)

@@ -78,7 +78,7 @@ int main(int argc, char** argv) {
   auto* train = app.add_subcommand("train", "Train a model and save it");
   DataOpts tdata;
   ss3::Params tparams;
-  std::string ttok = "pyss3", tsg = "xai", tout;
+  std::string ttok = "unicode", tsg = "xai", tout;
   add_data(train, tdata);
   add_params(train, tparams, ttok, tsg);
   train->add_option("--out", tout, "Model file (.ss3b = binary, otherwise JSON)")->required();
@@ -109,7 +109,7 @@ int main(int argc, char** argv) {
   auto* ev = app.add_subcommand("eval", "Train on a split, classify the rest, report accuracy and timings");
   DataOpts gdata;
   ss3::Params gparams;
-  std::string gtok = "pyss3", gsg = "xai", gcache, gout, gterms;
+  std::string gtok = "unicode", gsg = "xai", gcache, gout, gterms;
   ss3::Grid g;
   int gevery = 5;
   for (auto* sc : {grid, ev}) {

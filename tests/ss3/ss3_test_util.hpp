@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <orchard/ss3/model.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -11,6 +12,13 @@
 namespace ss3_test {
 
 inline std::string fixtures() { return ORCHARD_SS3_FIXTURES; }
+
+/// Default parameters with pyss3's preprocessing (the parity tests compare against pyss3).
+inline orchard::ss3::Params pyss3_params() {
+  orchard::ss3::Params p;
+  p.tokenizer = orchard::ss3::TokenizerMode::pyss3;
+  return p;
+}
 
 inline const nlohmann::json& reference() {
   static const nlohmann::json j = [] {

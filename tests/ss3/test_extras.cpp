@@ -296,7 +296,7 @@ TEST_SUITE("realdata") {
   TEST_CASE("ss3 explanation JSON and extract_insight equal pyss3's on the topic fixture") {
     if (!orchard_test::have_data(orchard_test::data("ss3/topic"))) return;
     const Dataset d = load_category_files(orchard_test::data("ss3/topic").string());
-    Model m;
+    Model m(ss3_test::pyss3_params());
     m.fit(d.docs, d.labels);
     for (const auto& e : ss3_test::reference()["explain"]) {
       const auto got = explain(m, e["doc"].get<std::string>());
@@ -340,7 +340,7 @@ TEST_SUITE("realdata") {
                                    "\n>>>>>\n");
     const auto& ref = ss3_test::reference()["multilabel_tiny"];
     REQUIRE(d.docs.size() == ref["n_docs"].get<std::size_t>());
-    Model m;
+    Model m(ss3_test::pyss3_params());
     m.fit_multilabel(d.docs, d.labels);
     std::vector<std::string> shown;
     for (const auto& c : m.categories())

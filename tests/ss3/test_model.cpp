@@ -304,7 +304,7 @@ Dataset fixture_data(const std::string& name) {
 void check_parity(const std::string& name) {
   const auto& ref = ss3_test::model_case(name);
   const Dataset d = fixture_data(name);
-  Params p;
+  Params p = ss3_test::pyss3_params();
   p.ngrams = ref["ngrams"];
   const auto h = ref["hyper"].get<std::vector<double>>();
   p.hyper = Hyper{h[0], h[1], h[2], h[3]};
@@ -365,7 +365,7 @@ TEST_SUITE("realdata") {
   TEST_CASE("ss3 parity with pyss3 on the topic fixture: cv(chicken, food) = 0.4307") {
     if (!orchard_test::have_data(orchard_test::data("ss3/topic"))) return;
     const Dataset d = load_category_files(orchard_test::data("ss3/topic").string());
-    Model m;
+    Model m(ss3_test::pyss3_params());
     m.fit(d.docs, d.labels);
     CHECK(m.cv("chicken", "food") == doctest::Approx(0.4307).epsilon(1e-4));
     for (const char* name : {"topic_words", "topic_3grams", "topic_words_h", "topic_words_vanilla"}) {

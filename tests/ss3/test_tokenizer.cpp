@@ -28,7 +28,7 @@ TEST_CASE("ss3 tokenizer: number tokens and punctuation follow pyss3's regular e
 }
 
 TEST_CASE("ss3 tokenizer: the classify path splits 3.5 at the dot, the predict path does not") {
-  Tokenizer tk;
+  Tokenizer tk(TokenizerMode::pyss3);
   std::vector<std::string> fast;
   tk.predict_words("costs 3.5 now", [&](std::string_view w) { fast.emplace_back(w); });
   CHECK(fast == std::vector<std::string>{"costs", "nnbrr", "now"});
@@ -38,7 +38,14 @@ TEST_CASE("ss3 tokenizer: the classify path splits 3.5 at the dot, the predict p
 }
 
 TEST_CASE("ss3 tokenizer: invalid UTF-8 throws InvalidArgument") {
-  Tokenizer tk;
+  for (const Tokenizer tk : {Tokenizer(TokenizerMode::pyss3), Tokenizer(TokenizerMode::unicode)}) {
+    CHECK_THROWS_AS(tk.structure(std::string("ab\xff")), orchard::InvalidArgument);
+    CHECK_THROWS_AS(tk.learn_stream(std::string("ab\xe2\x82"), [](std::string_view) {}, [] {}),
+                    orchard::InvalidArgument);
+    CHECK_THROWS_AS(tk.classify_pieces(std::string("x\n\xc0\xaf"), [](std::string_view, bool) {}, [] {}, [] {}),
+                    orchard::InvalidArgument);
+  }
+  Tokenizer tk(TokenizerMode::pyss3);
   CHECK_THROWS_AS(tk.structure(std::string("ab\xff")), orchard::InvalidArgument);
   CHECK_THROWS_AS(tok::clean_and_ready(std::string("\xc0\xaf")), orchard::InvalidArgument);  // overlong
   CHECK_THROWS_AS(tok::clean_and_ready(std::string("\xed\xa0\x80")), orchard::InvalidArgument);  // surrogate
@@ -56,7 +63,7 @@ TEST_CASE("ss3 unicode tokenizer: words, numbers, apostrophes and sentence break
 }
 
 TEST_CASE("ss3 tokenizer: the allocation-free classify pieces equal the string structure") {
-  Tokenizer tk;
+  Tokenizer tk(TokenizerMode::pyss3);
   for (const auto& t : ss3_test::reference()["tokens"]) {
     const std::string text = t["text"];
     CAPTURE(text);
@@ -79,4 +86,99 @@ TEST_CASE("ss3 tokenizer: the allocation-free classify pieces equal the string s
     CHECK(fast == slow);
     CHECK(sent_fast == sent_slow);
   }
+}
+
+TEST_CASE("ss3 tokenizer: the Unicode-aware tokenizer is the default, pyss3's an explicit mode") {
+  CHECK(Tokenizer().mode() == TokenizerMode::unicode);
+  CHECK(Params{}.tokenizer == TokenizerMode::unicode);
+  CHECK(Model().tokenizer().mode() == TokenizerMode::unicode);
+  CHECK(ss3_test::pyss3_params().tokenizer == TokenizerMode::pyss3);
+}
+
+TEST_CASE("ss3 unicode tokenizer: ASCII byte path equals the code point path; pieces equal the structure") {
+  Tokenizer tk(TokenizerMode::unicode);
+  for (const auto& t : ss3_test::reference()["tokens"]) {
+    const std::string text = t["text"];
+    CAPTURE(text);
+    std::vector<std::string> a, b;
+    std::string low;
+    tok::unicode_stream_ascii(
+        tok::is_ascii(text) ? std::string_view(text) : std::string_view("x"), low,
+        [&](std::string_view w) { a.emplace_back(w); }, [&] { a.push_back("|"); });
+    tok::unicode_stream(
+        unicode::decode_utf8(tok::is_ascii(text) ? std::string_view(text) : std::string_view("x")),
+        [&](std::string_view w) { b.emplace_back(w); }, [&] { b.push_back("|"); });
+    CHECK(a == b);
+    std::vector<std::string> fast, slow;
+    tk.classify_pieces(
+        text, [&](std::string_view w, bool) { fast.emplace_back(w); }, [&] { fast.push_back("|"); },
+        [&] { fast.push_back("||"); });
+    for (const auto& p : tk.structure(text, false)) {
+      for (const auto& s : p.sentences) {
+        for (const auto& pc : s.pieces) slow.push_back(pc.key);
+        slow.push_back("|");
+      }
+      slow.push_back("||");
+    }
+    CHECK(fast == slow);
+  }
+}
+
+TEST_CASE("ss3 pyss3 tokenizer: cutting a long text at safe newlines gives the words of cleaning it whole") {
+  // texts longer than the 4096-byte pieces, with numbers, '#' rules, punctuation and non-ASCII
+  // lines next to the cuts; reference: pyss3's clean_and_ready on the whole text
+  Tokenizer tk(TokenizerMode::pyss3);
+  const std::vector<std::string> lines = {
+      "The 25 C day was hot.", "Costs $ 12,5 or 7 % more", "#tag1 \n#tag2 and #x", "crème brûlée, ΣΑΣ!",
+      "1/2/2020 and 3.5 and 5\nc", "plain words only here", "end with number 42", "Fish; chips? yes!!",
+      "it's don't they're", "#", "12\n%", "$\n3"};
+  for (int variant = 0; variant < 3; ++variant) {
+    std::string text;
+    for (int i = 0; text.size() < 20000; ++i) {
+      text += lines[static_cast<std::size_t>((i * (variant + 3)) % static_cast<int>(lines.size()))];
+      text += (i % 7 == 3) ? "\n\n" : "\n";
+    }
+    CAPTURE(variant);
+    std::string joined;
+    tk.learn_stream(
+        text, [&](std::string_view w) { joined.append(w).push_back(' '); }, [&] { joined += ". "; });
+    std::string want;
+    for (const auto& w : [&] {
+           std::vector<std::string> r;
+           std::string cur;
+           for (const char ch : tok::clean_and_ready(text, true) + " ") {
+             if (ch == ' ') {
+               if (!cur.empty()) r.push_back(cur);
+               cur.clear();
+             } else {
+               cur.push_back(ch);
+             }
+           }
+           return r;
+         }()) {
+      // clean_and_ready keeps "\n" inside tokens; the learning stream splits words there
+      std::size_t i = 0;
+      while (i <= w.size()) {
+        std::size_t j = w.find('\n', i);
+        if (j == std::string::npos) j = w.size();
+        if (j > i) want.append(w, i, j - i).push_back(' ');
+        i = j + 1;
+      }
+    }
+    CHECK(joined == want);
+  }
+}
+
+TEST_CASE("ss3 unicode tokenizer: a long text cut into pieces gives the stream of the whole text") {
+  Tokenizer tk(TokenizerMode::unicode);
+  const std::vector<std::string> lines = {"Don't PANIC: it's 42.5 degrees;", "Ünïcode mp3 ΣΑΣ ΟΔΟΣ.",
+                                          "plain words", "x’y 3,5", "", "İstanbul (big) \"city\""};
+  std::string text;
+  for (int i = 0; text.size() < 20000; ++i) text += lines[static_cast<std::size_t>(i) % lines.size()] + "\n";
+  std::vector<std::string> a, b;
+  tk.learn_stream(text, [&](std::string_view w) { a.emplace_back(w); }, [&] { a.push_back("|"); });
+  tok::unicode_stream(unicode::decode_utf8(text), [&](std::string_view w) { b.emplace_back(w); },
+                      [&] { b.push_back("|"); });
+  CHECK(a.size() > 3000);
+  CHECK(a == b);
 }

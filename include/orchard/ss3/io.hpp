@@ -20,8 +20,16 @@ inline constexpr int model_format_version = 1;
 
 namespace detail {
 inline std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) throw IoError("orchard::ss3: cannot open '" + path + "' for reading");
+  const std::streamoff size = in.tellg();
+  if (size >= 0) {  // a regular file: one read into a buffer of the right size
+    std::string bytes(static_cast<std::size_t>(size), '\0');
+    in.seekg(0);
+    if (in.read(bytes.data(), size)) return bytes;
+    in.clear();
+  }
+  in.seekg(0);
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
@@ -289,6 +297,7 @@ inline Model load(const std::string& path, const Context& ctx = Context(1));
 inline Model import_pyss3_json(const nlohmann::json& j, const Context& ctx = Context(1)) {
   try {
     Params p;
+    p.tokenizer = TokenizerMode::pyss3;  // the model was learned with pyss3's preprocessing
     p.hyper.s = j.at("__s__").get<double>();
     p.hyper.l = j.at("__l__").get<double>();
     p.hyper.p = j.at("__p__").get<double>();

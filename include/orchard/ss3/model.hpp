@@ -8,13 +8,18 @@
 // (parent term, last word) in a hash map), with counts and values stored term-major (T x C), so
 // the values of a term are recomputed for every category at once.
 #include <tsl/robin_map.h>
+#include <tsl/robin_set.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <limits>
+#include <memory>
+#include <type_traits>
+#include <utility>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -63,7 +68,7 @@ struct Params {
   int ngrams = 1;  ///< longest n-gram learned by fit / learn (1 = words only)
   SgMode sg_mode = SgMode::xai;
   CvMode cv_mode = CvMode::norm_gv_xai;
-  TokenizerMode tokenizer = TokenizerMode::pyss3;
+  TokenizerMode tokenizer = TokenizerMode::unicode;  ///< pyss3: pyss3's preprocessing byte for byte
   std::int64_t prune_floor = 10;         ///< n-grams (length >= 2) seen <= this many times are pruned
   std::int64_t prune_trigger = 1000000;  ///< pyss3 also prunes while learning after this many words
   void validate() const {
@@ -139,10 +144,33 @@ struct EncodedDoc {
   std::vector<std::int32_t> fast;       ///< known words of the fast predict path
 };
 
+/// std::allocator that leaves value-initialised elements uninitialised (the value tables are
+/// written completely by the recomputation, so zero-filling them first would be wasted work).
+template <class T>
+struct DefaultInitAllocator : std::allocator<T> {
+  using value_type = T;
+  template <class U>
+  struct rebind {
+    using other = DefaultInitAllocator<U>;
+  };
+  DefaultInitAllocator() = default;
+  template <class U>
+  DefaultInitAllocator(const DefaultInitAllocator<U>&) noexcept {}
+  template <class U>
+  void construct(U* p) noexcept(std::is_nothrow_default_constructible_v<U>) {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <class U, class... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+using ValueVector = std::vector<double, DefaultInitAllocator<double>>;
+
 /// Values derived from the counts for one set of hyperparameters.
 struct ValueTable {
   Hyper hyper{};
-  std::vector<double> lv, sg, gv, cv;         ///< T x C
+  ValueVector lv, sg, gv, cv;                 ///< T x C
   std::vector<std::vector<double>> max_gv;    ///< per category, per n-gram length
 };
 
@@ -173,10 +201,35 @@ inline std::size_t kmeans_multilabel_size(const std::vector<double>& sorted_desc
 }
 
 /// Transparent string hash (lookups by std::string_view without allocating).
+/// Words are short: eight bytes at a time, multiply-xorshift mixing, a full avalanche at the end
+/// (the map uses the low bits).
 struct StringHash {
   using is_transparent = void;
-  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-  std::size_t operator()(const std::string& s) const noexcept { return std::hash<std::string_view>{}(s); }
+  static std::uint64_t mix(std::uint64_t h) noexcept {
+    h ^= h >> 32;
+    h *= 0xd6e8feb86659fd93ull;
+    h ^= h >> 32;
+    return h;
+  }
+  std::size_t operator()(std::string_view s) const noexcept {
+    const char* p = s.data();
+    std::size_t n = s.size();
+    std::uint64_t h = 0x9e3779b97f4a7c15ull ^ (static_cast<std::uint64_t>(n) * 0xff51afd7ed558ccdull);
+    while (n >= 8) {
+      std::uint64_t k;
+      std::memcpy(&k, p, 8);
+      h = mix(h ^ (k * 0xc4ceb9fe1a85ec53ull));
+      p += 8;
+      n -= 8;
+    }
+    if (n > 0) {
+      std::uint64_t k = 0;
+      std::memcpy(&k, p, n);
+      h = mix(h ^ (k * 0xc4ceb9fe1a85ec53ull));
+    }
+    return static_cast<std::size_t>(mix(h));
+  }
+  std::size_t operator()(const std::string& s) const noexcept { return (*this)(std::string_view(s)); }
 };
 
 /// Mixes the bits of a (parent term, word) key: the identity hash would cluster them.
@@ -208,20 +261,33 @@ class Model {
     require(docs.size() == labels.size(), "labels.size()", labels.size(),
             "must equal docs.size() = " + std::to_string(docs.size()));
     require(!docs.empty(), "docs.size()", docs.size(), "training set is empty");
-    std::vector<std::string> cats(labels.begin(), labels.end());
+    std::vector<std::string> cats;
+    {
+      tsl::robin_set<std::string_view, StringHash, std::equal_to<>> seen;
+      for (const auto& l : labels)
+        if (seen.insert(std::string_view(l)).second) cats.push_back(l);
+    }
     std::sort(cats.begin(), cats.end());
-    cats.erase(std::unique(cats.begin(), cats.end()), cats.end());
+    // documents of each category, in input order
+    std::vector<std::vector<std::size_t>> members(cats.size());
+    {
+      tsl::robin_map<std::string_view, std::size_t, StringHash, std::equal_to<>> pos;
+      for (std::size_t k = 0; k < cats.size(); ++k) pos.emplace(std::string_view(cats[k]), k);
+      for (std::size_t i = 0; i < docs.size(); ++i) members[pos.find(std::string_view(labels[i]))->second].push_back(i);
+    }
     Model tmp(*this);  // the model changes only when training succeeds
     for (const auto& cat : cats) {  // same order pyss3 creates them; one table layout change
       require(!cat.empty(), "label", cat, "category names must not be empty");
       tmp.add_category(cat);
     }
     std::int64_t done = 0;
-    for (const auto& cat : cats) {
-      require(!cat.empty(), "label", cat, "category names must not be empty");
+    for (std::size_t k = 0; k < cats.size(); ++k) {
+      const std::string& cat = cats[k];
       std::string all;
-      for (std::size_t i = 0; i < docs.size(); ++i) {
-        if (labels[i] != cat) continue;
+      std::size_t bytes = 0;
+      for (const std::size_t i : members[k]) bytes += docs[i].size() + 1;
+      all.reserve(bytes);
+      for (const std::size_t i : members[k]) {
         all += docs[i];
         if (docs[i].empty() || docs[i].back() != '\n') all.push_back('\n');
       }
@@ -291,6 +357,7 @@ class Model {
     max_changed_.clear();
     compute_values(values_, params_.hyper, ctx, nullptr);
     std::fill(dirty_.begin(), dirty_.end(), 0);
+    most_probable_ = num_categories() > 0 ? compute_most_probable() : -1;
   }
 
   void set_hyperparameters(const Hyper& h, const Context& ctx = Context(1)) {
@@ -332,7 +399,13 @@ class Model {
   /// pyss3's get_ngrams_length: length of the longest n-gram of the first category.
   int ngrams_length() const { return max_fr_.empty() ? 0 : static_cast<int>(max_fr_[0].size()); }
   /// The category with the most word occurrences (ties: the last such category, as pyss3).
+  /// Cached by the value updates (predictions fall back to it), recomputed when counts changed
+  /// since.
   int most_probable_category() const {
+    if (most_probable_ >= 0) return most_probable_;
+    return compute_most_probable();
+  }
+  int compute_most_probable() const {
     require(num_categories() > 0, "model", "empty", "has no categories");
     const std::size_t C = num_categories();
     std::vector<std::int64_t> size(C, 0);
@@ -404,7 +477,40 @@ class Model {
   /// pyss3's classify(doc, sort=False): the document confidence vector.
   std::vector<double> classify(std::string_view doc, const SummaryOps& ops = {}) const {
     check_ready();
+    if (ops.pristine() && longest_term() == 1) return classify_words(doc);
     return classify_encoded(encode(doc, true, false), values_, ops);
+  }
+  /// The classify path of a word model with the default operators, streamed from the tokenizer
+  /// (the sums of classify_encoded, in the same order, without building the encoded document).
+  std::vector<double> classify_words(std::string_view doc) const {
+    const std::size_t C = num_categories();
+    const double a = values_.hyper.a;
+    std::vector<double> r(3 * C, 0.0);
+    double* out = r.data();
+    double* para = out + C;
+    double* sent = out + 2 * C;
+    tok_.classify_pieces(
+        doc,
+        [&](std::string_view w, bool) {
+          const std::int32_t id = word_index(w);
+          if (id < 0) return;
+          const double* row = &values_.cv[static_cast<std::size_t>(word_term_[static_cast<std::size_t>(id)]) * C];
+          for (std::size_t c = 0; c < C; ++c) sent[c] += row[c] > a ? row[c] : 0.0;
+        },
+        [&] {
+          for (std::size_t c = 0; c < C; ++c) para[c] += sent[c], sent[c] = 0.0;
+        },
+        [&] {
+          for (std::size_t c = 0; c < C; ++c) out[c] += para[c], para[c] = 0.0;
+        });
+    r.resize(C);
+    return r;
+  }
+  /// Longest n-gram length over the categories (1 for word models).
+  std::size_t longest_term() const {
+    std::size_t L = 1;
+    for (const auto& mf : max_fr_) L = std::max(L, mf.size());
+    return L;
   }
   /// The classify path on an encoded document with a given value table.
   std::vector<double> classify_encoded(const EncodedDoc& e, const ValueTable& vt,
@@ -470,6 +576,7 @@ class Model {
   std::vector<double> predict_proba(std::string_view doc, const SummaryOps& ops = {}) const {
     check_ready();
     const bool fast = uses_fast_path(ops);
+    if (!fast && ops.pristine() && longest_term() == 1) return classify_words(doc);
     const EncodedDoc e = encode(doc, !fast, fast);
     return proba_encoded(e, values_, ops);
   }
@@ -579,10 +686,19 @@ class Model {
     const double a = vt.hyper.a;
     std::size_t L = 1;
     for (const auto& mf : max_fr_) L = std::max(L, mf.size());
+    if (L == 1) {  // words only: every piece is its own term (what the general loop gives too)
+      for (std::size_t cur = b; cur < e; ++cur) {
+        const std::int32_t w0 = d.word[cur];
+        out.push_back(w0 >= 0 ? word_term_[static_cast<std::size_t>(w0)] : -1);
+        if (spans) spans->push_back(1);
+      }
+      return;
+    }
     // per category: cv, piece offset and term of each matched prefix (flat, reused per thread)
     thread_local std::vector<double> ngcv, maxcv;
     thread_local std::vector<std::size_t> ngoff, cnt;
-    thread_local std::vector<std::int64_t> ngterm;
+    thread_local std::vector<std::int64_t> ngterm, chain_term;
+    thread_local std::vector<std::size_t> chain_off;
     ngcv.resize(C * L);
     ngoff.resize(C * L);
     ngterm.resize(C * L);
@@ -592,14 +708,11 @@ class Model {
     while (cur < e) {
       const std::int32_t w0 = d.word[cur];
       const std::int64_t t0 = w0 >= 0 ? word_term_[static_cast<std::size_t>(w0)] : -1;
-      for (std::size_t c = 0; c < C; ++c) {
-        double* cv = &ngcv[c * L];
-        std::size_t* off_c = &ngoff[c * L];
-        std::int64_t* tc = &ngterm[c * L];
-        cv[0] = 0.0, off_c[0] = 0, tc[0] = t0, cnt[c] = 1, maxcv[c] = 0.0;
-        if (t0 < 0 || fr_[static_cast<std::size_t>(t0) * C + c] <= 0) continue;
-        cv[0] = vt.cv[static_cast<std::size_t>(t0) * C + c];
-        double mx = cv[0];
+      // the trie path from this word (the same for every category): terms and piece offsets of
+      // the n-grams that extend it, separators with a leading space skipped
+      chain_term.clear();
+      chain_off.clear();
+      if (t0 >= 0) {
         std::int64_t node = t0;
         std::size_t off = 0;
         std::int32_t wi = w0;
@@ -610,17 +723,38 @@ class Model {
           wi = d.word[cur + off];
           sp = d.space[cur + off] != 0;
           if (wi >= 0) {
+            if (chain_term.size() + 1 >= L) break;
             const std::int64_t ch = child(node, wi);
-            if (ch >= 0 && fr_[static_cast<std::size_t>(ch) * C + c] > 0 && cnt[c] < L) {
-              const double v = vt.cv[static_cast<std::size_t>(ch) * C + c];
-              cv[cnt[c]] = v, off_c[cnt[c]] = off, tc[cnt[c]] = ch;
-              ++cnt[c];
-              mx = std::max(mx, v);
-              node = ch;
-            } else {
-              break;
-            }
+            if (ch < 0) break;
+            chain_term.push_back(ch);
+            chain_off.push_back(off);
+            node = ch;
           }
+        }
+      }
+      if (chain_term.empty()) {
+        // no n-gram continues here: every category matches just the word, whose cv is the best
+        // and equals its own unigram sum, so the general rule below picks the word (or -1)
+        out.push_back(t0);
+        if (spans) spans->push_back(1);
+        ++cur;
+        continue;
+      }
+      for (std::size_t c = 0; c < C; ++c) {
+        double* cv = &ngcv[c * L];
+        std::size_t* off_c = &ngoff[c * L];
+        std::int64_t* tc = &ngterm[c * L];
+        cv[0] = 0.0, off_c[0] = 0, tc[0] = t0, cnt[c] = 1, maxcv[c] = 0.0;
+        if (t0 < 0 || fr_[static_cast<std::size_t>(t0) * C + c] <= 0) continue;
+        cv[0] = vt.cv[static_cast<std::size_t>(t0) * C + c];
+        double mx = cv[0];
+        for (std::size_t k = 0; k < chain_term.size(); ++k) {  // while the category has the n-gram
+          const std::size_t ch = static_cast<std::size_t>(chain_term[k]);
+          if (fr_[ch * C + c] <= 0) break;
+          const double v = vt.cv[ch * C + c];
+          cv[cnt[c]] = v, off_c[cnt[c]] = chain_off[k], tc[cnt[c]] = chain_term[k];
+          ++cnt[c];
+          mx = std::max(mx, v);
         }
         maxcv[c] = mx;
       }
@@ -795,6 +929,7 @@ class Model {
     max_fr_.emplace_back();
     values_.lv.clear();  // layout changed: the next update recomputes everything
     categories_changed_ = true;
+    most_probable_ = -1;
     return idx;
   }
 
@@ -822,6 +957,7 @@ class Model {
   void mark_dirty(std::size_t t) {
     if (dirty_.size() < term_len_.size()) dirty_.resize(term_len_.size(), 1);
     dirty_[t] = 1;
+    most_probable_ = -1;
   }
 
   void learn_impl(std::string_view doc, const std::string& cat) {
@@ -1008,19 +1144,6 @@ class Model {
     values_.lv.clear();
   }
 
-  static void mad(std::vector<double>& v, double& m, double& sd) {
-    std::sort(v.begin(), v.end());
-    const std::size_t n = v.size();
-    if (n == 2) {
-      m = sd = v[0];
-      return;
-    }
-    const std::size_t mi = n % 2 ? n / 2 : n / 2 - 1;
-    m = v[mi];
-    double s = 0;
-    for (double x : v) s += std::abs(m - x);
-    sd = s / static_cast<double>(n);
-  }
   static double sigmoid(double v, double l) {
     if (l == 0) return 0.0;
     return .5 * std::tanh((3. / l) * v - 3) + .5;
@@ -1035,15 +1158,28 @@ class Model {
       t[c].resize(max_fr_[c].size());
       for (std::size_t li = 0; li < max_fr_[c].size(); ++li) {
         auto& v = t[c][li];
-        v.assign(lv_cache_size, 0.0);
-        for (std::size_t f = 2; f < lv_cache_size; ++f)
+        const std::size_t size = static_cast<std::size_t>(
+            std::min<std::int64_t>(static_cast<std::int64_t>(lv_cache_size), max_fr_[c][li] + 1));
+        v.assign(size, 0.0);
+        for (std::size_t f = 2; f < size; ++f)
           v[f] = std::pow(static_cast<double>(f) / static_cast<double>(max_fr_[c][li]), h.s);
       }
     }
     return t;
   }
 
-  void term_values(std::size_t t, const Hyper& h, ValueTable& vt, std::vector<double>& tmp,
+  /// Per-thread scratch of term_values: the non-zero lv values and a one-entry memo of the
+  /// sigmoid (many terms repeat the same argument, e.g. every term seen once).
+  struct Scratch {
+    std::vector<double> nz;
+    double memo_v = std::numeric_limits<double>::quiet_NaN(), memo_l = 0, memo_r = 0;
+    double sigmoid(double v, double l) {
+      if (v == memo_v && l == memo_l) return memo_r;
+      memo_v = v, memo_l = l, memo_r = Model::sigmoid(v, l);
+      return memo_r;
+    }
+  };
+  void term_values(std::size_t t, const Hyper& h, ValueTable& vt, Scratch& scratch,
                    const LvCache* lv_cache = nullptr) const {
     const std::size_t C = num_categories();
     const std::size_t n = term_len_[t];
@@ -1054,31 +1190,64 @@ class Model {
     for (std::size_t c = 0; c < C; ++c) {
       if (f[c] <= 1) {
         lv[c] = 0.0;
-      } else if (lv_cache && f[c] < static_cast<std::int64_t>(lv_cache_size)) {
+      } else if (lv_cache && static_cast<std::size_t>(f[c]) < (*lv_cache)[c][n - 1].size()) {
         lv[c] = (*lv_cache)[c][n - 1][static_cast<std::size_t>(f[c])];
       } else {
         lv[c] = std::pow(static_cast<double>(f[c]) / static_cast<double>(max_fr_[c][n - 1]), h.s);
       }
     }
-    tmp.assign(lv, lv + C);
+    // median and mean absolute deviation of the lv vector (pyss3 sorts it, then sums |M - x| in
+    // sorted order). lv >= 0, so the sorted vector is z zeros followed by the sorted non-zero
+    // values: only those are sorted, and the sum skips zeros exactly where |M - 0| adds 0.
+    std::vector<double>& tmp = scratch.nz;
+    tmp.clear();
+    for (std::size_t c = 0; c < C; ++c)
+      if (lv[c] != 0) tmp.push_back(lv[c]);
+    std::sort(tmp.begin(), tmp.end());
+    const std::size_t z = C - tmp.size();
     double M = 0, sd = 0;
-    mad(tmp, M, sd);
+    if (C == 2) {
+      M = sd = z > 0 ? 0.0 : tmp[0];
+    } else {
+      const std::size_t mi = C % 2 ? C / 2 : C / 2 - 1;
+      double sum = 0;
+      if (mi < z) {
+        for (const double x : tmp) sum += x;
+      } else {
+        M = tmp[mi - z];
+        for (std::size_t i = 0; i < z; ++i) sum += M;
+        for (const double x : tmp) sum += std::abs(M - x);
+      }
+      sd = sum / static_cast<double>(C);
+    }
     bool stopword = M > .2;
-    if (!stopword) {
+    if (!stopword && z == 0) {
       std::size_t k = 0;
-      for (std::size_t c = 0; c < C; ++c) k += lv[c] > 0.09 ? 1 : 0;
+      for (const double x : tmp) k += x > 0.09 ? 1 : 0;
       stopword = k == C;
     }
+    // categories where the term occurs (sg and gv are 0 elsewhere, and adding those zeros to the
+    // sanction's sum changes nothing)
+    std::size_t pres_buf[64];
+    std::vector<std::size_t> pres_vec;
+    std::size_t* pres = pres_buf;
+    if (C > 64) {
+      pres_vec.resize(C);
+      pres = pres_vec.data();
+    }
+    std::size_t np = 0;
     for (std::size_t c = 0; c < C; ++c) {
-      if (f[c] <= 0) {
-        sg[c] = 0.0;
-        continue;
-      }
+      sg[c] = 0.0;
+      gv[c] = 0.0;
+      if (f[c] > 0) pres[np++] = c;
+    }
+    for (std::size_t q = 0; q < np; ++q) {
+      const std::size_t c = pres[q];
       if (params_.sg_mode == SgMode::vanilla) {
         if (sd == 0 && lv[c] != 0) {
           sg[c] = 1.0;
         } else {
-          sg[c] = sigmoid(lv[c] - M, h.l * sd);
+          sg[c] = scratch.sigmoid(lv[c] - M, h.l * sd);
         }
       } else {
         double sdx = sd;
@@ -1088,16 +1257,21 @@ class Model {
         } else if (sdx == 0 && lv[c] != 0) {
           sg[c] = 1.0;
         } else {
-          sg[c] = sigmoid(lv[c] - M, h.l * sdx);
+          sg[c] = scratch.sigmoid(lv[c] - M, h.l * sdx);
         }
       }
     }
-    for (std::size_t c = 0; c < C; ++c) {
-      if (f[c] <= 0) {
-        gv[c] = 0.0;
-        continue;
+    for (std::size_t q = 0; q < np; ++q) {
+      const std::size_t c = pres[q];
+      double sn = 1.0;
+      if (C > 1) {
+        double sum = 0;
+        for (std::size_t r = 0; r < np; ++r)
+          if (pres[r] != c) sum += std::min(sg[pres[r]], 1.0);
+        const double base = (static_cast<double>(C) - (sum + 1)) / (static_cast<double>(C - 1) * (sum + 1));
+        sn = h.p == 1.0 ? base : std::pow(base, h.p);
       }
-      gv[c] = lv[c] * (sg[c] * sanction_of(sg, c, C, h.p));
+      gv[c] = lv[c] * (sg[c] * sn);
     }
   }
 
@@ -1150,21 +1324,21 @@ class Model {
     const std::size_t C = num_categories(), T = num_terms();
     vt.hyper = h;
     if (!only || vt.lv.size() != T * C) {
-      only = nullptr;
-      vt.lv.assign(T * C, 0.0);
-      vt.sg.assign(T * C, 0.0);
-      vt.gv.assign(T * C, 0.0);
+      only = nullptr;  // every term's lv, sg and gv rows are written below
+      vt.lv.resize(T * C);
+      vt.sg.resize(T * C);
+      vt.gv.resize(T * C);
     }
-    vt.cv.assign(T * C, 0.0);
+    vt.cv.resize(T * C);  // every entry is written by the last pass
     const std::int64_t block = 4096;
     const std::int64_t nb = num_blocks(static_cast<std::int64_t>(T), block);
     const LvCache lvc = lv_table(h);
     parallel_blocks(ctx, static_cast<std::int64_t>(T), block,
                     [&](std::int64_t, std::int64_t b, std::int64_t e) {
-                      std::vector<double> tmp;
+                      Scratch scratch;
                       for (std::int64_t t = b; t < e; ++t)
                         if (!only || (*only)[static_cast<std::size_t>(t)])
-                          term_values(static_cast<std::size_t>(t), h, vt, tmp, &lvc);
+                          term_values(static_cast<std::size_t>(t), h, vt, scratch, &lvc);
                     });
     // max gv per (category, length): per-block maxima combined in block order
     std::vector<std::vector<std::vector<double>>> part(static_cast<std::size_t>(nb));
@@ -1220,6 +1394,7 @@ class Model {
     max_changed_.clear();
     compute_values(values_, params_.hyper, ctx, &dirty_);
     std::fill(dirty_.begin(), dirty_.end(), 0);
+    most_probable_ = compute_most_probable();
   }
 
   Params params_;
@@ -1227,7 +1402,9 @@ class Model {
   std::vector<std::string> cat_names_;
   tsl::robin_map<std::string, int> cat_index_;
   std::vector<std::string> words_;
-  tsl::robin_map<std::string, std::int32_t, StringHash, std::equal_to<>> word_index_;
+  tsl::robin_map<std::string, std::int32_t, StringHash, std::equal_to<>,
+                 std::allocator<std::pair<std::string, std::int32_t>>, true>
+      word_index_;  // stores the hash: probes compare it before the strings
   std::vector<std::int32_t> word_term_;
   std::vector<std::int32_t> term_parent_, term_word_;
   std::vector<std::uint8_t> term_len_;
@@ -1241,6 +1418,7 @@ class Model {
   std::vector<std::uint8_t> dirty_;
   std::vector<std::pair<std::size_t, std::size_t>> max_changed_;
   bool categories_changed_ = false;
+  int most_probable_ = -1;  ///< cached most_probable_category(), -1 when counts changed since
 };
 
 }  // namespace orchard::ss3

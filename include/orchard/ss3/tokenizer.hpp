@@ -14,6 +14,7 @@
 // TokenizerMode::unicode is a clean default: the same normalisation and lowercase, words are runs of
 // Unicode word characters (apostrophes inside words dropped), numbers become "nnbrr", and
 // . ! ? ; : ( ) [ ] { } " and newlines end a sentence. Every path cuts text the same way.
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -119,39 +120,96 @@ inline std::size_t match_percent(const S& s, std::size_t i) {
 }
 
 /// re.sub with one of the matchers above: leftmost, non-overlapping, scanning on after a match.
+/// Matches start only at a digit (or at '$' when `dollar`). Writes `out` only when something
+/// matched (returns false and leaves `out` alone otherwise); unchanged stretches are copied in one
+/// piece. With `skip_run`, a failed match at a digit skips the rest of that digit run: the
+/// matchers that use it (temperature, date, percent) fail at every later digit of the run too,
+/// since number_core ends at the same place from any of them.
 template <class S, class Match>
-inline void substitute(const S& in, S& out, Match match, const char* repl) {
-  out.clear();
-  out.reserve(in.size() + 8);
-  std::size_t i = 0;
-  while (i < in.size()) {
-    const std::size_t e = unicode::is_digit(cp(in[i])) || in[i] == '$' ? match(in, i) : npos;
-    if (e != npos) {
-      for (const char* r = repl; *r; ++r) out.push_back(static_cast<typename S::value_type>(*r));
-      i = e;
-    } else {
-      out.push_back(in[i]);
+inline bool substitute(const S& in, S& out, Match match, bool dollar, bool skip_run, const char* repl) {
+  const std::size_t n = in.size();
+  std::size_t i = 0, last = 0;
+  bool any = false;
+  while (i < n) {
+    const char32_t c = cp(in[i]);
+    const bool cand = dollar ? c == U'$' : unicode::is_digit(c);
+    if (!cand) {
       ++i;
+      continue;
     }
+    const std::size_t e = match(in, i);
+    if (e == npos) {
+      ++i;
+      if (skip_run)
+        while (i < n && unicode::is_digit(cp(in[i]))) ++i;
+      continue;
+    }
+    if (!any) {
+      out.clear();
+      out.reserve(n + 16);
+      any = true;
+    }
+    out.append(in, last, i - last);
+    for (const char* r = repl; *r; ++r) out.push_back(static_cast<typename S::value_type>(*r));
+    i = last = e;
+  }
+  if (any) out.append(in, last, n - last);
+  return any;
+}
+
+/// Characters a number pattern can consume (or look at): digits, [.,], [-/\\], $, %, white
+/// space, the degree signs and C/F.
+inline bool number_char(char32_t c) {
+  switch (c) {
+    case U'.': case U',': case U'-': case U'/': case U'\\': case U'$': case U'%': case U'C':
+    case U'c': case U'F': case U'f': case 0xC2: case 0xB0: case 0xBA:
+      return true;
+    default:
+      return unicode::is_digit(c) || unicode::is_space(c);
   }
 }
 
+/// The five passes on one stretch of text.
 template <class S>
-inline void number_tokens(S& text) {
-  bool any = false;
-  for (const auto c : text)
-    if (unicode::is_digit(cp(c))) {
-      any = true;
-      break;
-    }
-  if (!any) return;  // every pattern needs a digit
-  S tmp;
-  substitute(text, tmp, match_temp<S>, "NNBRRT");
-  substitute(tmp, text, match_date<S>, "NNBRRD");
-  substitute(text, tmp, match_money<S>, "MNNBRR");
-  substitute(tmp, text, match_percent<S>, "NNBRRP");
-  substitute(text, tmp, number_core<S>, "NNBRR");
-  text.swap(tmp);
+inline void number_passes(S& text, S& tmp) {
+  bool dollar = false;
+  for (const auto c : text) dollar = dollar || c == '$';
+  if (substitute(text, tmp, match_temp<S>, false, true, "NNBRRT")) text.swap(tmp);
+  if (substitute(text, tmp, match_date<S>, false, true, "NNBRRD")) text.swap(tmp);
+  if (dollar && substitute(text, tmp, match_money<S>, true, false, "MNNBRR")) text.swap(tmp);
+  if (substitute(text, tmp, match_percent<S>, false, true, "NNBRRP")) text.swap(tmp);
+  if (substitute(text, tmp, number_core<S>, false, false, "NNBRR")) text.swap(tmp);
+}
+
+/// pyss3's five number substitutions, applied in order to the whole text. Every match starts at a
+/// digit or '$' and consists of number_char characters, so the passes run on each maximal run of
+/// number_char characters that holds a digit (plus the next character, the temperature pattern's
+/// look-ahead), which gives the same text as running them over everything.
+template <class S>
+inline void number_tokens(S& text, S& tmp) {
+  const std::size_t n = text.size();
+  std::size_t i = 0;
+  while (i < n && !unicode::is_digit(cp(text[i]))) ++i;
+  if (i == n) return;  // every pattern needs a digit
+  S out, run, rtmp;
+  out.reserve(n + 16);
+  std::size_t last = 0;
+  while (i < n) {
+    std::size_t a = i, b = i + 1;
+    while (a > last && number_char(cp(text[a - 1]))) --a;
+    while (b < n && number_char(cp(text[b]))) ++b;
+    const std::size_t look = b < n ? 1 : 0;
+    run.assign(text, a, b - a + look);
+    number_passes(run, rtmp);
+    out.append(text, last, a - last);
+    out.append(run, 0, run.size() - look);  // the look-ahead character is never replaced
+    last = b;
+    i = b;
+    while (i < n && !unicode::is_digit(cp(text[i]))) ++i;
+  }
+  out.append(text, last, n - last);
+  text.swap(out);
+  (void)tmp;
 }
 
 inline bool dots_char(char32_t c) {
@@ -180,24 +238,26 @@ inline void lower_token(U32& t, std::size_t b, std::size_t e) {
 }
 
 /// pyss3's clean_and_ready on an already normalised text: tokens are [begin, end) ranges of
-/// `text` (runs of \w and "\n", or "." when dots), lowercased; joined by " " they are pyss3's
-/// output.
+/// `text` (runs of \w and "\n", lowercased), and "." tokens (sentence breaks, stored as empty
+/// ranges) when dots; joined by " " they are pyss3's output.
 template <class S>
 struct Cleaned {
-  S text;
+  S text, tmp;
   std::vector<std::pair<std::uint32_t, std::uint32_t>> tokens;
-  bool is_dot(std::size_t k) const {
-    return tokens[k].second - tokens[k].first == 1 && text[tokens[k].first] == '.';
-  }
+  bool is_dot(std::size_t k) const { return tokens[k].first == tokens[k].second; }
 };
 
+/// Cleans `c.text` in place (it holds the normalised text). `final_dot` appends pyss3's closing
+/// "." (false only for a leading piece of a text cut at a safe newline, see Tokenizer).
 template <class S>
-inline void clean_normalized(S text, bool dots, Cleaned<S>& out) {
+inline void clean_normalized(Cleaned<S>& c, bool dots, bool final_dot = true) {
+  S& text = c.text;
   text.push_back(' ');
-  number_tokens(text);
-  if (dots) {
+  number_tokens(text, c.tmp);
+  if (dots && text.find('#') != S::npos) {
     // (#[a-zA-Z0-9]+)(\s)*(?=#)  ->  \1.
-    S tmp;
+    S& tmp = c.tmp;
+    tmp.clear();
     tmp.reserve(text.size() + 4);
     std::size_t i = 0;
     while (i < text.size()) {
@@ -217,66 +277,74 @@ inline void clean_normalized(S text, bool dots, Cleaned<S>& out) {
       tmp.push_back(text[i]);
       ++i;
     }
-    // ([(),;:?!=\"/.|<>\[\]]+)|(#(?![a-zA-Z]))  ->  .
-    text.clear();
-    i = 0;
-    while (i < tmp.size()) {
-      if (dots_char(cp(tmp[i]))) {
-        while (i < tmp.size() && dots_char(cp(tmp[i]))) ++i;
-        text.push_back('.');
-      } else if (tmp[i] == '#' && !(i + 1 < tmp.size() && unicode::is_ascii_letter(cp(tmp[i + 1])))) {
-        text.push_back('.');
-        ++i;
-      } else {
-        text.push_back(tmp[i]);
-        ++i;
-      }
-    }
-    text.push_back('.');
+    text.swap(tmp);
   }
-  // findall([\w\n]+|\.) then lower() (Final_Sigma never looks across the joining spaces)
-  out.tokens.clear();
-  for (std::size_t i = 0; i < text.size();) {
-    const char32_t c = cp(text[i]);
-    if (c == U'\n' || unicode::is_word(c)) {
-      std::size_t j = i;
-      while (j < text.size() && (text[j] == '\n' || unicode::is_word(cp(text[j])))) ++j;
+  // ([(),;:?!=\"/.|<>\[\]]+)|(#(?![a-zA-Z]))  ->  .   fused with findall([\w\n]+|\.) and lower()
+  // (Final_Sigma never looks across the joining spaces)
+  c.tokens.clear();
+  const std::size_t n = text.size();
+  for (std::size_t i = 0; i < n;) {
+    const char32_t ch = cp(text[i]);
+    if (ch == U'\n' || unicode::is_word(ch)) {
+      std::size_t j = i + 1;
+      while (j < n && (text[j] == '\n' || unicode::is_word(cp(text[j])))) ++j;
       lower_token(text, i, j);
-      out.tokens.emplace_back(static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(j));
+      c.tokens.emplace_back(static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(j));
       i = j;
-    } else if (dots && c == U'.') {
-      out.tokens.emplace_back(static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(i + 1));
+    } else if (dots && dots_char(ch)) {
+      while (i < n && dots_char(cp(text[i]))) ++i;
+      c.tokens.emplace_back(static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(i));
+    } else if (dots && ch == U'#' && !(i + 1 < n && unicode::is_ascii_letter(cp(text[i + 1])))) {
       ++i;
+      c.tokens.emplace_back(static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(i));
     } else {
       ++i;
     }
   }
-  out.text = std::move(text);
+  if (dots && final_dot) c.tokens.emplace_back(static_cast<std::uint32_t>(n), static_cast<std::uint32_t>(n));
 }
 
 inline bool is_ascii(std::string_view s) {
-  for (const char c : s)
-    if (static_cast<unsigned char>(c) >= 0x80) return false;
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    if (w & 0x8080808080808080ull) return false;
+  }
+  for (; i < s.size(); ++i)
+    if (static_cast<unsigned char>(s[i]) >= 0x80) return false;
   return true;
 }
 /// ASCII text normalised as pyss3 does (NFKD is the identity; apostrophes go).
-inline std::string normalize_ascii(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (const char c : s)
-    if (c != '\'') out.push_back(c);
-  return out;
+inline void normalize_ascii(std::string_view s, std::string& out) {
+  out.clear();
+  out.reserve(s.size() + 16);
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const std::size_t j = s.find('\'', i);
+    if (j == std::string_view::npos) {
+      out.append(s.data() + i, s.size() - i);
+      break;
+    }
+    out.append(s.data() + i, j - i);
+    i = j + 1;
+  }
 }
 
 /// pyss3's Preproc.clean_and_ready(text, dots) as a list of tokens: joined by " " it is pyss3's
 /// output string. Tokens are runs of \w and "\n" characters, or "." when dots is true.
 inline void clean_tokens(const U32& raw, bool dots, std::vector<U32>& tokens) {
-  U32 norm;
-  unicode::normalize_pyss3(raw, norm);
   Cleaned<U32> c;
-  clean_normalized(std::move(norm), dots, c);
+  unicode::normalize_pyss3(raw, c.text);
+  clean_normalized(c, dots);
   tokens.clear();
-  for (const auto& [b, e] : c.tokens) tokens.emplace_back(c.text, b, e - b);
+  for (const auto& [b, e] : c.tokens) {
+    if (b == e) {
+      tokens.emplace_back(U".");
+    } else {
+      tokens.emplace_back(c.text, b, e - b);
+    }
+  }
 }
 
 /// pyss3's clean_and_ready output as UTF-8 (for tests and fixtures).
@@ -304,12 +372,10 @@ inline bool unicode_break(char32_t c) {
 }
 inline bool apostrophe(char32_t c) { return c == U'\'' || c == 0x2019; }
 
-/// Calls on_word(utf8) for each word and on_break() at sentence ends.
+/// The unicode tokenizer's scan of a normalised, lowercased text: on_word(begin, end, utf8 word)
+/// for each word (positions in `low`), on_break(position) at sentence-ending characters.
 template <class OnWord, class OnBreak>
-inline void unicode_stream(const U32& raw, OnWord&& on_word, OnBreak&& on_break) {
-  U32 text, low;
-  unicode::normalize_pyss3(raw, text);  // NFKD, no Mn; apostrophes handled below as well
-  unicode::lower_python(text, low);
+inline void unicode_scan(const U32& low, OnWord&& on_word, OnBreak&& on_break) {
   const std::size_t n = low.size();
   std::size_t i = 0;
   std::string word;
@@ -319,9 +385,10 @@ inline void unicode_stream(const U32& raw, OnWord&& on_word, OnBreak&& on_break)
       std::size_t j = number_core(low, i);
       if (j < n && unicode::is_word(low[j])) {  // alphanumeric word such as "mp3"
         while (j < n && unicode::is_word(low[j])) ++j;
-        on_word(unicode::encode_utf8(low.data() + i, low.data() + j));
+        word = unicode::encode_utf8(low.data() + i, low.data() + j);
+        on_word(i, j, std::string_view(word));
       } else {
-        on_word(std::string("nnbrr"));
+        on_word(i, j, std::string_view("nnbrr"));
       }
       i = j;
     } else if (unicode::is_word(c)) {
@@ -337,46 +404,192 @@ inline void unicode_stream(const U32& raw, OnWord&& on_word, OnBreak&& on_break)
           break;
         }
       }
-      on_word(word);
+      on_word(i, j, std::string_view(word));
+      i = j;
+    } else {
+      if (unicode_break(c)) on_break(i);
+      ++i;
+    }
+  }
+}
+
+/// Calls on_word(std::string_view utf8) for each word and on_break() at sentence ends (one more
+/// at the end of the text).
+template <class OnWord, class OnBreak>
+inline void unicode_stream(const U32& raw, OnWord&& on_word, OnBreak&& on_break, bool final_break = true) {
+  U32 text, low;
+  unicode::normalize_pyss3(raw, text);  // NFKD, no Mn; apostrophes handled below as well
+  unicode::lower_python(text, low);
+  unicode_scan(
+      low, [&](std::size_t, std::size_t, std::string_view w) { on_word(w); }, [&](std::size_t) { on_break(); });
+  if (final_break) on_break();
+}
+
+/// normalize_pyss3 followed by lower_python, also giving for each output character the index of
+/// the input character it comes from (for explanations that show the original text).
+inline void normalize_lower_mapped(const U32& in, U32& low, std::vector<std::uint32_t>& src) {
+  U32 buf, norm;
+  std::vector<std::uint32_t> bsrc, nsrc;
+  for (std::size_t k = 0; k < in.size(); ++k) {
+    const char32_t c = in[k];
+    const auto sk = static_cast<std::uint32_t>(k);
+    if (c < 0xA0) {
+      buf.push_back(c);
+      bsrc.push_back(sk);
+      continue;
+    }
+    const std::size_t start = buf.size();
+    unicode::decompose(c, buf);
+    bsrc.resize(buf.size(), sk);
+    for (std::size_t i = start; i < buf.size(); ++i) {  // the same reordering as normalize_pyss3
+      const unsigned cc = unicode::combining_class(buf[i]);
+      if (cc == 0) continue;
+      std::size_t j = i;
+      while (j > 0) {
+        const unsigned pc = unicode::combining_class(buf[j - 1]);
+        if (pc == 0 || pc <= cc) break;
+        std::swap(buf[j - 1], buf[j]);
+        std::swap(bsrc[j - 1], bsrc[j]);
+        --j;
+      }
+    }
+  }
+  for (std::size_t i = 0; i < buf.size(); ++i)
+    if (buf[i] != U'\'' && !unicode::is_nonspacing_mark(buf[i])) {
+      norm.push_back(buf[i]);
+      nsrc.push_back(bsrc[i]);
+    }
+  unicode::lower_python(norm, low);
+  src.clear();
+  for (std::size_t i = 0; i < norm.size(); ++i) {
+    src.push_back(nsrc[i]);
+    if (norm[i] == 0x130) src.push_back(nsrc[i]);  // lower() gives two characters
+  }
+}
+
+/// unicode_stream for ASCII text, byte by byte (the same output: NFKD and Mn removal are the
+/// identity there, apostrophes are dropped, lowercase is ASCII).
+template <class OnWord, class OnBreak>
+inline void unicode_stream_ascii(std::string_view raw, std::string& low, OnWord&& on_word,
+                                 OnBreak&& on_break, bool final_break = true) {
+  low.clear();
+  low.reserve(raw.size());
+  for (const char ch : raw)
+    if (ch != '\'') low.push_back(ch >= 'A' && ch <= 'Z' ? static_cast<char>(ch + 32) : ch);
+  const std::size_t n = low.size();
+  std::size_t i = 0;
+  while (i < n) {
+    const char32_t c = cp(low[i]);
+    if (unicode::is_digit(c)) {
+      std::size_t j = number_core(low, i);
+      if (j < n && unicode::is_word(cp(low[j]))) {
+        while (j < n && unicode::is_word(cp(low[j]))) ++j;
+        on_word(std::string_view(low.data() + i, j - i));
+      } else {
+        on_word(std::string_view("nnbrr"));
+      }
+      i = j;
+    } else if (unicode::is_word(c)) {
+      std::size_t j = i + 1;
+      while (j < n && unicode::is_word(cp(low[j]))) ++j;
+      on_word(std::string_view(low.data() + i, j - i));
       i = j;
     } else {
       if (unicode_break(c)) on_break();
       ++i;
     }
   }
-  on_break();
+  if (final_break) on_break();
+}
+
+/// The unicode tokenizer on UTF-8 text (validated; ASCII text takes the byte path). Long texts
+/// are processed in pieces cut after a newline: nothing the tokenizer does reaches across a
+/// newline (it ends a sentence, words and numbers stop there, NFKD reordering and the
+/// Final_Sigma context stop at it), so ASCII pieces of a mostly ASCII text take the byte path.
+template <class OnWord, class OnBreak>
+inline void unicode_stream_utf8(std::string_view doc, OnWord&& on_word, OnBreak&& on_break) {
+  const std::size_t bad = unicode::utf8_invalid_at(doc);
+  if (bad != std::string_view::npos) unicode::decode_utf8(doc, "doc");  // throws
+  constexpr std::size_t piece = 4096;
+  std::string low;
+  U32 raw;
+  std::size_t start = 0;
+  do {
+    std::size_t end = doc.size();
+    if (doc.size() - start > piece) {
+      const std::size_t nl = doc.find('\n', start + piece);
+      if (nl != std::string_view::npos && nl + 1 < doc.size()) end = nl + 1;
+    }
+    const std::string_view part = doc.substr(start, end - start);
+    const bool last = end == doc.size();
+    if (is_ascii(part)) {
+      unicode_stream_ascii(part, low, on_word, on_break, last);
+    } else {
+      unicode::decode_utf8(part, raw, "doc");
+      unicode_stream(raw, on_word, on_break, last);
+    }
+    start = end;
+  } while (start < doc.size());
+}
+
+/// A newline at `i` where pyss3's preprocessing may cut the text: the next character is an ASCII
+/// letter other than C, c, F, f. No number pattern (they continue after white space only with a
+/// digit, %, a degree sign or C/F), no "#word #" rule, no punctuation run and no lowercase context
+/// reaches across such a newline, and "\n" inside a token only separates words, so cleaning the
+/// pieces on either side separately gives the same words and sentence breaks.
+inline bool safe_cut(std::string_view s, std::size_t i) {
+  if (i + 1 >= s.size() || s[i] != '\n') return false;
+  const char c = s[i + 1];
+  return unicode::is_ascii_letter(cp(c)) && c != 'C' && c != 'c' && c != 'F' && c != 'f';
 }
 
 }  // namespace tok
 
-/// Tokenises documents for training and classification in one of the two modes.
+/// Tokenises documents for training and classification in one of the two modes (the clean
+/// Unicode-aware tokenizer by default; TokenizerMode::pyss3 for pyss3's preprocessing).
 class Tokenizer {
  public:
-  explicit Tokenizer(TokenizerMode mode = TokenizerMode::pyss3) : mode_(mode) {}
+  explicit Tokenizer(TokenizerMode mode = TokenizerMode::unicode) : mode_(mode) {}
   TokenizerMode mode() const noexcept { return mode_; }
 
   /// Training stream (pyss3's `learn`): on_word(std::string_view utf8 word) and on_break() where
-  /// n-grams stop.
+  /// n-grams stop. In pyss3 mode the text is cleaned piece by piece, cut at newlines where
+  /// tok::safe_cut allows (same words and breaks as cleaning it whole), so ASCII pieces of a
+  /// mostly ASCII text take the byte path.
   template <class OnWord, class OnBreak>
   void learn_stream(std::string_view doc, OnWord&& on_word, OnBreak&& on_break) const {
     if (mode_ == TokenizerMode::unicode) {
-      tok::U32 raw;
-      unicode::decode_utf8(doc, raw, "doc");
-      tok::unicode_stream(raw, [&](const std::string& w) { on_word(std::string_view(w)); }, on_break);
+      tok::unicode_stream_utf8(doc, on_word, on_break);
       return;
     }
-    if (tok::is_ascii(doc)) {
-      tok::Cleaned<std::string> c;
-      tok::clean_normalized(tok::normalize_ascii(doc), true, c);
-      emit_learn(c, on_word, on_break);
-    } else {
-      tok::U32 raw, norm;
-      unicode::decode_utf8(doc, raw, "doc");
-      unicode::normalize_pyss3(raw, norm);
-      tok::Cleaned<tok::U32> c;
-      tok::clean_normalized(std::move(norm), true, c);
-      emit_learn(c, on_word, on_break);
-    }
+    const std::size_t bad = unicode::utf8_invalid_at(doc);
+    if (bad != std::string_view::npos) unicode::decode_utf8(doc, "doc");  // throws
+    constexpr std::size_t piece = 4096;
+    tok::Cleaned<std::string> c;
+    tok::Cleaned<tok::U32> cu;
+    tok::U32 raw;
+    std::size_t start = 0;
+    do {
+      std::size_t end = doc.size();
+      if (doc.size() - start > piece) {
+        std::size_t i = start + piece;
+        while (i < doc.size() && !tok::safe_cut(doc, i)) ++i;
+        end = i < doc.size() ? i + 1 : doc.size();
+      }
+      const std::string_view part = doc.substr(start, end - start);
+      const bool last = end == doc.size();
+      if (tok::is_ascii(part)) {
+        tok::normalize_ascii(part, c.text);
+        tok::clean_normalized(c, true, last);
+        emit_learn(c, on_word, on_break);
+      } else {
+        unicode::decode_utf8(part, raw, "doc");
+        unicode::normalize_pyss3(raw, cu.text);
+        tok::clean_normalized(cu, true, last);
+        emit_learn(cu, on_word, on_break);
+      }
+      start = end;
+    } while (start < doc.size());
   }
 
   /// Words of pyss3's fast `predict` path (whole document cleaned, split at white space).
@@ -392,18 +605,38 @@ class Tokenizer {
   void classify_pieces(std::string_view doc, OnPiece&& on_piece, OnSentence&& on_sentence,
                        OnParagraph&& on_paragraph) const {
     if (mode_ == TokenizerMode::unicode) {
-      for (const auto& para : structure(doc, false)) {
-        for (const auto& sent : para.sentences) {
-          for (const auto& pc : sent.pieces) on_piece(std::string_view(pc.key), pc.space_start);
-          on_sentence();
+      // the same pieces as unicode_structure: empty sentences and paragraphs are skipped
+      if (!unicode::valid_utf8(doc)) unicode::decode_utf8(doc, "doc");  // throws
+      std::size_t i = 0;
+      while (i <= doc.size()) {
+        std::size_t j = doc.find('\n', i);
+        if (j == std::string_view::npos) j = doc.size();
+        if (j > i) {
+          std::size_t in_sentence = 0, sentences = 0;
+          tok::unicode_stream_utf8(
+              doc.substr(i, j - i),
+              [&](std::string_view w) {
+                on_piece(w, false);
+                ++in_sentence;
+              },
+              [&] {
+                if (in_sentence == 0) return;
+                on_sentence();
+                in_sentence = 0;
+                ++sentences;
+              });
+          if (sentences > 0) on_paragraph();
         }
-        on_paragraph();
+        i = j + 1;
       }
       return;
     }
     const bool ascii = tok::is_ascii(doc);
     if (!ascii) unicode::decode_utf8(doc, "doc");  // validates
     std::string buf;
+    tok::Cleaned<std::string> c;
+    tok::Cleaned<tok::U32> cu;
+    tok::U32 raw;
     std::size_t i = 0;
     while (i <= doc.size()) {
       std::size_t j = doc.find('\n', i);
@@ -416,17 +649,15 @@ class Tokenizer {
           if (b == std::string_view::npos) b = para.size();
           if (b > a) {
             const std::string_view sent = para.substr(a, b - a);
-            if (ascii) {
-              tok::Cleaned<std::string> c;
-              tok::clean_normalized(tok::normalize_ascii(sent), true, c);
+            if (ascii || tok::is_ascii(sent)) {
+              tok::normalize_ascii(sent, c.text);
+              tok::clean_normalized(c, true);
               emit_pieces(c, buf, on_piece);
             } else {
-              tok::U32 raw, norm;
               unicode::decode_utf8(sent, raw, "doc");
-              unicode::normalize_pyss3(raw, norm);
-              tok::Cleaned<tok::U32> c;
-              tok::clean_normalized(std::move(norm), true, c);
-              emit_pieces(c, buf, on_piece);
+              unicode::normalize_pyss3(raw, cu.text);
+              tok::clean_normalized(cu, true);
+              emit_pieces(cu, buf, on_piece);
             }
             on_sentence();
           }
@@ -445,7 +676,11 @@ class Tokenizer {
     unicode::decode_utf8(doc, raw, "doc");
     DocStructure out;
     if (mode_ == TokenizerMode::unicode) {
-      unicode_structure(raw, out);
+      if (json) {
+        unicode_structure_json(raw, out);
+      } else {
+        unicode_structure(raw, out);
+      }
       return out;
     }
     for (const auto& para : split(raw, U'\n', json)) {
@@ -469,6 +704,13 @@ class Tokenizer {
   static void utf8_of(const std::string& text, std::size_t b, std::size_t e, std::string& out) {
     out.assign(text, b, e - b);
   }
+  static std::string_view word_of(const std::string& text, std::size_t b, std::size_t e, std::string&) {
+    return std::string_view(text.data() + b, e - b);
+  }
+  static std::string_view word_of(const tok::U32& text, std::size_t b, std::size_t e, std::string& out) {
+    utf8_of(text, b, e, out);
+    return std::string_view(out);
+  }
   static void utf8_of(const tok::U32& text, std::size_t b, std::size_t e, std::string& out) {
     out.clear();
     for (std::size_t i = b; i < e; ++i) unicode::append_utf8(out, text[i]);
@@ -487,10 +729,7 @@ class Tokenizer {
       while (i < e) {  // "\n" inside a token separates words but is no break
         std::size_t j = i;
         while (j < e && c.text[j] != '\n') ++j;
-        if (j > i) {
-          utf8_of(c.text, i, j, w);
-          on_word(std::string_view(w));
-        }
+        if (j > i) on_word(word_of(c.text, i, j, w));
         i = j + 1;
       }
     }
@@ -511,8 +750,7 @@ class Tokenizer {
       } else if (pending) {
         on_piece(std::string_view(), false);
       }
-      utf8_of(c.text, c.tokens[k].first, c.tokens[k].second, buf);
-      on_piece(std::string_view(buf), false);
+      on_piece(word_of(c.text, c.tokens[k].first, c.tokens[k].second, buf), false);
       any_word = true;
       pending = false;
     }
@@ -595,9 +833,58 @@ class Tokenizer {
     for (const auto& ptext : split(raw, U'\n', false)) {
       para = Paragraph{};
       tok::unicode_stream(
-          ptext, [&](const std::string& w) { sent.pieces.push_back(Piece{w, w, false}); },
+          ptext, [&](std::string_view w) { sent.pieces.push_back(Piece{std::string(w), std::string(w), false}); },
           end_sentence);
       end_sentence();
+      if (!para.sentences.empty()) out.push_back(std::move(para));
+    }
+  }
+
+  /// The unicode tokenizer's structure for explanations: the same words, sentences and
+  /// paragraphs as unicode_structure, each word showing its original text, and the text between
+  /// words kept as separator pieces (empty key, space_start, so n-grams match across them as in
+  /// the classify path).
+  static void unicode_structure_json(const tok::U32& raw, DocStructure& out) {
+    tok::U32 low;
+    std::vector<std::uint32_t> src;
+    for (const auto& ptext : split(raw, U'\n', false)) {
+      tok::normalize_lower_mapped(ptext, low, src);
+      Paragraph para;
+      Sentence sent;
+      std::size_t done = 0;  // raw characters already shown
+      auto text = [&](std::size_t b, std::size_t e) {
+        return unicode::encode_utf8(ptext.data() + b, ptext.data() + std::max(b, e));
+      };
+      auto separator = [&](std::size_t upto) {
+        if (upto > done) sent.pieces.push_back(Piece{"", text(done, upto), true});
+        done = std::max(done, upto);
+      };
+      tok::unicode_scan(
+          low,
+          [&](std::size_t b, std::size_t e, std::string_view w) {
+            std::size_t rb = src[b], re = 0;
+            for (std::size_t k = b; k < e; ++k) re = std::max<std::size_t>(re, src[k] + 1);
+            rb = std::max(rb, done);
+            separator(rb);
+            sent.pieces.push_back(Piece{std::string(w), text(rb, re), false});
+            done = std::max(done, re);
+          },
+          [&](std::size_t at) {
+            bool has_word = false;
+            for (const auto& pc : sent.pieces) has_word = has_word || !pc.key.empty();
+            if (!has_word) return;  // the text stays for the next sentence
+            separator(src[at] + 1);
+            para.sentences.push_back(std::move(sent));
+            sent = Sentence{};
+          });
+      bool has_word = false;
+      for (const auto& pc : sent.pieces) has_word = has_word || !pc.key.empty();
+      if (has_word) {
+        separator(ptext.size());
+        para.sentences.push_back(std::move(sent));
+      } else if (!para.sentences.empty() && ptext.size() > done) {
+        para.sentences.back().pieces.push_back(Piece{"", text(done, ptext.size()), true});
+      }
       if (!para.sentences.empty()) out.push_back(std::move(para));
     }
   }

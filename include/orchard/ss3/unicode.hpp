@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -252,15 +253,49 @@ inline std::string encode_utf8(const std::u32string& s) {
   return encode_utf8(s.data(), s.data() + s.size());
 }
 
-/// True when every byte sequence is valid UTF-8.
-inline bool valid_utf8(std::string_view s) {
-  try {
-    std::u32string tmp;
-    decode_utf8(s, tmp);
-    return true;
-  } catch (const InvalidArgument&) {
-    return false;
+/// Byte offset of the first invalid UTF-8 sequence (the rules of decode_utf8), or npos when the
+/// whole text is valid. Allocation free.
+inline std::size_t utf8_invalid_at(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const std::size_t n = s.size();
+  std::size_t i = 0;
+  while (i < n) {
+    while (i + 8 <= n) {  // ASCII runs eight bytes at a time
+      std::uint64_t w;
+      std::memcpy(&w, p + i, 8);
+      if (w & 0x8080808080808080ull) break;
+      i += 8;
+    }
+    if (i >= n) break;
+    const unsigned c = p[i];
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t len = 0;
+    char32_t cp = 0, min = 0;
+    if ((c & 0xE0) == 0xC0) {
+      len = 2, cp = c & 0x1F, min = 0x80;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3, cp = c & 0x0F, min = 0x800;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4, cp = c & 0x07, min = 0x10000;
+    } else {
+      return i;
+    }
+    if (i + len > n) return i;
+    for (std::size_t k = 1; k < len; ++k) {
+      const unsigned cc = p[i + k];
+      if ((cc & 0xC0) != 0x80) return i;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
+    i += len;
   }
+  return std::string_view::npos;
 }
+
+/// True when every byte sequence is valid UTF-8.
+inline bool valid_utf8(std::string_view s) { return utf8_invalid_at(s) == std::string_view::npos; }
 
 }  // namespace orchard::ss3::unicode
