@@ -36,8 +36,9 @@ inline void check_rows(ConstMatrixView<double> X, std::int64_t d, const char* na
   for (index_t i = 0; i < X.rows; ++i) {
     for (index_t j = 0; j < X.cols; ++j) {
       const double v = X(i, j);
-      require(!std::isinf(v), std::string(name) + "(" + std::to_string(i) + "," + std::to_string(j) + ")",
-              v, "features must be finite or NaN (missing)");
+      if (!std::isinf(v)) continue;  // the message is built only for a bad value
+      require(false, std::string(name) + "(" + std::to_string(i) + "," + std::to_string(j) + ")", v,
+              "features must be finite or NaN (missing)");
     }
   }
 }
@@ -49,13 +50,14 @@ inline std::vector<double> check_labels(const gbdt::Model& m, ConstVectorView<do
   std::vector<double> out(static_cast<std::size_t>(n));
   for (index_t i = 0; i < n; ++i) {
     const double v = y[i];
-    const std::string arg = std::string(name) + "[" + std::to_string(i) + "]";
-    require(std::isfinite(v), arg, v, "labels must be finite");
-    if (m.objective == gbdt::Objective::logistic) {
-      require(v == 0 || v == 1, arg, v, "is not a class of this binary model (0 or 1)");
-    } else if (m.objective == gbdt::Objective::softmax) {
-      require(v >= 0 && v == std::floor(v) && v < m.num_class, arg, v,
-              "is not a class of this model (integers 0.." + std::to_string(m.num_class - 1) + ")");
+    const bool finite = std::isfinite(v);
+    const bool binary_ok = m.objective != gbdt::Objective::logistic || v == 0 || v == 1;
+    const bool class_ok = m.objective != gbdt::Objective::softmax || (v >= 0 && v == std::floor(v) && v < m.num_class);
+    if (!(finite && binary_ok && class_ok)) {  // the message is built only for a bad label
+      const std::string arg = std::string(name) + "[" + std::to_string(i) + "]";
+      require(finite, arg, v, "labels must be finite");
+      require(binary_ok, arg, v, "is not a class of this binary model (0 or 1)");
+      require(class_ok, arg, v, "is not a class of this model (integers 0.." + std::to_string(m.num_class - 1) + ")");
     }
     out[static_cast<std::size_t>(i)] = v;
   }
@@ -69,6 +71,61 @@ inline RowMatrix copy_rows(ConstMatrixView<double> X) {
   }
   return out;
 }
+
+/// A packed tree with only `<=` splits and default-left flags, walked a fixed number of steps
+/// (its depth) by 16 rows in lockstep with branch-free updates: a leaf's step stays on the leaf.
+/// The split rule is PackedTree's: left iff x <= threshold, or x is NaN and the default is left.
+struct Walker {
+  struct Node {
+    double threshold;
+    std::int32_t feature;  ///< 0 for a leaf (read, not used)
+    std::int32_t next;     ///< left child (right = next + 1); a leaf: itself
+    std::int32_t leaf;     ///< global leaf id (leaves), -1 otherwise
+    std::uint8_t default_left;
+    std::uint8_t is_leaf;
+  };
+  std::vector<Node> nodes;
+  int depth = 0;
+
+  Walker(const tree::PackedTree& pt, const std::vector<std::int32_t>& node_leaf, index_t base) {
+    nodes.resize(pt.nodes.size());
+    std::vector<int> d(pt.nodes.size(), 0);
+    for (std::size_t q = 0; q < pt.nodes.size(); ++q) {
+      const auto& src = pt.nodes[q];
+      Node& n = nodes[q];
+      n.threshold = src.threshold;
+      n.default_left = (src.flags & tree::kDefaultLeft) != 0 ? 1 : 0;
+      if (src.feature < 0) {
+        n.feature = 0;
+        n.next = static_cast<std::int32_t>(q);
+        n.leaf = static_cast<std::int32_t>(base + node_leaf[static_cast<std::size_t>(src.left)]);
+        n.is_leaf = 1;
+        depth = std::max(depth, d[q]);
+      } else {
+        n.feature = src.feature;
+        n.next = src.left;
+        n.leaf = -1;
+        n.is_leaf = 0;
+        d[static_cast<std::size_t>(src.left)] = d[static_cast<std::size_t>(src.left) + 1] = d[q] + 1;
+      }
+    }
+  }
+
+  /// Global leaf ids of `count` (<= 16) rows (row r's features at rows[r][f]).
+  void leaves(const double* const* rows, int count, std::int32_t* out) const {
+    std::int32_t idx[16] = {0};
+    const Node* N = nodes.data();
+    for (int step = 0; step < depth; ++step) {
+      for (int r = 0; r < count; ++r) {
+        const Node& n = N[idx[r]];
+        const double x = rows[r][n.feature];
+        const bool left = (x <= n.threshold) | ((x != x) & (n.default_left != 0));
+        idx[r] = n.is_leaf != 0 ? idx[r] : n.next + (left ? 0 : 1);
+      }
+    }
+    for (int r = 0; r < count; ++r) out[r] = N[idx[r]].leaf;
+  }
+};
 
 }  // namespace detail
 
@@ -210,12 +267,18 @@ class Structure {
         const auto& pt = packed_[static_cast<std::size_t>(t)];
         const auto& map = node_leaf_[static_cast<std::size_t>(t)];
         const index_t base = leaf_base_[static_cast<std::size_t>(t)];
+        const detail::Walker* w = walker_[static_cast<std::size_t>(t)].get();
         for (std::int64_t i0 = r0; i0 < r1; i0 += 16) {
           const int cnt = static_cast<int>(std::min<std::int64_t>(16, r1 - i0));
           for (int r = 0; r < cnt; ++r) rows[r] = X.data() + (i0 + r) * d;
-          pt.leaves(rows, 1, cnt, lv);
+          if (w != nullptr) {
+            w->leaves(rows, cnt, lv);
+          } else {
+            pt.leaves(rows, 1, cnt, lv);
+            for (int r = 0; r < cnt; ++r) lv[r] = static_cast<std::int32_t>(base + map[static_cast<std::size_t>(lv[r])]);
+          }
           for (int r = 0; r < cnt; ++r) {
-            const auto gl = static_cast<std::int32_t>(base + map[static_cast<std::size_t>(lv[r])]);
+            const auto gl = lv[r];
             rm[static_cast<std::size_t>((i0 + r) * T_ + t)] = gl;
             if (tm != nullptr) tm[static_cast<std::size_t>(t * m + i0 + r)] = gl;
           }
@@ -321,7 +384,14 @@ class Structure {
       leaf_base_[static_cast<std::size_t>(t + 1)] = leaf_base_[static_cast<std::size_t>(t)] + L;
     }
     packed_.reserve(static_cast<std::size_t>(T_));
-    for (index_t t = 0; t < T_; ++t) packed_.emplace_back(model_.trees[static_cast<std::size_t>(t)]);
+    walker_.resize(static_cast<std::size_t>(T_));
+    for (index_t t = 0; t < T_; ++t) {
+      packed_.emplace_back(model_.trees[static_cast<std::size_t>(t)]);
+      if (packed_.back().simple) {
+        walker_[static_cast<std::size_t>(t)] = std::make_unique<detail::Walker>(
+            packed_.back(), node_leaf_[static_cast<std::size_t>(t)], leaf_base_[static_cast<std::size_t>(t)]);
+      }
+    }
   }
 
   // Inverted index, one counting sort per tree (trees in parallel): the slots of tree t are
@@ -463,6 +533,7 @@ class Structure {
   detail::RowMatrix X_;
   std::vector<std::vector<std::int32_t>> node_leaf_;
   std::vector<tree::PackedTree> packed_;
+  std::vector<std::unique_ptr<detail::Walker>> walker_;  ///< simple trees (others use packed_)
   std::vector<index_t> leaf_base_;
   std::vector<double> leaf_value_;
   std::vector<std::int32_t> train_leaf_;
