@@ -132,8 +132,9 @@ TEST_CASE("learning rate and lambda are recovered from Newton leaves") {
 }
 
 TEST_CASE("tiled evaluation: many test rows, any thread count, one row at a time, top_k") {
-  // 150 test rows span three blocks of the tiled kernel (64 test rows each).
-  const Data tr = make_data(120, 4, 1, 41), te = make_data(150, 4, 1, 42);
+  // 150 test rows span three blocks of the tiled kernel (64 test rows each); 5 % missing values
+  // exercise the NaN path of the tree walk.
+  const Data tr = gbdt_test::make(120, 4, 1, 41), te = gbdt_test::make(150, 4, 1, 42);
   const auto tp = train_params(1);
   const auto m = train(tr, tp);
   for (const char* name : {"boostin", "leaf_influence_sp"}) {

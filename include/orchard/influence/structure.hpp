@@ -73,16 +73,17 @@ inline RowMatrix copy_rows(ConstMatrixView<double> X) {
 }
 
 /// A packed tree with only `<=` splits and default-left flags, walked a fixed number of steps
-/// (its depth) by 16 rows in lockstep with branch-free updates: a leaf's step stays on the leaf.
-/// The split rule is PackedTree's: left iff x <= threshold, or x is NaN and the default is left.
+/// (its depth) by 16 rows in lockstep with branch-free updates. The split rule is PackedTree's:
+/// left iff x <= threshold, or x is NaN and the default is left; i.e. right iff x > threshold, or x
+/// is NaN and the default is right. A leaf has threshold +inf and itself as child, so a step
+/// stays on it.
 struct Walker {
   struct Node {
-    double threshold;
+    double threshold;      ///< +inf for a leaf
     std::int32_t feature;  ///< 0 for a leaf (read, not used)
     std::int32_t next;     ///< left child (right = next + 1); a leaf: itself
     std::int32_t leaf;     ///< global leaf id (leaves), -1 otherwise
-    std::uint8_t default_left;
-    std::uint8_t is_leaf;
+    std::int32_t nan_right;  ///< 1 when a missing value goes right
   };
   std::vector<Node> nodes;
   int depth = 0;
@@ -93,34 +94,41 @@ struct Walker {
     for (std::size_t q = 0; q < pt.nodes.size(); ++q) {
       const auto& src = pt.nodes[q];
       Node& n = nodes[q];
-      n.threshold = src.threshold;
-      n.default_left = (src.flags & tree::kDefaultLeft) != 0 ? 1 : 0;
       if (src.feature < 0) {
+        n.threshold = std::numeric_limits<double>::infinity();
         n.feature = 0;
         n.next = static_cast<std::int32_t>(q);
         n.leaf = static_cast<std::int32_t>(base + node_leaf[static_cast<std::size_t>(src.left)]);
-        n.is_leaf = 1;
+        n.nan_right = 0;
         depth = std::max(depth, d[q]);
       } else {
+        n.threshold = src.threshold;
         n.feature = src.feature;
         n.next = src.left;
         n.leaf = -1;
-        n.is_leaf = 0;
+        n.nan_right = (src.flags & tree::kDefaultLeft) != 0 ? 0 : 1;
         d[static_cast<std::size_t>(src.left)] = d[static_cast<std::size_t>(src.left) + 1] = d[q] + 1;
       }
     }
   }
 
-  /// Global leaf ids of `count` (<= 16) rows (row r's features at rows[r][f]).
-  void leaves(const double* const* rows, int count, std::int32_t* out) const {
+  /// Global leaf ids of `count` (<= 16) rows (row r's features at rows[r][f]); missing: whether
+  /// any of the rows has a NaN.
+  void leaves(const double* const* rows, int count, bool missing, std::int32_t* out) const {
     std::int32_t idx[16] = {0};
     const Node* N = nodes.data();
     for (int step = 0; step < depth; ++step) {
-      for (int r = 0; r < count; ++r) {
-        const Node& n = N[idx[r]];
-        const double x = rows[r][n.feature];
-        const bool left = (x <= n.threshold) | ((x != x) & (n.default_left != 0));
-        idx[r] = n.is_leaf != 0 ? idx[r] : n.next + (left ? 0 : 1);
+      if (missing) {
+        for (int r = 0; r < count; ++r) {
+          const Node& n = N[idx[r]];
+          const double x = rows[r][n.feature];
+          idx[r] = n.next + static_cast<std::int32_t>((x > n.threshold) | ((x != x) & (n.nan_right != 0)));
+        }
+      } else {
+        for (int r = 0; r < count; ++r) {
+          const Node& n = N[idx[r]];
+          idx[r] = n.next + static_cast<std::int32_t>(rows[r][n.feature] > n.threshold);
+        }
       }
     }
     for (int r = 0; r < count; ++r) out[r] = N[idx[r]].leaf;
@@ -263,6 +271,12 @@ class Structure {
     parallel_blocks(ctx_, m, 256, [&](std::int64_t, std::int64_t r0, std::int64_t r1) {
       const double* rows[16];
       std::int32_t lv[16];
+      std::vector<char> missing(static_cast<std::size_t>((r1 - r0 + 15) / 16), 0);  // per group of 16 rows
+      for (std::int64_t i = r0; i < r1; ++i) {
+        for (index_t j = 0; j < d; ++j) {
+          if (std::isnan(X(i, j))) missing[static_cast<std::size_t>((i - r0) / 16)] = 1;
+        }
+      }
       for (index_t t = 0; t < T_; ++t) {
         const auto& pt = packed_[static_cast<std::size_t>(t)];
         const auto& map = node_leaf_[static_cast<std::size_t>(t)];
@@ -272,7 +286,7 @@ class Structure {
           const int cnt = static_cast<int>(std::min<std::int64_t>(16, r1 - i0));
           for (int r = 0; r < cnt; ++r) rows[r] = X.data() + (i0 + r) * d;
           if (w != nullptr) {
-            w->leaves(rows, cnt, lv);
+            w->leaves(rows, cnt, missing[static_cast<std::size_t>((i0 - r0) / 16)] != 0, lv);
           } else {
             pt.leaves(rows, 1, cnt, lv);
             for (int r = 0; r < cnt; ++r) lv[r] = static_cast<std::int32_t>(base + map[static_cast<std::size_t>(lv[r])]);
