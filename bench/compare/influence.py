@@ -14,8 +14,9 @@ Pins: see PINS (a Python 3.10 environment .venv-ti, see ensure_env for why).
 --fixture DIR also writes the model, the rows and the reference's outputs there as
 <lib>_model.{txt,json}, <lib>_train.csv, <lib>_test.csv, <lib>_ref_<method>.csv with lib = lgb or
 xgb (the unit test tests/influence/test_parity.cpp checks them without Python):
-  bench/compare/influence.py --library lightgbm --n-train 300 --fixture tests/influence/fixtures
-  bench/compare/influence.py --library xgboost --n-train 300 --fixture tests/influence/fixtures
+  bench/compare/influence.py --library lightgbm --n-train 300 --n-test 10 --trees 20 --threads 2 \
+      --with-torch --fixture tests/influence/fixtures
+  (the same with --library xgboost)
 """
 import argparse
 import os

@@ -1,7 +1,7 @@
 // Parity with the reference package tree-influence 0.1.7 on committed LightGBM and XGBoost models:
 // the fixtures (model, rows, the reference's outputs) were written by
-//   bench/compare/influence.py --library lightgbm|xgboost --n-train 300 --with-torch \
-//       --fixture tests/influence/fixtures
+//   bench/compare/influence.py --library lightgbm|xgboost --n-train 300 --n-test 10
+//       --trees 20 --threads 2 --with-torch --fixture tests/influence/fixtures
 // BoostIn, LeafInfluenceSP and LeafSim to 1e-5 relative; TREX (the reference fits its surrogate
 // with an iterative float32 optimiser) by the mean per-test-row Spearman correlation >= 0.99.
 #include <doctest/doctest.h>
