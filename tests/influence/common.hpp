@@ -1,6 +1,7 @@
 #pragma once
-// Shared by the influence tests: small data sets, models, and naive references that use only the
-// public gbdt API (predict_raw per round, apply) and the formulas written out literally.
+// Shared by the influence tests: small data sets (tests/gbdt/synth.hpp), models, and naive
+// references that use only the public gbdt API (predict_raw per round, apply) and the formulas
+// written out literally.
 #include <Eigen/Dense>
 #include <cmath>
 #include <orchard/core/random.hpp>
@@ -8,35 +9,16 @@
 #include <orchard/influence.hpp>
 #include <vector>
 
+#include "../gbdt/synth.hpp"
+
 namespace itest {
 
 using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
-struct Data {
-  RowMatrix X;
-  Eigen::VectorXd y;
-};
+using Data = gbdt_test::Data;
 
-/// kind 0: regression, 1: binary, 2: 3-class.
-inline Data make_data(int n, int d, int kind, std::uint64_t seed) {
-  orchard::Rng rng(seed);
-  Data s;
-  s.X.resize(n, d);
-  s.y.resize(n);
-  for (int i = 0; i < n; ++i) {
-    for (int j = 0; j < d; ++j) s.X(i, j) = rng.normal();
-    const double f = 1.5 * s.X(i, 0) - s.X(i, 1) * s.X(i, 1) + (d > 2 ? std::sin(2 * s.X(i, 2)) : 0.0);
-    if (kind == 0) {
-      s.y[i] = f + 0.3 * rng.normal();
-    } else if (kind == 1) {
-      s.y[i] = rng.uniform() < 1 / (1 + std::exp(-2 * f)) ? 1 : 0;
-    } else {
-      const double z = f + 0.5 * rng.normal();
-      s.y[i] = z < -0.8 ? 0 : (z < 0.6 ? 1 : 2);
-    }
-  }
-  return s;
-}
+/// kind 0: regression, 1: binary, 2: 3-class (the gbdt tests' generator, without missing values).
+inline Data make_data(int n, int d, int kind, std::uint64_t seed) { return gbdt_test::make(n, d, kind, seed, 0.0); }
 
 inline orchard::gbdt::Params train_params(int kind, int rounds = 8, int depth = 3) {
   orchard::gbdt::Params p;

@@ -130,3 +130,43 @@ TEST_CASE("learning rate and lambda are recovered from Newton leaves") {
     CHECK(ex.newton_residual() < 1e-6);
   }
 }
+
+TEST_CASE("tiled evaluation: many test rows, any thread count, one row at a time, top_k") {
+  // 150 test rows span three blocks of the tiled kernel (64 test rows each); 5 % missing values
+  // exercise the NaN path of the tree walk.
+  const Data tr = gbdt_test::make(120, 4, 1, 41), te = gbdt_test::make(150, 4, 1, 42);
+  const auto tp = train_params(1);
+  const auto m = train(tr, tp);
+  for (const char* name : {"boostin", "leaf_influence_sp"}) {
+    CAPTURE(name);
+    auto e1 = inf::make(name, m, orchard::cview<double>(tr.X), vview(tr.y), iparams(tp, 1));
+    auto e2 = inf::make(name, m, orchard::cview<double>(tr.X), vview(tr.y), iparams(tp, 2));
+    auto e3 = inf::make(name, m, orchard::cview<double>(tr.X), vview(tr.y), iparams(tp, 3));
+    const Eigen::MatrixXd L1 = e1.local(orchard::cview<double>(te.X), vview(te.y));
+    const Eigen::MatrixXd L2 = e2.local(orchard::cview<double>(te.X), vview(te.y));
+    const Eigen::MatrixXd L3 = e3.local(orchard::cview<double>(te.X), vview(te.y));
+    CHECK((L1.array() == L2.array()).all());
+    CHECK((L1.array() == L3.array()).all());
+    CHECK(((e1.self().array()) == (e2.self().array())).all());
+    if (std::string(name) == "boostin") {
+      const Eigen::MatrixXd want = naive_boostin(m, tr, te, tp.learning_rate, tp.lambda_l2, 0);
+      CHECK(max_abs(L1 - want) <= 1e-10 * (1 + max_abs(want)));
+    }
+    bool same = true;
+    for (int e : {0, 63, 64, 149}) {
+      const RowMatrix x = te.X.row(e);
+      const Eigen::VectorXd y = te.y.segment(e, 1);
+      const Eigen::MatrixXd one = e2.local(orchard::cview<double>(x), vview(y));
+      same = same && (one.col(0).array() == L1.col(e).array()).all();
+    }
+    CHECK(same);
+    const auto tk = e2.top_k(orchard::cview<double>(te.X), vview(te.y), 3);
+    bool ok = true;
+    for (int e = 0; e < 150; ++e) {
+      Eigen::Index i = 0;
+      const double mx = L1.col(e).maxCoeff(&i), mn = L1.col(e).minCoeff();
+      ok = ok && tk.helpful_value(e, 0) == mx && tk.harmful_value(e, 0) == mn;
+    }
+    CHECK(ok);
+  }
+}

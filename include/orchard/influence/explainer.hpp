@@ -10,6 +10,8 @@
 // do not depend on the thread count, and top_k() never holds the n_train x n_test matrix.
 #include <Eigen/Dense>
 #include <algorithm>
+#include <bit>
+#include <cstdint>
 #include <chrono>
 #include <memory>
 #include <numeric>
@@ -48,10 +50,12 @@ class Method {
   virtual void column(const TestSet&, index_t, double*) const {
     throw StateError("orchard: influence method '" + name_ + "' has no column evaluation");
   }
+  /// Tiled methods: influence(i, e) = sum_t 1[leaf_t(i) = leaf_t(e)] val[i T + t] coef(e, t) with
+  /// val (n x T, row-major) returned here and coef from tile_coef(); nullptr: not tiled.
+  virtual const std::vector<double>* tile_values() const { return nullptr; }
+  virtual double tile_coef(const TestSet&, index_t, index_t) const { return 0.0; }
   /// Columns e0..e1-1 at out + (e - e0) * ld; methods override it to share work between test rows.
-  virtual void columns(const TestSet& ts, index_t e0, index_t e1, double* out, index_t ld) const {
-    for (index_t e = e0; e < e1; ++e) column(ts, e, out + (e - e0) * ld);
-  }
+  virtual void columns(const TestSet& ts, index_t e0, index_t e1, double* out, index_t ld) const;
   /// out[0..m): influence of training row r on every test row.
   virtual void row(const TestSet&, index_t, double*) const {
     throw StateError("orchard: influence method '" + name_ + "' has no row evaluation");
@@ -62,6 +66,90 @@ class Method {
   std::string name_;
   std::shared_ptr<const Structure> s_;
 };
+
+/// Up to kTileWidth test rows prepared for the tiled kernel: for every global leaf the bit set of
+/// the block's test rows in it, and the coefficients coef(e, t) (T x kTileWidth).
+inline constexpr index_t kTileWidth = 64;
+struct TileBlock {
+  index_t e0 = 0, width = 0;
+  std::vector<std::uint64_t> mask;
+  std::vector<double> coef;
+};
+
+inline TileBlock make_tile_block(const Method& m, const TestSet& ts, index_t e0, index_t e1) {
+  const Structure& st = m.structure();
+  const index_t T = st.trees();
+  TileBlock b;
+  b.e0 = e0;
+  b.width = e1 - e0;
+  b.mask.assign(static_cast<std::size_t>(st.total_leaves()), 0);
+  b.coef.assign(static_cast<std::size_t>(T * kTileWidth), 0.0);
+  for (index_t q = 0; q < b.width; ++q) {
+    for (index_t t = 0; t < T; ++t) {
+      b.mask[static_cast<std::size_t>(ts.leaf[static_cast<std::size_t>((e0 + q) * T + t)])] |= std::uint64_t{1} << q;
+      b.coef[static_cast<std::size_t>(t * kTileWidth + q)] = m.tile_coef(ts, e0 + q, t);
+    }
+  }
+  return b;
+}
+
+/// Training rows [i0, i1) of the block's columns: out[q * ld + i] for q < width. Each training
+/// row walks its T leaves once (row-major leaves and values, streamed); a leaf shared with test
+/// rows of the block adds val * coef to their accumulators. Every element receives its
+/// additions in tree order, whatever the blocking or thread count.
+inline void tile_rows(const Structure& st, const std::vector<double>& val, const TileBlock& b, index_t i0, index_t i1,
+                      double* out, index_t ld) {
+  const index_t T = st.trees();
+  const std::uint64_t* mask = b.mask.data();
+  const double* coef = b.coef.data();
+  double acc[kTileWidth];
+  for (index_t i = i0; i < i1; ++i) {
+    std::fill(acc, acc + b.width, 0.0);
+    const std::int32_t* li = st.row_leaves(i);
+    const double* vi = val.data() + i * T;
+    for (index_t t = 0; t < T; ++t) {
+      std::uint64_t bits = mask[li[t]];
+      if (bits == 0) continue;
+      const double v = vi[t];
+      const double* c = coef + t * kTileWidth;
+      do {
+        const int q = std::countr_zero(bits);
+        acc[q] += v * c[q];
+        bits &= bits - 1;
+      } while (bits != 0);
+    }
+    for (index_t q = 0; q < b.width; ++q) out[q * ld + i] = acc[q];
+  }
+}
+
+inline void Method::columns(const TestSet& ts, index_t e0, index_t e1, double* out, index_t ld) const {
+  if (const auto* val = tile_values()) {
+    for (index_t a = e0; a < e1; a += kTileWidth) {
+      const TileBlock b = make_tile_block(*this, ts, a, std::min(e1, a + kTileWidth));
+      tile_rows(*s_, *val, b, 0, s_->n(), out + (a - e0) * ld, ld);
+    }
+    return;
+  }
+  for (index_t e = e0; e < e1; ++e) column(ts, e, out + (e - e0) * ld);
+}
+
+/// Tiled local(): test rows in groups of blocks, training rows in parallel within a group.
+inline void tiled_local(const Method& m, const TestSet& ts, double* out, index_t ld) {
+  const Structure& st = m.structure();
+  const std::vector<double>& val = *m.tile_values();
+  const index_t nt = ts.m, group = 16 * kTileWidth;
+  for (index_t g0 = 0; g0 < nt; g0 += group) {
+    const index_t g1 = std::min(nt, g0 + group);
+    const index_t nb = (g1 - g0 + kTileWidth - 1) / kTileWidth;
+    std::vector<TileBlock> blocks(static_cast<std::size_t>(nb));
+    parallel_for(st.ctx(), nb, [&](std::int64_t k) {
+      blocks[static_cast<std::size_t>(k)] = make_tile_block(m, ts, g0 + k * kTileWidth, std::min(g1, g0 + (k + 1) * kTileWidth));
+    });
+    parallel_blocks(st.ctx(), st.n(), 256, [&](std::int64_t, std::int64_t i0, std::int64_t i1) {
+      for (const auto& b : blocks) tile_rows(st, val, b, i0, i1, out + b.e0 * ld, ld);
+    });
+  }
+}
 
 struct Candidate {
   double v;
@@ -106,48 +194,6 @@ inline void report(const ProgressFn& fn, std::int64_t done, std::int64_t total, 
   if (!fn(p)) throw StateError("orchard: influence computation '" + stage + "' stopped by the progress callback");
 }
 
-/// Batched scatter over the inverted index: for every tree (in order) and every test row e of
-/// [e0, e1), out_e[i] += val[j] * coef(e, t) for the slots j of e's leaf (i = leaf_rows[j]). Test
-/// rows sharing a leaf share one pass over its slots; each element receives its additions in
-/// tree order, as in a one-column loop, so results do not depend on the batching.
-template <class Coef>
-void scatter_columns(const Structure& st, const std::vector<double>& val, const TestSet& ts, index_t e0, index_t e1,
-                     double* out, index_t ld, Coef coef) {
-  const index_t T = st.trees(), B = e1 - e0;
-  for (index_t q = 0; q < B; ++q) std::fill(out + q * ld, out + q * ld + st.n(), 0.0);
-  const auto& rows = st.leaf_rows();
-  std::vector<std::pair<std::int32_t, index_t>> by_leaf(static_cast<std::size_t>(B));
-  std::vector<double> c(static_cast<std::size_t>(B));
-  std::vector<double*> o(static_cast<std::size_t>(B));
-  for (index_t t = 0; t < T; ++t) {
-    for (index_t q = 0; q < B; ++q) by_leaf[static_cast<std::size_t>(q)] = {ts.leaf[static_cast<std::size_t>((e0 + q) * T + t)], q};
-    std::sort(by_leaf.begin(), by_leaf.end());
-    for (std::size_t a = 0; a < by_leaf.size();) {
-      std::size_t b = a;
-      const index_t l = by_leaf[a].first;
-      std::size_t k = 0;
-      for (; b < by_leaf.size() && by_leaf[b].first == l; ++b, ++k) {
-        const index_t q = by_leaf[b].second;
-        c[k] = coef(e0 + q, t);
-        o[k] = out + q * ld;
-      }
-      const index_t j0 = st.leaf_begin(l), j1 = st.leaf_end(l);
-      if (k == 1) {
-        double* oo = o[0];
-        const double cc = c[0];
-        for (index_t j = j0; j < j1; ++j) oo[rows[static_cast<std::size_t>(j)]] += val[static_cast<std::size_t>(j)] * cc;
-      } else {
-        for (index_t j = j0; j < j1; ++j) {
-          const auto i = rows[static_cast<std::size_t>(j)];
-          const double v = val[static_cast<std::size_t>(j)];
-          for (std::size_t u = 0; u < k; ++u) o[u][i] += v * c[u];
-        }
-      }
-      a = b;
-    }
-  }
-}
-
 }  // namespace detail
 
 class Explainer {
@@ -176,7 +222,9 @@ class Explainer {
     const index_t n = s.n(), nt = ts->m;
     Eigen::MatrixXd out(n, nt);
     detail::Stopwatch sw;
-    if (m.by_test()) {
+    if (m.tile_values() != nullptr) {
+      detail::tiled_local(m, *ts, out.data(), n);
+    } else if (m.by_test()) {
       parallel_blocks(s.ctx(), nt, kTestBlock, [&](std::int64_t, std::int64_t e0, std::int64_t e1) {
         m.columns(*ts, e0, e1, out.col(e0).data(), n);
       });
@@ -214,7 +262,29 @@ class Explainer {
     const index_t nt = ts->m;
     std::vector<std::vector<detail::Candidate>> best(static_cast<std::size_t>(nt)), worst(best.size());
     detail::Stopwatch sw;
-    if (m.by_test()) {
+    if (m.tile_values() != nullptr) {
+      // one block of test rows at a time: training rows in parallel, then the selection per test row
+      std::vector<double> cols;
+      for (index_t e0 = 0; e0 < nt; e0 += detail::kTileWidth) {
+        const index_t e1 = std::min(nt, e0 + detail::kTileWidth);
+        const detail::TileBlock b = detail::make_tile_block(m, *ts, e0, e1);
+        cols.resize(static_cast<std::size_t>((e1 - e0) * n));
+        parallel_blocks(s.ctx(), n, 256, [&](std::int64_t, std::int64_t i0, std::int64_t i1) {
+          detail::tile_rows(s, *m.tile_values(), b, i0, i1, cols.data(), n);
+        });
+        parallel_for(s.ctx(), e1 - e0, [&](std::int64_t q) {
+          std::vector<detail::Candidate> c(static_cast<std::size_t>(n));
+          const double* col = cols.data() + q * n;
+          for (index_t i = 0; i < n; ++i) c[static_cast<std::size_t>(i)] = {col[i], i};
+          auto w = c;
+          detail::keep_best(c, k, true);
+          best[static_cast<std::size_t>(e0 + q)] = std::move(c);
+          detail::keep_best(w, k, false);
+          worst[static_cast<std::size_t>(e0 + q)] = std::move(w);
+        });
+        detail::report(progress_, e1, nt, sw, m.name() + " top_k");
+      }
+    } else if (m.by_test()) {
       parallel_blocks(s.ctx(), nt, kTestBlock, [&](std::int64_t, std::int64_t e0, std::int64_t e1) {
         std::vector<double> cols(static_cast<std::size_t>((e1 - e0) * n));
         std::vector<detail::Candidate> c(static_cast<std::size_t>(n));

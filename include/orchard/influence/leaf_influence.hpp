@@ -53,15 +53,7 @@ class LeafInfluenceSP : public Method {
     const double eta = st.learning_rate(), lambda = st.lambda_l2();
     const index_t n = st.n(), T = st.trees();
     const int K = st.outputs();
-    std::vector<index_t> slot(static_cast<std::size_t>(n * T));
-    for (index_t t = 0; t < T; ++t) {
-      for (index_t l = st.leaf_base(t); l < st.leaf_base(t + 1); ++l) {
-        for (index_t j = st.leaf_begin(l); j < st.leaf_end(l); ++j) {
-          slot[static_cast<std::size_t>(st.leaf_rows()[static_cast<std::size_t>(j)] * T + t)] = j;
-        }
-      }
-    }
-    dv_.assign(st.leaf_rows().size(), 0.0);
+    dv_.assign(static_cast<std::size_t>(n * T), 0.0);
     const auto Gf = final_train_gradients(st);
     self_ = Eigen::VectorXd::Zero(n);
     parallel_blocks(st.ctx(), n, 256, [&](std::int64_t, std::int64_t r0, std::int64_t r1) {
@@ -75,7 +67,7 @@ class LeafInfluenceSP : public Method {
           const double vr = st.leaf_value(l) / eta;
           const double num = (d.g + vr * d.h) + (d.h + vr * d.k) * J[static_cast<std::size_t>(c)];
           const double dv = -num / (st.leaf_H(l) + lambda) * eta;
-          dv_[static_cast<std::size_t>(slot[static_cast<std::size_t>(i * T + t)])] = dv;
+          dv_[static_cast<std::size_t>(i * T + t)] = dv;
           J[static_cast<std::size_t>(c)] += dv;
         }
         double acc = 0;
@@ -85,32 +77,17 @@ class LeafInfluenceSP : public Method {
     });
   }
 
-  void column(const TestSet& ts, index_t e, double* out) const override {
-    const Structure& st = *s_;
-    const int K = st.outputs();
-    std::fill(out, out + st.n(), 0.0);
-    const auto& rows = st.leaf_rows();
-    for (index_t t = 0; t < st.trees(); ++t) {
-      const index_t l = ts.leaf[static_cast<std::size_t>(e * st.trees() + t)];
-      const double coef = -ts.Gf[static_cast<std::size_t>(e * K + st.tree_class(t))];
-      for (index_t j = st.leaf_begin(l); j < st.leaf_end(l); ++j) {
-        out[rows[static_cast<std::size_t>(j)]] += dv_[static_cast<std::size_t>(j)] * coef;
-      }
-    }
+  const std::vector<double>* tile_values() const override { return &dv_; }
+  double tile_coef(const TestSet& ts, index_t e, index_t t) const override {
+    return -ts.Gf[static_cast<std::size_t>(e * s_->outputs() + s_->tree_class(t))];
   }
 
-  void columns(const TestSet& ts, index_t e0, index_t e1, double* out, index_t ld) const override {
-    const Structure& st = *s_;
-    const int K = st.outputs();
-    scatter_columns(st, dv_, ts, e0, e1, out, ld, [&](index_t e, index_t t) {
-      return -ts.Gf[static_cast<std::size_t>(e * K + st.tree_class(t))];
-    });
-  }
+  void column(const TestSet& ts, index_t e, double* out) const override { columns(ts, e, e + 1, out, s_->n()); }
 
   Eigen::VectorXd self() const override { return self_; }
 
  private:
-  std::vector<double> dv_;
+  std::vector<double> dv_;  ///< n x T, row-major
   Eigen::VectorXd self_;
 };
 

@@ -19,6 +19,7 @@
 #include "../core/matrix_view.hpp"
 #include "../core/parallel.hpp"
 #include "../gbdt/model.hpp"
+#include "../tree/predict.hpp"
 #include "loss.hpp"
 #include "params.hpp"
 
@@ -35,8 +36,9 @@ inline void check_rows(ConstMatrixView<double> X, std::int64_t d, const char* na
   for (index_t i = 0; i < X.rows; ++i) {
     for (index_t j = 0; j < X.cols; ++j) {
       const double v = X(i, j);
-      require(!std::isinf(v), std::string(name) + "(" + std::to_string(i) + "," + std::to_string(j) + ")",
-              v, "features must be finite or NaN (missing)");
+      if (!std::isinf(v)) continue;  // the message is built only for a bad value
+      require(false, std::string(name) + "(" + std::to_string(i) + "," + std::to_string(j) + ")", v,
+              "features must be finite or NaN (missing)");
     }
   }
 }
@@ -48,13 +50,14 @@ inline std::vector<double> check_labels(const gbdt::Model& m, ConstVectorView<do
   std::vector<double> out(static_cast<std::size_t>(n));
   for (index_t i = 0; i < n; ++i) {
     const double v = y[i];
-    const std::string arg = std::string(name) + "[" + std::to_string(i) + "]";
-    require(std::isfinite(v), arg, v, "labels must be finite");
-    if (m.objective == gbdt::Objective::logistic) {
-      require(v == 0 || v == 1, arg, v, "is not a class of this binary model (0 or 1)");
-    } else if (m.objective == gbdt::Objective::softmax) {
-      require(v >= 0 && v == std::floor(v) && v < m.num_class, arg, v,
-              "is not a class of this model (integers 0.." + std::to_string(m.num_class - 1) + ")");
+    const bool finite = std::isfinite(v);
+    const bool binary_ok = m.objective != gbdt::Objective::logistic || v == 0 || v == 1;
+    const bool class_ok = m.objective != gbdt::Objective::softmax || (v >= 0 && v == std::floor(v) && v < m.num_class);
+    if (!(finite && binary_ok && class_ok)) {  // the message is built only for a bad label
+      const std::string arg = std::string(name) + "[" + std::to_string(i) + "]";
+      require(finite, arg, v, "labels must be finite");
+      require(binary_ok, arg, v, "is not a class of this binary model (0 or 1)");
+      require(class_ok, arg, v, "is not a class of this model (integers 0.." + std::to_string(m.num_class - 1) + ")");
     }
     out[static_cast<std::size_t>(i)] = v;
   }
@@ -68,6 +71,69 @@ inline RowMatrix copy_rows(ConstMatrixView<double> X) {
   }
   return out;
 }
+
+/// A packed tree with only `<=` splits and default-left flags, walked a fixed number of steps
+/// (its depth) by 16 rows in lockstep with branch-free updates. The split rule is PackedTree's:
+/// left iff x <= threshold, or x is NaN and the default is left; i.e. right iff x > threshold, or x
+/// is NaN and the default is right. A leaf has threshold +inf and itself as child, so a step
+/// stays on it.
+struct Walker {
+  struct Node {
+    double threshold;      ///< +inf for a leaf
+    std::int32_t feature;  ///< 0 for a leaf (read, not used)
+    std::int32_t next;     ///< left child (right = next + 1); a leaf: itself
+    std::int32_t leaf;     ///< global leaf id (leaves), -1 otherwise
+    std::int32_t nan_right;  ///< 1 when a missing value goes right
+  };
+  std::vector<Node> nodes;
+  int depth = 0;
+
+  Walker(const tree::PackedTree& pt, const std::vector<std::int32_t>& node_leaf, index_t base) {
+    nodes.resize(pt.nodes.size());
+    std::vector<int> d(pt.nodes.size(), 0);
+    for (std::size_t q = 0; q < pt.nodes.size(); ++q) {
+      const auto& src = pt.nodes[q];
+      Node& n = nodes[q];
+      if (src.feature < 0) {
+        n.threshold = std::numeric_limits<double>::infinity();
+        n.feature = 0;
+        n.next = static_cast<std::int32_t>(q);
+        n.leaf = static_cast<std::int32_t>(base + node_leaf[static_cast<std::size_t>(src.left)]);
+        n.nan_right = 0;
+        depth = std::max(depth, d[q]);
+      } else {
+        n.threshold = src.threshold;
+        n.feature = src.feature;
+        n.next = src.left;
+        n.leaf = -1;
+        n.nan_right = (src.flags & tree::kDefaultLeft) != 0 ? 0 : 1;
+        d[static_cast<std::size_t>(src.left)] = d[static_cast<std::size_t>(src.left) + 1] = d[q] + 1;
+      }
+    }
+  }
+
+  /// Global leaf ids of `count` (<= 16) rows (row r's features at rows[r][f]); missing: whether
+  /// any of the rows has a NaN.
+  void leaves(const double* const* rows, int count, bool missing, std::int32_t* out) const {
+    std::int32_t idx[16] = {0};
+    const Node* N = nodes.data();
+    for (int step = 0; step < depth; ++step) {
+      if (missing) {
+        for (int r = 0; r < count; ++r) {
+          const Node& n = N[idx[r]];
+          const double x = rows[r][n.feature];
+          idx[r] = n.next + static_cast<std::int32_t>((x > n.threshold) | ((x != x) & (n.nan_right != 0)));
+        }
+      } else {
+        for (int r = 0; r < count; ++r) {
+          const Node& n = N[idx[r]];
+          idx[r] = n.next + static_cast<std::int32_t>(rows[r][n.feature] > n.threshold);
+        }
+      }
+    }
+    for (int r = 0; r < count; ++r) out[r] = N[idx[r]].leaf;
+  }
+};
 
 }  // namespace detail
 
@@ -85,10 +151,14 @@ struct TestSet {
 
 class Structure {
  public:
-  /// need_third: also keep the third derivatives (LeafInfluence family).
+  /// keep_round_scores: also keep every training row's raw score before every round (n x R x K;
+  /// needed by score(r < rounds()), scores() and derivs(): the LeafInfluence family). Without it
+  /// only the final scores are kept.
+  Structure(const Structure&) = delete;  // packed trees point into model_
+  Structure& operator=(const Structure&) = delete;
   Structure(const gbdt::Model& model, ConstMatrixView<double> X, ConstVectorView<double> y,
-            const Params& p)
-      : model_(model), ctx_(p.threads) {
+            const Params& p, bool keep_round_scores = true)
+      : model_(model), ctx_(p.threads), keep_rounds_(keep_round_scores) {
     require(!model.trees.empty(), "model", "no trees", "influence needs a model with at least one tree");
     model.check();
     for (std::size_t t = 0; t < model.trees.size(); ++t) {
@@ -107,7 +177,9 @@ class Structure {
     require(f > 0 && std::isfinite(f), "hessian_factor", f, "must be > 0 and finite");
     loss_ = Loss(model.objective, K_, f);
     number_leaves();
-    train_leaf_ = leaves_of(X_);
+    train_leaf_.assign(static_cast<std::size_t>(n_ * T_), 0);
+    tree_leaf_.assign(static_cast<std::size_t>(n_ * T_), 0);
+    leaves_into(X_, train_leaf_.data(), tree_leaf_.data());
     build_index();
     derivatives();
     resolve_constants(p);
@@ -126,6 +198,8 @@ class Structure {
 
   const std::vector<double>& y() const { return y_; }
   const detail::RowMatrix& X() const { return X_; }
+  /// Global leaf ids of training row i in every tree (T values).
+  const std::int32_t* row_leaves(index_t i) const { return train_leaf_.data() + i * T_; }
   /// Global leaf id of training row i in tree t.
   std::int32_t train_leaf(index_t i, index_t t) const { return train_leaf_[static_cast<std::size_t>(i * T_ + t)]; }
   /// Leaves of tree t are global ids [leaf_base(t), leaf_base(t + 1)).
@@ -141,11 +215,17 @@ class Structure {
   /// Derivatives of training row i for tree t at the raw score before t's round (tree-major).
   double g(index_t t, index_t i) const { return g_[static_cast<std::size_t>(t * n_ + i)]; }
   double h(index_t t, index_t i) const { return h_[static_cast<std::size_t>(t * n_ + i)]; }
-  /// Raw score of training row i, output c, before round r (r = rounds(): final).
-  double score(index_t r, index_t i, int c) const {
-    return F_[static_cast<std::size_t>((r * n_ + i) * K_ + c)];
+  /// g / h of all training rows for tree t (n values, row order).
+  const double* tree_g(index_t t) const { return g_.data() + t * n_; }
+  const double* tree_h(index_t t) const { return h_.data() + t * n_; }
+  /// Raw score of training row i, output c, before round r (r = rounds(): final; r < rounds()
+  /// needs keep_round_scores).
+  double score(index_t r, index_t i, int c) const { return scores(r, i)[c]; }
+  const double* scores(index_t r, index_t i) const {
+    if (r == R_) return Ffinal_.data() + i * K_;
+    if (F_.empty()) throw StateError("orchard: influence structure built without per-round scores");
+    return F_.data() + (r * n_ + i) * K_;
   }
-  const double* scores(index_t r, index_t i) const { return F_.data() + (r * n_ + i) * K_; }
   /// g, h and third derivative of training row i for tree t (recomputed from the stored scores).
   Derivs derivs(index_t t, index_t i, double* P) const {
     const double* F = scores(round_of(t), i);
@@ -178,22 +258,47 @@ class Structure {
 
   /// Leaves (global ids, n x T row-major) of arbitrary rows.
   std::vector<std::int32_t> leaves_of(const detail::RowMatrix& X) const {
+    std::vector<std::int32_t> out(static_cast<std::size_t>(X.rows() * T_));
+    leaves_into(X, out.data(), nullptr);
+    return out;
+  }
+
+  /// Leaves of the rows of X: row-major (m x T) into rm and, when tm is given, tree-major (T x m).
+  /// Rows are walked 16 at a time in lockstep through the packed trees.
+  void leaves_into(const detail::RowMatrix& X, std::int32_t* rm, std::int32_t* tm) const {
     const auto m = static_cast<index_t>(X.rows());
-    std::vector<std::int32_t> out(static_cast<std::size_t>(m * T_));
+    const index_t d = static_cast<index_t>(X.cols());
     parallel_blocks(ctx_, m, 256, [&](std::int64_t, std::int64_t r0, std::int64_t r1) {
+      const double* rows[16];
+      std::int32_t lv[16];
+      std::vector<char> missing(static_cast<std::size_t>((r1 - r0 + 15) / 16), 0);  // per group of 16 rows
+      for (std::int64_t i = r0; i < r1; ++i) {
+        for (index_t j = 0; j < d; ++j) {
+          if (std::isnan(X(i, j))) missing[static_cast<std::size_t>((i - r0) / 16)] = 1;
+        }
+      }
       for (index_t t = 0; t < T_; ++t) {
-        const auto& tr = model_.trees[static_cast<std::size_t>(t)];
+        const auto& pt = packed_[static_cast<std::size_t>(t)];
         const auto& map = node_leaf_[static_cast<std::size_t>(t)];
         const index_t base = leaf_base_[static_cast<std::size_t>(t)];
-        for (std::int64_t i = r0; i < r1; ++i) {
-          const double* row = X.data() + i * X.cols();
-          const std::int32_t node = tr.leaf([&](std::int32_t f) { return row[f]; });
-          out[static_cast<std::size_t>(i * T_ + t)] =
-              static_cast<std::int32_t>(base + map[static_cast<std::size_t>(node)]);
+        const detail::Walker* w = walker_[static_cast<std::size_t>(t)].get();
+        for (std::int64_t i0 = r0; i0 < r1; i0 += 16) {
+          const int cnt = static_cast<int>(std::min<std::int64_t>(16, r1 - i0));
+          for (int r = 0; r < cnt; ++r) rows[r] = X.data() + (i0 + r) * d;
+          if (w != nullptr) {
+            w->leaves(rows, cnt, missing[static_cast<std::size_t>((i0 - r0) / 16)] != 0, lv);
+          } else {
+            pt.leaves(rows, 1, cnt, lv);
+            for (int r = 0; r < cnt; ++r) lv[r] = static_cast<std::int32_t>(base + map[static_cast<std::size_t>(lv[r])]);
+          }
+          for (int r = 0; r < cnt; ++r) {
+            const auto gl = lv[r];
+            rm[static_cast<std::size_t>((i0 + r) * T_ + t)] = gl;
+            if (tm != nullptr) tm[static_cast<std::size_t>(t * m + i0 + r)] = gl;
+          }
         }
       }
     });
-    return out;
   }
 
   /// Validates test rows and labels; fills leaves and final raw scores (and, when with_gradients,
@@ -292,66 +397,76 @@ class Structure {
       }
       leaf_base_[static_cast<std::size_t>(t + 1)] = leaf_base_[static_cast<std::size_t>(t)] + L;
     }
+    packed_.reserve(static_cast<std::size_t>(T_));
+    walker_.resize(static_cast<std::size_t>(T_));
+    for (index_t t = 0; t < T_; ++t) {
+      packed_.emplace_back(model_.trees[static_cast<std::size_t>(t)]);
+      if (packed_.back().simple) {
+        walker_[static_cast<std::size_t>(t)] = std::make_unique<detail::Walker>(
+            packed_.back(), node_leaf_[static_cast<std::size_t>(t)], leaf_base_[static_cast<std::size_t>(t)]);
+      }
+    }
   }
 
+  // Inverted index, one counting sort per tree (trees in parallel): the slots of tree t are
+  // [t n, (t + 1) n), its leaves in order, rows ascending within a leaf.
   void build_index() {
     const index_t NL = leaf_base_.back();
     leaf_start_.assign(static_cast<std::size_t>(NL + 1), 0);
-    for (index_t i = 0; i < n_; ++i) {
-      for (index_t t = 0; t < T_; ++t) ++leaf_start_[static_cast<std::size_t>(train_leaf(i, t)) + 1];
-    }
-    for (index_t l = 0; l < NL; ++l) leaf_start_[static_cast<std::size_t>(l + 1)] += leaf_start_[static_cast<std::size_t>(l)];
-    tree_leaf_.assign(static_cast<std::size_t>(n_ * T_), 0);
-    for (index_t i = 0; i < n_; ++i) {
-      for (index_t t = 0; t < T_; ++t) tree_leaf_[static_cast<std::size_t>(t * n_ + i)] = train_leaf(i, t);
-    }
     leaf_rows_.assign(static_cast<std::size_t>(n_ * T_), 0);
-    std::vector<index_t> fill(leaf_start_.begin(), leaf_start_.end() - 1);
-    for (index_t i = 0; i < n_; ++i) {  // ascending rows within each leaf
-      for (index_t t = 0; t < T_; ++t) {
-        leaf_rows_[static_cast<std::size_t>(fill[static_cast<std::size_t>(train_leaf(i, t))]++)] =
-            static_cast<std::int32_t>(i);
+    parallel_for(ctx_, T_, [&](std::int64_t t) {
+      const index_t base = leaf_base(t), L = leaf_base(t + 1) - base;
+      const std::int32_t* lt = tree_leaves(t);
+      std::vector<index_t> fill(static_cast<std::size_t>(L) + 1, 0);
+      for (index_t i = 0; i < n_; ++i) ++fill[static_cast<std::size_t>(lt[i] - base) + 1];
+      fill[0] = t * n_;
+      for (index_t k = 0; k < L; ++k) fill[static_cast<std::size_t>(k + 1)] += fill[static_cast<std::size_t>(k)];
+      for (index_t k = 0; k < L; ++k) leaf_start_[static_cast<std::size_t>(base + k)] = fill[static_cast<std::size_t>(k)];
+      for (index_t i = 0; i < n_; ++i) {
+        leaf_rows_[static_cast<std::size_t>(fill[static_cast<std::size_t>(lt[i] - base)]++)] = static_cast<std::int32_t>(i);
       }
-    }
+    });
+    leaf_start_[static_cast<std::size_t>(NL)] = n_ * T_;
   }
 
   void derivatives() {
-    F_.assign(static_cast<std::size_t>((R_ + 1) * n_ * K_), 0.0);
-    g_.assign(static_cast<std::size_t>(T_ * n_), 0.0);
-    h_.assign(static_cast<std::size_t>(T_ * n_), 0.0);
+    if (keep_rounds_) F_.assign(static_cast<std::size_t>(R_ * n_ * K_), 0.0);
+    Ffinal_.assign(static_cast<std::size_t>(n_ * K_), 0.0);
+    g_.resize(static_cast<std::size_t>(T_ * n_));
+    h_.resize(static_cast<std::size_t>(T_ * n_));
     parallel_blocks(ctx_, n_, 1024, [&](std::int64_t, std::int64_t r0, std::int64_t r1) {
-      std::vector<double> P(static_cast<std::size_t>(K_));
+      std::vector<double> P(static_cast<std::size_t>(K_)), F(static_cast<std::size_t>(K_));
       for (std::int64_t i = r0; i < r1; ++i) {
-        double* F0 = F_.data() + i * K_;
-        for (index_t c = 0; c < K_; ++c) F0[c] = model_.base_score[static_cast<std::size_t>(c)];
+        for (index_t c = 0; c < K_; ++c) F[static_cast<std::size_t>(c)] = model_.base_score[static_cast<std::size_t>(c)];
+        const std::int32_t* li = row_leaves(i);
         for (index_t r = 0; r < R_; ++r) {
-          const double* F = F_.data() + (r * n_ + i) * K_;
-          double* Fn = F_.data() + ((r + 1) * n_ + i) * K_;
-          loss_.transform(F, P.data());
-          for (index_t c = 0; c < K_; ++c) Fn[c] = F[c];
+          if (keep_rounds_) std::copy(F.begin(), F.end(), F_.begin() + (r * n_ + i) * K_);
+          loss_.transform(F.data(), P.data());
           for (index_t c = 0; c < K_; ++c) {
             const index_t t = r * K_ + c;
-            const Derivs d = loss_.derivs(F, P.data(), y_[static_cast<std::size_t>(i)], tree_class(t));
+            const Derivs d = loss_.derivs(F.data(), P.data(), y_[static_cast<std::size_t>(i)], tree_class(t));
             g_[static_cast<std::size_t>(t * n_ + i)] = d.g;
             h_[static_cast<std::size_t>(t * n_ + i)] = d.h;
-            Fn[tree_class(t)] += leaf_value_[static_cast<std::size_t>(train_leaf(i, t))];
+          }
+          for (index_t c = 0; c < K_; ++c) {
+            const index_t t = r * K_ + c;
+            F[static_cast<std::size_t>(tree_class(t))] += leaf_value_[static_cast<std::size_t>(li[t])];
           }
         }
+        std::copy(F.begin(), F.end(), Ffinal_.begin() + i * K_);
       }
     });
+    // leaf sums, rows ascending (the order of the inverted index)
     const index_t NL = leaf_base_.back();
     leaf_G_.assign(static_cast<std::size_t>(NL), 0.0);
     leaf_H_.assign(static_cast<std::size_t>(NL), 0.0);
     parallel_for(ctx_, T_, [&](std::int64_t t) {
-      for (index_t l = leaf_base(t); l < leaf_base(t + 1); ++l) {
-        double G = 0, H = 0;
-        for (index_t j = leaf_begin(l); j < leaf_end(l); ++j) {
-          const index_t i = leaf_rows_[static_cast<std::size_t>(j)];
-          G += g(t, i);
-          H += h(t, i);
-        }
-        leaf_G_[static_cast<std::size_t>(l)] = G;
-        leaf_H_[static_cast<std::size_t>(l)] = H;
+      const std::int32_t* lt = tree_leaves(t);
+      const double* gt = tree_g(t);
+      const double* ht = tree_h(t);
+      for (index_t i = 0; i < n_; ++i) {
+        leaf_G_[static_cast<std::size_t>(lt[i])] += gt[i];
+        leaf_H_[static_cast<std::size_t>(lt[i])] += ht[i];
       }
     });
   }
@@ -425,18 +540,21 @@ class Structure {
 
   gbdt::Model model_;
   Context ctx_;
+  bool keep_rounds_ = true;
   Loss loss_;
   index_t n_ = 0, K_ = 1, T_ = 0, R_ = 0;
   std::vector<double> y_;
   detail::RowMatrix X_;
   std::vector<std::vector<std::int32_t>> node_leaf_;
+  std::vector<tree::PackedTree> packed_;
+  std::vector<std::unique_ptr<detail::Walker>> walker_;  ///< simple trees (others use packed_)
   std::vector<index_t> leaf_base_;
   std::vector<double> leaf_value_;
   std::vector<std::int32_t> train_leaf_;
   std::vector<index_t> leaf_start_;
   std::vector<std::int32_t> leaf_rows_;
   std::vector<std::int32_t> tree_leaf_;
-  std::vector<double> F_, g_, h_;
+  std::vector<double> F_, Ffinal_, g_, h_;
   std::vector<double> leaf_G_, leaf_H_;
   double eta_ = std::numeric_limits<double>::quiet_NaN();
   double lambda_ = std::numeric_limits<double>::quiet_NaN();

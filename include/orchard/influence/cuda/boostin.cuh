@@ -82,8 +82,9 @@ inline Eigen::MatrixXd boostin_local(const Explainer& ex, ConstMatrixView<double
   d_start.upload(start.data(), start.size());
   detail::DeviceBuffer<std::int32_t> d_rows(st.leaf_rows().size());
   d_rows.upload(st.leaf_rows().data(), st.leaf_rows().size());
-  detail::DeviceBuffer<double> d_dv(b->dv().size());
-  d_dv.upload(b->dv().data(), b->dv().size());
+  const std::vector<double> dv = b->dv_index_order();
+  detail::DeviceBuffer<double> d_dv(dv.size());
+  d_dv.upload(dv.data(), dv.size());
   const index_t chunk = std::max<index_t>(1, std::min<index_t>(m, static_cast<index_t>(max_chunk_bytes / (sizeof(double) * static_cast<std::size_t>(n)))));
   detail::DeviceBuffer<std::int32_t> d_leaf(static_cast<std::size_t>(chunk * T));
   detail::DeviceBuffer<double> d_G(static_cast<std::size_t>(chunk * T));
