@@ -72,69 +72,6 @@ inline RowMatrix copy_rows(ConstMatrixView<double> X) {
   return out;
 }
 
-/// A packed tree with only `<=` splits and default-left flags, walked a fixed number of steps
-/// (its depth) by 16 rows in lockstep with branch-free updates. The split rule is PackedTree's:
-/// left iff x <= threshold, or x is NaN and the default is left; i.e. right iff x > threshold, or x
-/// is NaN and the default is right. A leaf has threshold +inf and itself as child, so a step
-/// stays on it.
-struct Walker {
-  struct Node {
-    double threshold;      ///< +inf for a leaf
-    std::int32_t feature;  ///< 0 for a leaf (read, not used)
-    std::int32_t next;     ///< left child (right = next + 1); a leaf: itself
-    std::int32_t leaf;     ///< global leaf id (leaves), -1 otherwise
-    std::int32_t nan_right;  ///< 1 when a missing value goes right
-  };
-  std::vector<Node> nodes;
-  int depth = 0;
-
-  Walker(const tree::PackedTree& pt, const std::vector<std::int32_t>& node_leaf, index_t base) {
-    nodes.resize(pt.nodes.size());
-    std::vector<int> d(pt.nodes.size(), 0);
-    for (std::size_t q = 0; q < pt.nodes.size(); ++q) {
-      const auto& src = pt.nodes[q];
-      Node& n = nodes[q];
-      if (src.feature < 0) {
-        n.threshold = std::numeric_limits<double>::infinity();
-        n.feature = 0;
-        n.next = static_cast<std::int32_t>(q);
-        n.leaf = static_cast<std::int32_t>(base + node_leaf[static_cast<std::size_t>(src.left)]);
-        n.nan_right = 0;
-        depth = std::max(depth, d[q]);
-      } else {
-        n.threshold = src.threshold;
-        n.feature = src.feature;
-        n.next = src.left;
-        n.leaf = -1;
-        n.nan_right = (src.flags & tree::kDefaultLeft) != 0 ? 0 : 1;
-        d[static_cast<std::size_t>(src.left)] = d[static_cast<std::size_t>(src.left) + 1] = d[q] + 1;
-      }
-    }
-  }
-
-  /// Global leaf ids of `count` (<= 16) rows (row r's features at rows[r][f]); missing: whether
-  /// any of the rows has a NaN.
-  void leaves(const double* const* rows, int count, bool missing, std::int32_t* out) const {
-    std::int32_t idx[16] = {0};
-    const Node* N = nodes.data();
-    for (int step = 0; step < depth; ++step) {
-      if (missing) {
-        for (int r = 0; r < count; ++r) {
-          const Node& n = N[idx[r]];
-          const double x = rows[r][n.feature];
-          idx[r] = n.next + static_cast<std::int32_t>((x > n.threshold) | ((x != x) & (n.nan_right != 0)));
-        }
-      } else {
-        for (int r = 0; r < count; ++r) {
-          const Node& n = N[idx[r]];
-          idx[r] = n.next + static_cast<std::int32_t>(rows[r][n.feature] > n.threshold);
-        }
-      }
-    }
-    for (int r = 0; r < count; ++r) out[r] = N[idx[r]].leaf;
-  }
-};
-
 }  // namespace detail
 
 /// Test rows prepared for one local()/top_k() call.
@@ -264,35 +201,24 @@ class Structure {
   }
 
   /// Leaves of the rows of X: row-major (m x T) into rm and, when tm is given, tree-major (T x m).
-  /// Rows are walked 16 at a time in lockstep through the packed trees.
+  /// Rows are walked PackedTree::kLanes at a time in lockstep through the packed trees.
   void leaves_into(const detail::RowMatrix& X, std::int32_t* rm, std::int32_t* tm) const {
     const auto m = static_cast<index_t>(X.rows());
     const index_t d = static_cast<index_t>(X.cols());
+    constexpr int kL = tree::PackedTree::kLanes;
     parallel_blocks(ctx_, m, 256, [&](std::int64_t, std::int64_t r0, std::int64_t r1) {
-      const double* rows[16];
-      std::int32_t lv[16];
-      std::vector<char> missing(static_cast<std::size_t>((r1 - r0 + 15) / 16), 0);  // per group of 16 rows
-      for (std::int64_t i = r0; i < r1; ++i) {
-        for (index_t j = 0; j < d; ++j) {
-          if (std::isnan(X(i, j))) missing[static_cast<std::size_t>((i - r0) / 16)] = 1;
-        }
-      }
+      const double* rows[kL];
+      std::int32_t lv[kL];
       for (index_t t = 0; t < T_; ++t) {
         const auto& pt = packed_[static_cast<std::size_t>(t)];
         const auto& map = node_leaf_[static_cast<std::size_t>(t)];
         const index_t base = leaf_base_[static_cast<std::size_t>(t)];
-        const detail::Walker* w = walker_[static_cast<std::size_t>(t)].get();
-        for (std::int64_t i0 = r0; i0 < r1; i0 += 16) {
-          const int cnt = static_cast<int>(std::min<std::int64_t>(16, r1 - i0));
+        for (std::int64_t i0 = r0; i0 < r1; i0 += kL) {
+          const int cnt = static_cast<int>(std::min<std::int64_t>(kL, r1 - i0));
           for (int r = 0; r < cnt; ++r) rows[r] = X.data() + (i0 + r) * d;
-          if (w != nullptr) {
-            w->leaves(rows, cnt, missing[static_cast<std::size_t>((i0 - r0) / 16)] != 0, lv);
-          } else {
-            pt.leaves(rows, 1, cnt, lv);
-            for (int r = 0; r < cnt; ++r) lv[r] = static_cast<std::int32_t>(base + map[static_cast<std::size_t>(lv[r])]);
-          }
+          pt.leaves(rows, cnt, lv);
           for (int r = 0; r < cnt; ++r) {
-            const auto gl = lv[r];
+            const auto gl = static_cast<std::int32_t>(base + map[static_cast<std::size_t>(lv[r])]);
             rm[static_cast<std::size_t>((i0 + r) * T_ + t)] = gl;
             if (tm != nullptr) tm[static_cast<std::size_t>(t * m + i0 + r)] = gl;
           }
@@ -398,14 +324,7 @@ class Structure {
       leaf_base_[static_cast<std::size_t>(t + 1)] = leaf_base_[static_cast<std::size_t>(t)] + L;
     }
     packed_.reserve(static_cast<std::size_t>(T_));
-    walker_.resize(static_cast<std::size_t>(T_));
-    for (index_t t = 0; t < T_; ++t) {
-      packed_.emplace_back(model_.trees[static_cast<std::size_t>(t)]);
-      if (packed_.back().simple) {
-        walker_[static_cast<std::size_t>(t)] = std::make_unique<detail::Walker>(
-            packed_.back(), node_leaf_[static_cast<std::size_t>(t)], leaf_base_[static_cast<std::size_t>(t)]);
-      }
-    }
+    for (index_t t = 0; t < T_; ++t) packed_.emplace_back(model_.trees[static_cast<std::size_t>(t)], 1);
   }
 
   // Inverted index, one counting sort per tree (trees in parallel): the slots of tree t are
@@ -547,7 +466,6 @@ class Structure {
   detail::RowMatrix X_;
   std::vector<std::vector<std::int32_t>> node_leaf_;
   std::vector<tree::PackedTree> packed_;
-  std::vector<std::unique_ptr<detail::Walker>> walker_;  ///< simple trees (others use packed_)
   std::vector<index_t> leaf_base_;
   std::vector<double> leaf_value_;
   std::vector<std::int32_t> train_leaf_;
