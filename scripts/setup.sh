@@ -12,6 +12,7 @@ ORCHARD_PACKAGES=(
   libeigen3-dev xtensor-dev xtl-dev libopenblas0-pthread
   doctest-dev libbenchmark-dev nlohmann-json3-dev libxxhash-dev liblbfgspp-dev robin-map-dev
   libcli11-dev zlib1g-dev
+  clang-14 libclang-rt-14-dev libomp-14-dev  # the libFuzzer harness (tests/fuzz, suite fuzz)
   dataset-fashion-mnist fortunes
   chromium  # the SS3 explanation page is rendered headless in a test
 )

@@ -50,6 +50,8 @@ inline nlohmann::json read_file(const std::string& path) {
     const auto p = msg.find("parse error");
     if (p != std::string::npos) msg = msg.substr(p);
     throw ParseError(path, line, col, text.empty() ? "empty file" : msg);
+  } catch (const nlohmann::json::exception& e) {  // out_of_range: a number beyond double
+    throw ParseError(path, 0, 0, e.what());
   }
 }
 

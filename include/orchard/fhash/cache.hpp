@@ -393,6 +393,8 @@ class FecCache {
         }
       }
       throw ParseError(path, line, col, e.what());
+    } catch (const nlohmann::json::exception& e) {  // out_of_range: a number beyond double
+      throw ParseError(path, 0, 0, e.what());
     }
     return from_json(doc);
   }

@@ -124,6 +124,8 @@ inline Model import_xgboost(const std::string& path) {
     j = nlohmann::json::parse(detail::read_text(path));
   } catch (const nlohmann::json::parse_error& e) {
     throw ParseError(path, 0, static_cast<std::int64_t>(e.byte), e.what());
+  } catch (const nlohmann::json::exception& e) {  // out_of_range: a number beyond double
+    throw ParseError(path, 0, 0, e.what());
   }
   Model m;
   m.source = "xgboost";

@@ -171,6 +171,8 @@ class Model {
       j = nlohmann::json::parse(ss.str());
     } catch (const nlohmann::json::parse_error& e) {
       throw ParseError(path, 0, static_cast<std::int64_t>(e.byte), e.what());
+    } catch (const nlohmann::json::exception& e) {  // out_of_range: a number beyond double
+      throw ParseError(path, 0, 0, e.what());
     }
     return from_json(j);
   }

@@ -367,6 +367,8 @@ class Ensemble {
       j = nlohmann::json::parse(ss.str());
     } catch (const nlohmann::json::parse_error& e) {
       throw ParseError(path, 0, 0, std::string("model is not valid JSON: ") + e.what());
+    } catch (const nlohmann::json::exception& e) {  // out_of_range: a number beyond double
+      throw ParseError(path, 0, 0, std::string("model is not valid JSON: ") + e.what());
     }
     return from_json(j, ctx);
   }

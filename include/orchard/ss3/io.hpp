@@ -168,6 +168,8 @@ inline Model load_json(const std::string& path, const Context& ctx = Context(1))
     j = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     throw FormatError("orchard::ss3: '" + path + "' is not valid JSON: " + e.what());
+  } catch (const nlohmann::json::exception& e) {  // out_of_range: a number beyond double
+    throw FormatError("orchard::ss3: '" + path + "' is not valid JSON: " + e.what());
   }
   return from_json(j, ctx);
 }
@@ -382,6 +384,8 @@ inline Model import_pyss3(const std::string& path, const Context& ctx = Context(
     j = nlohmann::json::parse(detail::read_file(path));
   } catch (const nlohmann::json::parse_error& e) {
     throw FormatError("orchard::ss3: '" + path + "' is not valid JSON: " + e.what());
+  } catch (const nlohmann::json::exception& e) {  // out_of_range: a number beyond double
+    throw FormatError("orchard::ss3: '" + path + "' is not valid JSON: " + e.what());
   }
   return import_pyss3_json(j, ctx);
 }
@@ -393,6 +397,8 @@ inline Model load(const std::string& path, const Context& ctx) {
   try {
     j = nlohmann::json::parse(b);
   } catch (const nlohmann::json::parse_error& e) {
+    throw FormatError("orchard::ss3: '" + path + "' is neither a binary nor a JSON model: " + e.what());
+  } catch (const nlohmann::json::exception& e) {  // out_of_range: a number beyond double
     throw FormatError("orchard::ss3: '" + path + "' is neither a binary nor a JSON model: " + e.what());
   }
   if (j.is_object() && j.contains("__categories__")) return import_pyss3_json(j, ctx);
