@@ -365,6 +365,10 @@ inline Model import_pyss3_json(const nlohmann::json& j, const Context& ctx = Con
       per_cat.swap(next);
       if (!any) break;
     }
+    // terms x categories counts: refuse a table far beyond what the file holds (2^32 entries).
+    if (C != 0 && parent.size() > (std::size_t{1} << 32) / C)
+      throw FormatError("orchard::ss3: pyss3 model declares " + std::to_string(parent.size()) +
+                        " terms x " + std::to_string(C) + " categories, more than 2^32 counts");
     std::vector<std::int64_t> fr(parent.size() * C, 0);
     for (std::size_t t = 0; t < parent.size(); ++t)
       for (const auto& [c, f] : counts[t]) fr[t * C + c] = f;
