@@ -13,6 +13,7 @@ ORCHARD_PACKAGES=(
   doctest-dev libbenchmark-dev nlohmann-json3-dev libxxhash-dev liblbfgspp-dev robin-map-dev
   libcli11-dev zlib1g-dev
   libopenmpi-dev openmpi-bin  # distributed GBDT (Meson option mpi; suite mpi)
+  clang-14 libclang-rt-14-dev libomp-14-dev  # the libFuzzer harness (tests/fuzz, suite fuzz)
   dataset-fashion-mnist fortunes
   chromium  # the SS3 explanation page is rendered headless in a test
 )

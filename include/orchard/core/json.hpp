@@ -2,7 +2,9 @@
 // JSON helpers for model files (nlohmann-json): reading with line/column errors, atomic writing,
 // the versioned model header every saved model starts with, and typed field access that throws
 // FormatError naming the field.
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -10,6 +12,9 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <type_traits>
+#include <utility>
+#include <vector>
 
 #include "error.hpp"
 #include "io/dataset.hpp"
@@ -45,6 +50,8 @@ inline nlohmann::json read_file(const std::string& path) {
     const auto p = msg.find("parse error");
     if (p != std::string::npos) msg = msg.substr(p);
     throw ParseError(path, line, col, text.empty() ? "empty file" : msg);
+  } catch (const nlohmann::json::exception& e) {  // out_of_range: a number beyond double
+    throw ParseError(path, 0, 0, e.what());
   }
 }
 
@@ -111,8 +118,62 @@ inline int check_model_header(const nlohmann::json& doc, std::string_view kind, 
   return static_cast<int>(ver);
 }
 
+namespace detail {
+template <class T>
+struct is_vector : std::false_type {};
+template <class E, class A>
+struct is_vector<std::vector<E, A>> : std::true_type {};
+
+/// FormatError unless every number that nlohmann would convert to an integer type inside T is an
+/// integer in that type's range. nlohmann converts with a plain static_cast, which is undefined
+/// behaviour for a floating-point value out of the integer's range (1e300 read as int) and
+/// silently wraps an integer out of range; a model file must not be able to cause either.
+template <class T>
+void check_integers(const nlohmann::json& v, std::string_view what) {
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    bool ok = false;
+    if (v.is_number_unsigned()) {
+      ok = std::in_range<T>(v.get_ref<const nlohmann::json::number_unsigned_t&>());
+    } else if (v.is_number_integer()) {
+      ok = std::in_range<T>(v.get_ref<const nlohmann::json::number_integer_t&>());
+    } else if (v.is_number_float()) {
+      const double d = v.get_ref<const nlohmann::json::number_float_t&>();
+      // An integral value that fits: compare in long double, which holds 2^64 exactly.
+      const long double x = static_cast<long double>(d);
+      ok = std::trunc(d) == d &&
+           x >= static_cast<long double>(std::numeric_limits<T>::min()) &&
+           x <= static_cast<long double>(std::numeric_limits<T>::max());
+    } else {
+      return;  // not a number: nlohmann's own type error follows
+    }
+    if (!ok) {
+      throw FormatError("orchard: " + std::string(what) + ": " + v.dump() +
+                        " is not an integer in the range of the field's type");
+    }
+  } else if constexpr (is_vector<T>::value) {
+    if (!v.is_array()) return;
+    for (const auto& e : v) check_integers<typename T::value_type>(e, what);
+  }
+}
+}  // namespace detail
+
+/// v converted to T, where v is a value already found (an array element, a nested field); for
+/// integer types (and vectors of them) the value must be an integer in range. FormatError naming
+/// `what` otherwise.
+template <class T>
+T as(const nlohmann::json& v, std::string_view what) {
+  detail::check_integers<T>(v, what);
+  try {
+    return v.template get<T>();
+  } catch (const nlohmann::json::exception& e) {
+    throw FormatError("orchard: " + std::string(what) + " has the wrong type (" + v.type_name() +
+                      "): " + e.what());
+  }
+}
+
 /// obj[key] converted to T; FormatError naming `where` and `key` when obj is not an object, the key
-/// is missing, or the value has the wrong type.
+/// is missing, or the value has the wrong type (for integer types, also when it is not an integer
+/// in the type's range).
 template <class T>
 T get(const nlohmann::json& obj, std::string_view key, std::string_view where) {
   const std::string k(key);
@@ -123,12 +184,38 @@ T get(const nlohmann::json& obj, std::string_view key, std::string_view where) {
   }
   const auto it = obj.find(k);
   if (it == obj.end()) throw FormatError("orchard: " + w + ": missing field \"" + k + "\"");
+  detail::check_integers<T>(*it, w + ": field \"" + k + "\"");
   try {
     return it->template get<T>();
   } catch (const nlohmann::json::exception& e) {
     throw FormatError("orchard: " + w + ": field \"" + k + "\" has the wrong type (" +
                       it->type_name() + "): " + e.what());
   }
+}
+
+/// obj[key] as a vector of doubles in which null stands for NaN: nlohmann writes NaN and the
+/// infinities as null, so this is how such values come back (an infinity returns as NaN).
+/// FormatError naming `where` and `key` when the field is missing or holds anything else.
+inline std::vector<double> get_doubles(const nlohmann::json& obj, std::string_view key,
+                                       std::string_view where) {
+  const auto arr = get<nlohmann::json>(obj, key, where);
+  if (!arr.is_array()) {
+    throw FormatError("orchard: " + std::string(where) + ": field \"" + std::string(key) +
+                      "\" must be an array of numbers, found " + arr.type_name());
+  }
+  std::vector<double> out;
+  out.reserve(arr.size());
+  for (const auto& v : arr) {
+    if (v.is_null()) {
+      out.push_back(std::numeric_limits<double>::quiet_NaN());
+    } else if (v.is_number()) {
+      out.push_back(v.get<double>());
+    } else {
+      throw FormatError("orchard: " + std::string(where) + ": field \"" + std::string(key) +
+                        "\" holds a " + v.type_name() + " where a number belongs");
+    }
+  }
+  return out;
 }
 
 }  // namespace orchard::json

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "../core/error.hpp"
+#include "../core/json.hpp"
 #include "../core/random.hpp"
 
 namespace orchard::fhash {
@@ -309,24 +310,24 @@ class FecCache {
           doc.value("kind", "") != "fhash_cache") {
         throw FormatError("orchard: not an fhash cache document (format/kind mismatch)");
       }
-      const int version = doc.at("version").get<int>();
+      const int version = json::get<int>(doc, "version", "fhash cache");
       if (version < 1 || version > kFormatVersion) {
         throw FormatError("orchard: fhash cache version " + std::to_string(version) +
                           " is not supported (max " + std::to_string(kFormatVersion) + ")");
       }
       const auto& p = doc.at("params");
       CacheParams cp;
-      cp.policy = parse_cache_policy(p.at("policy").get<std::string>());
-      cp.capacity = p.at("capacity").get<std::size_t>();
-      cp.forget_every = p.at("forget_every").get<int>();
-      cp.forget_probability = p.at("forget_probability").get<double>();
-      cp.max_evals = p.at("max_evals").get<int>();
-      cp.shards = p.at("shards").get<int>();
-      cp.seed = p.at("seed").get<std::uint64_t>();
-      cp.hash_cost = p.at("hash_cost").get<double>();
+      cp.policy = parse_cache_policy(json::get<std::string>(p, "policy", "fhash cache"));
+      cp.capacity = json::get<std::size_t>(p, "capacity", "fhash cache");
+      cp.forget_every = json::get<int>(p, "forget_every", "fhash cache");
+      cp.forget_probability = json::get<double>(p, "forget_probability", "fhash cache");
+      cp.max_evals = json::get<int>(p, "max_evals", "fhash cache");
+      cp.shards = json::get<int>(p, "shards", "fhash cache");
+      cp.seed = json::get<std::uint64_t>(p, "seed", "fhash cache");
+      cp.hash_cost = json::get<double>(p, "hash_cost", "fhash cache");
       FecCache c(cp);
       for (const auto& j : doc.at("entries")) {
-        const auto h = j.at("hash").get<std::uint64_t>();
+        const auto h = json::get<std::uint64_t>(j, "hash", "fhash cache");
         Shard& sh = c.shard(h);
         if (sh.map.find(h) != sh.map.end()) {
           throw FormatError("orchard: fhash cache has a duplicate hash " + std::to_string(h));
@@ -334,8 +335,8 @@ class FecCache {
         c.insert_new(sh, h);
         CacheEntry& e = sh.map.find(h).value()->second;
         e.fitness = decode(j.at("fitness"));
-        e.evals = j.at("evals").get<int>();
-        e.hits = j.at("hits").get<std::int64_t>();
+        e.evals = json::get<int>(j, "evals", "fhash cache");
+        e.hits = json::get<std::int64_t>(j, "hits", "fhash cache");
         e.cost = decode(j.at("cost"));
         for (const auto& a : j.at("aux")) e.aux.push_back(decode(a));
         if (e.evals < 0 || e.hits < 0)
@@ -344,16 +345,16 @@ class FecCache {
       const auto& k = doc.at("counters");
       for (auto& s : c.shards_) s->stats = CacheStats{};
       CacheStats& st = c.shards_.front()->stats;  // totals live in shard 0 after loading
-      st.lookups = k.at("lookups").get<std::int64_t>();
-      st.misses = k.at("misses").get<std::int64_t>();
-      st.partial_hits = k.at("partial_hits").get<std::int64_t>();
-      st.full_hits = k.at("full_hits").get<std::int64_t>();
-      st.evaluations = k.at("evaluations").get<std::int64_t>();
-      st.evictions = k.at("evictions").get<std::int64_t>();
-      st.forgotten = k.at("forgotten").get<std::int64_t>();
-      st.hash_cost = k.at("hash_cost").get<double>();
-      st.eval_cost = k.at("eval_cost").get<double>();
-      st.saved_cost = k.at("saved_cost").get<double>();
+      st.lookups = json::get<std::int64_t>(k, "lookups", "fhash cache");
+      st.misses = json::get<std::int64_t>(k, "misses", "fhash cache");
+      st.partial_hits = json::get<std::int64_t>(k, "partial_hits", "fhash cache");
+      st.full_hits = json::get<std::int64_t>(k, "full_hits", "fhash cache");
+      st.evaluations = json::get<std::int64_t>(k, "evaluations", "fhash cache");
+      st.evictions = json::get<std::int64_t>(k, "evictions", "fhash cache");
+      st.forgotten = json::get<std::int64_t>(k, "forgotten", "fhash cache");
+      st.hash_cost = json::get<double>(k, "hash_cost", "fhash cache");
+      st.eval_cost = json::get<double>(k, "eval_cost", "fhash cache");
+      st.saved_cost = json::get<double>(k, "saved_cost", "fhash cache");
       return c;
     } catch (const nlohmann::json::exception& e) {
       throw FormatError(std::string("orchard: malformed fhash cache document: ") + e.what());
@@ -392,6 +393,8 @@ class FecCache {
         }
       }
       throw ParseError(path, line, col, e.what());
+    } catch (const nlohmann::json::exception& e) {  // out_of_range: a number beyond double
+      throw ParseError(path, 0, 0, e.what());
     }
     return from_json(doc);
   }

@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../core/error.hpp"
+#include "../core/json.hpp"
 #include "../tree/tree.hpp"
 #include "model.hpp"
 #include "objective.hpp"
@@ -82,6 +83,26 @@ inline double parse_number(const std::string& s, const std::string& where) {
   }
 }
 
+/// The most outputs (classes) an imported model may declare; a larger count is rejected before
+/// anything of that size is allocated.
+inline constexpr std::int64_t kMaxImportClasses = std::int64_t{1} << 16;
+
+/// v as the integer type I; FormatError naming `where` unless v is finite, integral and in I's
+/// range (a plain cast of such a double is undefined behaviour).
+template <class I>
+I to_integer(double v, const std::string& where) {
+  const long double x = static_cast<long double>(v);
+  if (!(std::trunc(v) == v) || x < static_cast<long double>(std::numeric_limits<I>::min()) ||
+      x > static_cast<long double>(std::numeric_limits<I>::max())) {
+    std::ostringstream os;
+    os.precision(17);
+    os << v;
+    throw FormatError("orchard: import: " + where + " = " + os.str() +
+                      " is not an integer in range");
+  }
+  return static_cast<I>(v);
+}
+
 template <class J>
 double json_number(const J& v, const std::string& where) {
   if (v.is_number()) return v.template get<double>();
@@ -103,6 +124,8 @@ inline Model import_xgboost(const std::string& path) {
     j = nlohmann::json::parse(detail::read_text(path));
   } catch (const nlohmann::json::parse_error& e) {
     throw ParseError(path, 0, static_cast<std::int64_t>(e.byte), e.what());
+  } catch (const nlohmann::json::exception& e) {  // out_of_range: a number beyond double
+    throw ParseError(path, 0, 0, e.what());
   }
   Model m;
   m.source = "xgboost";
@@ -123,8 +146,11 @@ inline Model import_xgboost(const std::string& path) {
     if (gb.at("name").get<std::string>() != "gbtree") {
       throw FormatError("orchard: import_xgboost: only the gbtree booster is supported");
     }
-    m.num_features = static_cast<std::int64_t>(detail::json_number(lp.at("num_feature"), "num_feature"));
-    const int nc = static_cast<int>(detail::json_number(lp.at("num_class"), "num_class"));
+    m.num_features = detail::to_integer<std::int32_t>(detail::json_number(lp.at("num_feature"), "num_feature"), "num_feature");
+    const int nc = detail::to_integer<int>(detail::json_number(lp.at("num_class"), "num_class"), "num_class");
+    if (nc < 0 || nc > detail::kMaxImportClasses) {
+      throw FormatError("orchard: import_xgboost: num_class " + std::to_string(nc) + " is out of range [0, 65536]");
+    }
     m.num_class = m.objective == Objective::softmax ? nc : 1;
     // base_score: a scalar or a per-output vector, in probability space for logistic.
     std::vector<double> base;
@@ -148,15 +174,15 @@ inline Model import_xgboost(const std::string& path) {
     if (info.size() != trees.size()) throw FormatError("orchard: import_xgboost: tree_info length");
     for (std::size_t t = 0; t < trees.size(); ++t) {
       const auto& tj = trees[t];
-      const auto left = tj.at("left_children").get<std::vector<std::int64_t>>();
-      const auto right = tj.at("right_children").get<std::vector<std::int64_t>>();
+      const auto left = json::as<std::vector<std::int64_t>>(tj.at("left_children"), "left_children");
+      const auto right = json::as<std::vector<std::int64_t>>(tj.at("right_children"), "right_children");
       const auto cond = tj.at("split_conditions").get<std::vector<double>>();
-      const auto idx = tj.at("split_indices").get<std::vector<std::int64_t>>();
-      const auto dl = tj.at("default_left").get<std::vector<int>>();
+      const auto idx = json::as<std::vector<std::int64_t>>(tj.at("split_indices"), "split_indices");
+      const auto dl = json::as<std::vector<int>>(tj.at("default_left"), "default_left");
       const auto hess = tj.at("sum_hessian").get<std::vector<double>>();
       const auto loss = tj.at("loss_changes").get<std::vector<double>>();
       std::vector<int> stype(left.size(), 0);
-      if (tj.contains("split_type")) stype = tj.at("split_type").get<std::vector<int>>();
+      if (tj.contains("split_type")) stype = json::as<std::vector<int>>(tj.at("split_type"), "split_type");
       const auto n = static_cast<std::int64_t>(left.size());
       if (n == 0 || static_cast<std::int64_t>(right.size()) != n || static_cast<std::int64_t>(cond.size()) != n ||
           static_cast<std::int64_t>(idx.size()) != n || static_cast<std::int64_t>(dl.size()) != n ||
@@ -183,7 +209,7 @@ inline Model import_xgboost(const std::string& path) {
         return s;
       };
       m.trees.push_back(detail::rebuild(node, 0, tree::Compare::float_less, n));
-      const int cls = info[t].get<int>();
+      const int cls = json::as<int>(info[t], "tree_info");
       if (cls < 0 || cls >= m.num_class) throw FormatError("orchard: import_xgboost: tree_info class out of range");
       m.tree_class.push_back(cls);
     }
@@ -267,19 +293,25 @@ inline Model import_lightgbm(const std::string& path, double* learning_rate = nu
   } else {
     throw FormatError("orchard: import_lightgbm: objective '" + obj + "' is not supported");
   }
-  m.num_class = static_cast<int>(detail::parse_number(get(head, "num_tree_per_iteration"), "num_tree_per_iteration"));
-  const int nc = static_cast<int>(detail::parse_number(get(head, "num_class"), "num_class"));
+  m.num_class = detail::to_integer<int>(detail::parse_number(get(head, "num_tree_per_iteration"), "num_tree_per_iteration"),
+                                        "num_tree_per_iteration");
+  const int nc = detail::to_integer<int>(detail::parse_number(get(head, "num_class"), "num_class"), "num_class");
+  if (m.num_class < 1 || m.num_class > detail::kMaxImportClasses) {
+    throw FormatError("orchard: import_lightgbm: num_tree_per_iteration " + std::to_string(m.num_class) +
+                      " is out of range [1, 65536]");
+  }
   if (m.objective == Objective::softmax ? m.num_class != nc : m.num_class != 1) {
     throw FormatError("orchard: import_lightgbm: num_class / num_tree_per_iteration mismatch");
   }
-  m.num_features = static_cast<std::int64_t>(detail::parse_number(get(head, "max_feature_idx"), "max_feature_idx")) + 1;
+  m.num_features = std::int64_t{detail::to_integer<std::int32_t>(
+                       detail::parse_number(get(head, "max_feature_idx"), "max_feature_idx"), "max_feature_idx")} + 1;
   m.base_score.assign(static_cast<std::size_t>(m.num_class), 0.0);  // folded into the trees
   for (std::size_t t = 0; t < trees.size(); ++t) {
     const auto& tm = trees[t];
     if (tm.count("is_linear") && detail::parse_number(get(tm, "is_linear"), "is_linear") != 0) {
       throw FormatError("orchard: import_lightgbm: linear trees are not supported");
     }
-    const auto nl = static_cast<std::int64_t>(detail::parse_number(get(tm, "num_leaves"), "num_leaves"));
+    const auto nl = detail::to_integer<std::int32_t>(detail::parse_number(get(tm, "num_leaves"), "num_leaves"), "num_leaves");
     const auto leaf_value = numbers(tm, "leaf_value");
     if (nl < 1 || static_cast<std::int64_t>(leaf_value.size()) != nl) throw FormatError("orchard: import_lightgbm: leaf_value length");
     if (nl == 1) {
@@ -315,12 +347,12 @@ inline Model import_lightgbm(const std::string& path, double* learning_rate = nu
           return s;
         }
         const auto k = static_cast<std::size_t>(id);
-        const int d = static_cast<int>(dec[k]);
+        const int d = detail::to_integer<int>(dec[k], "decision_type");
         if (d & 1) throw FormatError("orchard: import_lightgbm: categorical splits are not supported");
         const int missing = (d >> 2) & 3;  // 0 none, 1 zero, 2 NaN
         const bool default_left = (d & 2) != 0;
         s.leaf = false;
-        s.feature = static_cast<std::int32_t>(feat[k]);
+        s.feature = detail::to_integer<std::int32_t>(feat[k], "split_feature");
         if (s.feature < 0 || s.feature >= m.num_features) throw FormatError("orchard: import_lightgbm: split feature out of range");
         s.threshold = thr[k];
         if (missing == 0) {
@@ -331,8 +363,9 @@ inline Model import_lightgbm(const std::string& path, double* learning_rate = nu
           s.flags = default_left ? tree::kDefaultLeft : 0;
         }
         auto child = [&](double c) {
-          const auto ci = static_cast<std::int64_t>(c);
-          return ci >= 0 ? ci : static_cast<std::int64_t>(ni) + (~ci);
+          const auto ci = detail::to_integer<std::int32_t>(c, "child index");
+          if (ci < 0 && ~ci >= nl) throw FormatError("orchard: import_lightgbm: child index out of range");
+          return ci >= 0 ? std::int64_t{ci} : static_cast<std::int64_t>(ni) + (~ci);
         };
         s.left = child(lc[k]);
         s.right = child(rc[k]);

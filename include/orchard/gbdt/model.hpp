@@ -16,6 +16,7 @@
 
 #include "../core/context.hpp"
 #include "../core/error.hpp"
+#include "../core/json.hpp"
 #include "../core/matrix_view.hpp"
 #include "../tree/predict.hpp"
 #include "../tree/shap.hpp"
@@ -129,18 +130,18 @@ class Model {
       if (!j.is_object() || j.value("format", "") != "orchard" || j.value("kind", "") != "gbdt") {
         throw FormatError("orchard: not an orchard gbdt model (format/kind fields)");
       }
-      const int v = j.at("version").get<int>();
+      const int v = json::get<int>(j, "version", "gbdt model");
       if (v < 1 || v > kFormatVersion) {
         throw FormatError("orchard: gbdt model version " + std::to_string(v) +
                           " is not supported (this build reads up to " +
                           std::to_string(kFormatVersion) + ")");
       }
       m.objective = parse_objective(j.at("objective").get<std::string>());
-      m.num_class = j.at("num_class").get<int>();
-      m.num_features = j.at("num_features").get<std::int64_t>();
+      m.num_class = json::get<int>(j, "num_class", "gbdt model");
+      m.num_features = json::get<std::int64_t>(j, "num_features", "gbdt model");
       j.at("base_score").get_to(m.base_score);
-      j.at("tree_class").get_to(m.tree_class);
-      m.best_round = j.at("best_round").get<int>();
+      m.tree_class = json::get<std::vector<int>>(j, "tree_class", "gbdt model");
+      m.best_round = json::get<int>(j, "best_round", "gbdt model");
       j.at("valid_history").get_to(m.valid_history);
       m.source = j.at("source").get<std::string>();
       for (const auto& t : j.at("trees")) m.trees.push_back(tree::Tree::from_json(t, m.num_features));
@@ -170,6 +171,8 @@ class Model {
       j = nlohmann::json::parse(ss.str());
     } catch (const nlohmann::json::parse_error& e) {
       throw ParseError(path, 0, static_cast<std::int64_t>(e.byte), e.what());
+    } catch (const nlohmann::json::exception& e) {  // out_of_range: a number beyond double
+      throw ParseError(path, 0, 0, e.what());
     }
     return from_json(j);
   }
@@ -179,12 +182,13 @@ class Model {
     auto bad = [](const std::string& w) { throw FormatError("orchard: invalid gbdt model: " + w); };
     if (num_class < 1) bad("num_class < 1");
     if (num_features < 1) bad("num_features < 1");
+    if (num_features > std::numeric_limits<std::int32_t>::max()) bad("num_features > 2^31 - 1");
     if (objective != Objective::softmax && num_class != 1) bad("num_class must be 1 unless multiclass");
     if (objective == Objective::softmax && num_class < 2) bad("multiclass needs num_class >= 2");
     if (static_cast<int>(base_score.size()) != num_class) bad("base_score length != num_class");
     if (tree_class.size() != trees.size()) bad("tree_class length != tree count");
     for (std::size_t t = 0; t < trees.size(); ++t) {
-      if (tree_class[t] < 0 || tree_class[t] + trees[t].n_outputs > num_class) bad("tree_class out of range");
+      if (tree_class[t] < 0 || trees[t].n_outputs > num_class - tree_class[t]) bad("tree_class out of range");
     }
     if (trees.size() % static_cast<std::size_t>(num_class) != 0) bad("tree count not a multiple of num_class");
   }

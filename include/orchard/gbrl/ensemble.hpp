@@ -348,7 +348,7 @@ class Ensemble {
       if (!j.is_object() || j.value("format", std::string()) != "orchard-gbrl") {
         throw FormatError("orchard::gbrl: not an orchard-gbrl model");
       }
-      const int v = j.at("version").get<int>();
+      const int v = json::get<int>(j, "version", "gbrl model");
       if (v != kFormatVersion) {
         throw FormatError("orchard::gbrl: model version " + std::to_string(v) +
                           " is not supported (expected " + std::to_string(kFormatVersion) + ")");
@@ -366,7 +366,7 @@ class Ensemble {
           throw FormatError(std::string("orchard::gbrl: bad params in model: ") + ex.what());
         }
       }();
-      e.n_features_ = j.at("n_features").get<index_t>();
+      e.n_features_ = json::get<index_t>(j, "n_features", "gbrl model");
       if (e.n_features_ < -1) throw FormatError("orchard::gbrl: n_features < -1");
       e.bias_ = j.at("bias").get<std::vector<double>>();
       if (static_cast<int>(e.bias_.size()) != p.n_outputs) throw FormatError("orchard::gbrl: bias size != n_outputs");
@@ -385,7 +385,7 @@ class Ensemble {
         auto cuts = b.at("cuts").get<std::vector<std::vector<double>>>();
         if (static_cast<index_t>(cuts.size()) != e.n_features_) throw FormatError("orchard::gbrl: bins size");
         try {
-          e.mapper_ = tree::BinMapper::from_cuts(std::move(cuts), p.categorical, b.at("max_bin").get<int>());
+          e.mapper_ = tree::BinMapper::from_cuts(std::move(cuts), p.categorical, json::get<int>(b, "max_bin", "gbrl bins"));
         } catch (const InvalidArgument& ex) {
           throw FormatError(std::string("orchard::gbrl: bad bins in model: ") + ex.what());
         }
@@ -412,6 +412,8 @@ class Ensemble {
     try {
       j = nlohmann::json::parse(ss.str());
     } catch (const nlohmann::json::parse_error& e) {
+      throw ParseError(path, 0, 0, std::string("model is not valid JSON: ") + e.what());
+    } catch (const nlohmann::json::exception& e) {  // out_of_range: a number beyond double
       throw ParseError(path, 0, 0, std::string("model is not valid JSON: ") + e.what());
     }
     return from_json(j, ctx);

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../core/error.hpp"
+#include "../core/json.hpp"
 #include "../core/matrix_view.hpp"
 
 namespace orchard::gbrl {
@@ -72,27 +73,27 @@ inline nlohmann::json to_json(const Params& p) {
 
 inline Params params_from_json(const nlohmann::json& j) {
   Params p;
-  j.at("n_outputs").get_to(p.n_outputs);
-  j.at("score").get_to(p.score);
-  j.at("growth").get_to(p.growth);
-  j.at("max_depth").get_to(p.max_depth);
-  j.at("split_candidates").get_to(p.split_candidates);
-  j.at("persistent_bins").get_to(p.persistent_bins);
-  j.at("max_bin").get_to(p.max_bin);
-  j.at("min_data_in_leaf").get_to(p.min_data_in_leaf);
-  j.at("min_split_gain").get_to(p.min_split_gain);
-  j.at("feature_weights").get_to(p.feature_weights);
-  j.at("categorical").get_to(p.categorical);
-  j.at("bias").get_to(p.bias);
+  p.n_outputs = json::get<decltype(p.n_outputs)>(j, "n_outputs", "gbrl params");
+  p.score = json::get<decltype(p.score)>(j, "score", "gbrl params");
+  p.growth = json::get<decltype(p.growth)>(j, "growth", "gbrl params");
+  p.max_depth = json::get<decltype(p.max_depth)>(j, "max_depth", "gbrl params");
+  p.split_candidates = json::get<decltype(p.split_candidates)>(j, "split_candidates", "gbrl params");
+  p.persistent_bins = json::get<decltype(p.persistent_bins)>(j, "persistent_bins", "gbrl params");
+  p.max_bin = json::get<decltype(p.max_bin)>(j, "max_bin", "gbrl params");
+  p.min_data_in_leaf = json::get<decltype(p.min_data_in_leaf)>(j, "min_data_in_leaf", "gbrl params");
+  p.min_split_gain = json::get<decltype(p.min_split_gain)>(j, "min_split_gain", "gbrl params");
+  p.feature_weights = json::get<decltype(p.feature_weights)>(j, "feature_weights", "gbrl params");
+  p.categorical = json::get<decltype(p.categorical)>(j, "categorical", "gbrl params");
+  p.bias = json::get<decltype(p.bias)>(j, "bias", "gbrl params");
   p.lr.clear();
   for (const auto& r : j.at("lr")) {
     LrRange x;
-    r.at("begin").get_to(x.begin);
-    r.at("end").get_to(x.end);
-    r.at("lr").get_to(x.lr);
-    r.at("schedule").get_to(x.schedule);
-    r.at("final_lr").get_to(x.final_lr);
-    r.at("schedule_trees").get_to(x.schedule_trees);
+    x.begin = json::get<decltype(x.begin)>(r, "begin", "gbrl params lr");
+    x.end = json::get<decltype(x.end)>(r, "end", "gbrl params lr");
+    x.lr = json::get<decltype(x.lr)>(r, "lr", "gbrl params lr");
+    x.schedule = json::get<decltype(x.schedule)>(r, "schedule", "gbrl params lr");
+    x.final_lr = json::get<decltype(x.final_lr)>(r, "final_lr", "gbrl params lr");
+    x.schedule_trees = json::get<decltype(x.schedule_trees)>(r, "schedule_trees", "gbrl params lr");
     p.lr.push_back(x);
   }
   return p;

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "../core/json.hpp"
 #include "model.hpp"
 
 namespace orchard::ss3 {
@@ -54,12 +55,12 @@ inline Params params_from_json(const nlohmann::json& j) {
   p.hyper.l = j.at("l").get<double>();
   p.hyper.p = j.at("p").get<double>();
   p.hyper.a = j.at("a").get<double>();
-  p.ngrams = j.at("ngrams").get<int>();
+  p.ngrams = json::get<int>(j, "ngrams", "ss3 params");
   p.sg_mode = parse_sg_mode(j.at("sg_mode").get<std::string>());
   p.cv_mode = parse_cv_mode(j.at("cv_mode").get<std::string>());
   p.tokenizer = parse_tokenizer_mode(j.at("tokenizer").get<std::string>());
-  p.prune_floor = j.at("prune_floor").get<std::int64_t>();
-  p.prune_trigger = j.at("prune_trigger").get<std::int64_t>();
+  p.prune_floor = json::get<std::int64_t>(j, "prune_floor", "ss3 params");
+  p.prune_trigger = json::get<std::int64_t>(j, "prune_trigger", "ss3 params");
   p.validate();
   return p;
 }
@@ -146,16 +147,16 @@ inline Model from_json(const nlohmann::json& j, const Context& ctx = Context(1))
   try {
     if (!j.is_object() || j.value("format", "") != "orchard.ss3")
       throw FormatError("orchard::ss3: not an orchard.ss3 model document");
-    const int v = j.at("version").get<int>();
+    const int v = json::get<int>(j, "version", "ss3 model");
     if (v != model_format_version)
       throw FormatError("orchard::ss3: unsupported model version " + std::to_string(v));
     Model m(detail::params_from_json(j.at("params")));
     m.assign(j.at("categories").get<std::vector<std::string>>(),
              j.at("words").get<std::vector<std::string>>(),
-             j.at("term_parent").get<std::vector<std::int32_t>>(),
-             j.at("term_word").get<std::vector<std::int32_t>>(),
-             j.at("counts").get<std::vector<std::int64_t>>(),
-             j.at("max_fr").get<std::vector<std::vector<std::int64_t>>>(),
+             json::get<std::vector<std::int32_t>>(j, "term_parent", "ss3 model"),
+             json::get<std::vector<std::int32_t>>(j, "term_word", "ss3 model"),
+             json::get<std::vector<std::int64_t>>(j, "counts", "ss3 model"),
+             json::get<std::vector<std::vector<std::int64_t>>>(j, "max_fr", "ss3 model"),
              j.at("multilabel").get<bool>(), ctx);
     return m;
   } catch (const nlohmann::json::exception& e) {
@@ -174,6 +175,8 @@ inline Model load_json(const std::string& path, const Context& ctx = Context(1))
   try {
     j = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
+    throw FormatError("orchard::ss3: '" + path + "' is not valid JSON: " + e.what());
+  } catch (const nlohmann::json::exception& e) {  // out_of_range: a number beyond double
     throw FormatError("orchard::ss3: '" + path + "' is not valid JSON: " + e.what());
   }
   return from_json(j, ctx);
@@ -321,7 +324,7 @@ inline Model import_pyss3_json(const nlohmann::json& j, const Context& ctx = Con
     const std::size_t C = cats_j.size(), V = words.size();
     std::vector<std::string> cats(C);
     std::vector<std::vector<std::int64_t>> max_fr =
-        j.at("__max_fr__").get<std::vector<std::vector<std::int64_t>>>();
+        json::get<std::vector<std::vector<std::int64_t>>>(j, "__max_fr__", "pyss3 model");
     if (max_fr.size() != C) throw FormatError("orchard::ss3: __max_fr__ size mismatch");
     // terms: unigrams first (id = word index), then n-grams by length
     std::vector<std::int32_t> parent(V, -1), word(V);
@@ -343,8 +346,9 @@ inline Model import_pyss3_json(const nlohmann::json& j, const Context& ctx = Con
         for (const auto& it : per_cat[c]) {
           if (it.node->is_null()) continue;
           for (auto kv = it.node->begin(); kv != it.node->end(); ++kv) {
-            const auto w = static_cast<std::int32_t>(std::stol(kv.key()));
-            if (w < 0 || static_cast<std::size_t>(w) >= V) throw FormatError("orchard::ss3: bad word index");
+            const long wl = std::stol(kv.key());
+            if (wl < 0 || static_cast<unsigned long>(wl) >= V) throw FormatError("orchard::ss3: bad word index");
+            const auto w = static_cast<std::int32_t>(wl);
             std::int32_t t;
             if (it.parent < 0) {
               t = w;
@@ -361,7 +365,7 @@ inline Model import_pyss3_json(const nlohmann::json& j, const Context& ctx = Con
               }
             }
             const auto& info = kv.value();
-            counts[static_cast<std::size_t>(t)].emplace_back(c, info.at(1).get<std::int64_t>());
+            counts[static_cast<std::size_t>(t)].emplace_back(c, json::as<std::int64_t>(info.at(1), "pyss3 model: term count"));
             next[c].push_back({&info.at(0), t});
             any = true;
           }
@@ -370,6 +374,10 @@ inline Model import_pyss3_json(const nlohmann::json& j, const Context& ctx = Con
       per_cat.swap(next);
       if (!any) break;
     }
+    // terms x categories counts: refuse a table far beyond what the file holds (2^32 entries).
+    if (C != 0 && parent.size() > (std::size_t{1} << 32) / C)
+      throw FormatError("orchard::ss3: pyss3 model declares " + std::to_string(parent.size()) +
+                        " terms x " + std::to_string(C) + " categories, more than 2^32 counts");
     std::vector<std::int64_t> fr(parent.size() * C, 0);
     for (std::size_t t = 0; t < parent.size(); ++t)
       for (const auto& [c, f] : counts[t]) fr[t * C + c] = f;
@@ -389,6 +397,8 @@ inline Model import_pyss3(const std::string& path, const Context& ctx = Context(
     j = nlohmann::json::parse(detail::read_file(path));
   } catch (const nlohmann::json::parse_error& e) {
     throw FormatError("orchard::ss3: '" + path + "' is not valid JSON: " + e.what());
+  } catch (const nlohmann::json::exception& e) {  // out_of_range: a number beyond double
+    throw FormatError("orchard::ss3: '" + path + "' is not valid JSON: " + e.what());
   }
   return import_pyss3_json(j, ctx);
 }
@@ -400,6 +410,8 @@ inline Model load(const std::string& path, const Context& ctx) {
   try {
     j = nlohmann::json::parse(b);
   } catch (const nlohmann::json::parse_error& e) {
+    throw FormatError("orchard::ss3: '" + path + "' is neither a binary nor a JSON model: " + e.what());
+  } catch (const nlohmann::json::exception& e) {  // out_of_range: a number beyond double
     throw FormatError("orchard::ss3: '" + path + "' is neither a binary nor a JSON model: " + e.what());
   }
   if (j.is_object() && j.contains("__categories__")) return import_pyss3_json(j, ctx);

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../core/error.hpp"
+#include "../core/json.hpp"
 
 namespace orchard::tree {
 
@@ -128,8 +129,8 @@ struct Tree {
   static Tree from_json(const nlohmann::json& j, std::int64_t n_features) {
     Tree t;
     try {
-      t.n_outputs = j.at("n_outputs").get<int>();
-      const auto c = j.at("compare").get<std::string>();
+      t.n_outputs = json::get<int>(j, "n_outputs", "tree");
+      const auto c = json::get<std::string>(j, "compare", "tree");
       if (c == "less_equal") {
         t.compare = Compare::less_equal;
       } else if (c == "float_less") {
@@ -137,16 +138,16 @@ struct Tree {
       } else {
         throw FormatError("orchard: tree 'compare' = " + c + " is unknown");
       }
-      j.at("feature").get_to(t.feature);
-      j.at("threshold").get_to(t.threshold);
-      j.at("bin").get_to(t.bin);
-      j.at("flags").get_to(t.flags);
-      j.at("left").get_to(t.left);
-      j.at("right").get_to(t.right);
-      j.at("value").get_to(t.value);
-      j.at("gain").get_to(t.gain);
-      j.at("cover").get_to(t.cover);
-      j.at("depth").get_to(t.depth);
+      t.feature = json::get<decltype(t.feature)>(j, "feature", "tree");
+      t.threshold = json::get_doubles(j, "threshold", "tree");
+      t.bin = json::get<decltype(t.bin)>(j, "bin", "tree");
+      t.flags = json::get<decltype(t.flags)>(j, "flags", "tree");
+      t.left = json::get<decltype(t.left)>(j, "left", "tree");
+      t.right = json::get<decltype(t.right)>(j, "right", "tree");
+      t.value = json::get_doubles(j, "value", "tree");
+      t.gain = json::get_doubles(j, "gain", "tree");
+      t.cover = json::get_doubles(j, "cover", "tree");
+      t.depth = json::get<decltype(t.depth)>(j, "depth", "tree");
     } catch (const nlohmann::json::exception& e) {
       throw FormatError(std::string("orchard: malformed tree in model file: ") + e.what());
     }

@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -213,6 +214,37 @@ inline std::uint64_t physical_memory() {
 inline bool exceeds_memory(std::uint64_t bytes) {
   const std::uint64_t mem = physical_memory();
   return mem != 0 && bytes > mem;
+}
+
+/// True when static_cast<T>(u) is defined and keeps the value's integer part: always for a
+/// floating-point T, for an integral T only when u (truncated) lies in T's range (a NaN or an
+/// out-of-range floating-point value converted to an integer is undefined behaviour in C++).
+template <class T, class U>
+bool fits_in(U u) {
+  if constexpr (std::is_floating_point_v<T>) {
+    return true;
+  } else if constexpr (std::is_floating_point_v<U>) {
+    const long double v = static_cast<long double>(u);
+    return v > static_cast<long double>(std::numeric_limits<T>::min()) - 1.0L &&
+           v < static_cast<long double>(std::numeric_limits<T>::max()) + 1.0L;
+  } else {
+    return std::in_range<T>(u);
+  }
+}
+
+/// static_cast<T>(u), or ParseError naming the element when the value does not fit in T.
+template <class T, class U>
+T convert_element(U u, const std::string& source, std::uint64_t element) {
+  if constexpr (!std::is_same_v<T, bool>) {
+    if (!fits_in<T>(u)) {
+      throw ParseError(source, 0, 0,
+                       "element " + std::to_string(element) + " = " +
+                           (std::is_floating_point_v<U> ? orchard::detail::to_text(u)
+                                                        : std::to_string(u)) +
+                           " does not fit in the requested element type");
+    }
+  }
+  return static_cast<T>(u);
 }
 
 /// "f0".."f{d-1}".

@@ -152,33 +152,35 @@ U idx_load_be(const unsigned char* p) {
 }
 
 template <class T, class U>
-void idx_convert(const IdxRaw& r, T* out) {
+void idx_convert(const IdxRaw& r, T* out, const std::string& path) {
   const std::size_t n = static_cast<std::size_t>(r.rows) * static_cast<std::size_t>(r.cols);
   const unsigned char* p = r.bytes.data();
-  for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<T>(idx_load_be<U>(p + i * sizeof(U)));
+  for (std::size_t i = 0; i < n; ++i) {
+    out[i] = convert_element<T>(idx_load_be<U>(p + i * sizeof(U)), path, i);
+  }
 }
 
 /// Converts raw IDX bytes to a row-major T buffer of rows x cols.
 template <class T>
-void idx_to(const IdxRaw& r, T* out) {
+void idx_to(const IdxRaw& r, T* out, const std::string& path) {
   switch (r.type) {
     case 0x08:
-      idx_convert<T, std::uint8_t>(r, out);
+      idx_convert<T, std::uint8_t>(r, out, path);
       break;
     case 0x09:
-      idx_convert<T, std::int8_t>(r, out);
+      idx_convert<T, std::int8_t>(r, out, path);
       break;
     case 0x0B:
-      idx_convert<T, std::int16_t>(r, out);
+      idx_convert<T, std::int16_t>(r, out, path);
       break;
     case 0x0C:
-      idx_convert<T, std::int32_t>(r, out);
+      idx_convert<T, std::int32_t>(r, out, path);
       break;
     case 0x0D:
-      idx_convert<T, float>(r, out);
+      idx_convert<T, float>(r, out, path);
       break;
     default:
-      idx_convert<T, double>(r, out);
+      idx_convert<T, double>(r, out, path);
       break;
   }
 }
@@ -186,13 +188,14 @@ void idx_to(const IdxRaw& r, T* out) {
 }  // namespace detail
 
 /// Reads an IDX file (.gz or plain): rows = first dimension, columns = the product of the others.
-/// Elements are converted to T with static_cast. See the file comment for what is rejected.
+/// Elements are converted to T with static_cast; ParseError when one does not fit in T (NaN or out
+/// of range for an integer T). See the file comment for what else is rejected.
 template <class T = float>
 RowMatrix<T> read_idx(const std::string& path) {
   static_assert(std::is_arithmetic_v<T>, "read_idx: T must be an arithmetic type");
   const detail::IdxRaw r = detail::read_idx_raw(path);
   RowMatrix<T> m(r.rows, r.cols);
-  detail::idx_to(r, m.data());
+  detail::idx_to(r, m.data(), path);
   return m;
 }
 

@@ -11,8 +11,9 @@
 // Rejected with ParseError: a bad magic or version, a header cut short or that is not the Python
 // dict {'descr': ..., 'fortran_order': ..., 'shape': (...)} (line 1, column = byte offset + 1 of
 // the problem), an unsupported dtype (structured, complex, float16, object, strings), more than
-// 2^40 elements, data shorter than the shape needs ("truncated") or bytes after it, and an empty
-// file. IoError when the file cannot be opened or read.
+// 2^40 elements, data shorter than the shape needs ("truncated") or bytes after it, an empty
+// file, and (reading into an integer T) an element that does not fit in T (NaN, out of range).
+// IoError when the file cannot be opened or read.
 #include <bit>
 #include <cstdint>
 #include <cstring>
@@ -291,7 +292,7 @@ void npy_read_as(std::ifstream& in, const std::string& path, const NpyHeader& h,
       if constexpr (Bool) {
         v = static_cast<T>(u != 0 ? 1 : 0);
       } else {
-        v = static_cast<T>(u);
+        v = convert_element<T>(u, path, k0 + k);
       }
       if (!fortran) {
         dst[k0 + k] = v;
