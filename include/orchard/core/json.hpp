@@ -193,9 +193,23 @@ T get(const nlohmann::json& obj, std::string_view key, std::string_view where) {
   }
 }
 
-/// obj[key] as a vector of doubles in which null stands for NaN: nlohmann writes NaN and the
-/// infinities as null, so this is how such values come back (an infinity returns as NaN).
-/// FormatError naming `where` and `key` when the field is missing or holds anything else.
+/// Doubles as a JSON array; the non-finite ones as the strings "inf", "-inf" and "nan", since
+/// JSON numbers cannot hold them (nlohmann would write null and lose which one it was).
+inline nlohmann::json doubles(const std::vector<double>& v) {
+  nlohmann::json arr = nlohmann::json::array();
+  for (double x : v) {
+    if (std::isfinite(x)) {
+      arr.push_back(x);
+    } else {
+      arr.push_back(std::isnan(x) ? "nan" : x > 0 ? "inf" : "-inf");
+    }
+  }
+  return arr;
+}
+
+/// obj[key] as a vector of doubles written by `doubles` ("inf", "-inf", "nan" strings; null, as
+/// other writers put NaN, reads as NaN). FormatError naming `where` and `key` when the field is
+/// missing or holds anything else.
 inline std::vector<double> get_doubles(const nlohmann::json& obj, std::string_view key,
                                        std::string_view where) {
   const auto arr = get<nlohmann::json>(obj, key, where);
@@ -210,6 +224,10 @@ inline std::vector<double> get_doubles(const nlohmann::json& obj, std::string_vi
       out.push_back(std::numeric_limits<double>::quiet_NaN());
     } else if (v.is_number()) {
       out.push_back(v.get<double>());
+    } else if (v.is_string() && (v == "inf" || v == "-inf" || v == "nan")) {
+      out.push_back(v == "nan" ? std::numeric_limits<double>::quiet_NaN()
+                               : v == "inf" ? std::numeric_limits<double>::infinity()
+                                            : -std::numeric_limits<double>::infinity());
     } else {
       throw FormatError("orchard: " + std::string(where) + ": field \"" + std::string(key) +
                         "\" holds a " + v.type_name() + " where a number belongs");

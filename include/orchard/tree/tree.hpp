@@ -113,7 +113,7 @@ struct Tree {
     j["n_outputs"] = n_outputs;
     j["compare"] = compare == Compare::less_equal ? "less_equal" : "float_less";
     j["feature"] = feature;
-    j["threshold"] = threshold;
+    j["threshold"] = json::doubles(threshold);
     j["bin"] = bin;
     j["flags"] = flags;
     j["left"] = left;
