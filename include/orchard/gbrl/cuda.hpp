@@ -26,54 +26,15 @@
 #include <string>
 #include <vector>
 
+#include "../core/cuda/device.cuh"
 #include "cuda/fit.cuh"
 #include "cuda/predict.cuh"
 
 namespace orchard::gbrl::cuda {
 
-inline void check(cudaError_t e, const char* what) {
-  if (e != cudaSuccess) {
-    throw DeviceError(std::string("orchard::gbrl: CUDA ") + what + ": " + cudaGetErrorString(e));
-  }
-}
-
-/// Device array of T (RAII).
-template <class T>
-class Buffer {
- public:
-  explicit Buffer(std::size_t n = 0) : n_(n) {
-    if (n > 0) check(cudaMalloc(&p_, n * sizeof(T)), "cudaMalloc");
-  }
-  Buffer(const T* host, std::size_t n) : Buffer(n) { upload(host, n); }
-  ~Buffer() {
-    if (p_ != nullptr) cudaFree(p_);
-  }
-  Buffer(const Buffer&) = delete;
-  Buffer& operator=(const Buffer&) = delete;
-  void upload(const T* host, std::size_t n) {
-    if (n > 0) check(cudaMemcpy(p_, host, n * sizeof(T), cudaMemcpyHostToDevice), "upload");
-  }
-  void download(T* host, std::size_t n) const {
-    if (n > 0) check(cudaMemcpy(host, p_, n * sizeof(T), cudaMemcpyDeviceToHost), "download");
-  }
-  void zero() {
-    if (n_ > 0) check(cudaMemset(p_, 0, n_ * sizeof(T)), "cudaMemset");
-  }
-  T* get() const { return p_; }
-  std::size_t size() const { return n_; }
-
- private:
-  T* p_ = nullptr;
-  std::size_t n_ = 0;
-};
-
-/// Power-of-two fixed-point scale for n rows of statistics bounded by max_abs: every sum of
-/// quantised values stays below 2^62 in magnitude.
-inline double quantise_scale(double max_abs, std::int64_t n) {
-  if (!(max_abs > 0)) return 1.0;
-  const double bound = std::ldexp(1.0, 62) / (static_cast<double>(std::max<std::int64_t>(n, 1)) * max_abs);
-  return std::ldexp(1.0, static_cast<int>(std::floor(std::log2(bound))));
-}
+using orchard::gpu::Buffer;
+using orchard::gpu::check;
+using orchard::gpu::quantise_scale;
 
 /// Bytes of histograms held at once; open nodes beyond it are processed in chunks of nodes
 /// (a tuning knob; the tests lower it to exercise the chunked path).

@@ -115,6 +115,10 @@ struct PackedTree {
     }
     for (int r = 0; r < count; ++r) out[r] = order_id(idx[r]);
   }
+  /// The Tree node id at packed position q.
+  std::int32_t tree_node(std::int32_t q) const { return order_id(q); }
+  /// Whether packed position q is a leaf.
+  bool is_leaf(std::int32_t q) const { return tree->feature[static_cast<std::size_t>(order_id(q))] < 0; }
 
  private:
   template <class T>

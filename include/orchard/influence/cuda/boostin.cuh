@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "../../core/cuda/device.cuh"
 #include "../boostin.hpp"
 #include "../explainer.hpp"
 
@@ -45,22 +46,6 @@ __global__ void boostin_columns(const Index* __restrict__ leaf_start, const std:
 
 }  // namespace kernels
 
-namespace detail {
-inline void check(cudaError_t err, const char* what) {
-  if (err != cudaSuccess) {
-    throw DeviceError(std::string("orchard: influence cuda: ") + what + ": " + cudaGetErrorString(err));
-  }
-}
-template <class T>
-struct DeviceBuffer {
-  T* p = nullptr;
-  explicit DeviceBuffer(std::size_t n) { check(cudaMalloc(&p, std::max<std::size_t>(1, n) * sizeof(T)), "cudaMalloc"); }
-  ~DeviceBuffer() { cudaFree(p); }
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
-  void upload(const T* h, std::size_t n) { check(cudaMemcpy(p, h, n * sizeof(T), cudaMemcpyHostToDevice), "upload"); }
-};
-}  // namespace detail
 
 /// BoostIn local influence on the GPU (ctx device id); `ex` must come from make("boostin" /
 /// "boostin_w1" / "boostin_w2"). Same result as ex.local(), bit for bit. Test rows are processed
@@ -72,32 +57,32 @@ inline Eigen::MatrixXd boostin_local(const Explainer& ex, ConstMatrixView<double
   if (b == nullptr) {
     throw InvalidArgument("orchard: argument 'explainer' = " + ex.name() + ": the GPU path needs a BoostIn explainer");
   }
-  detail::check(cudaSetDevice(device_id), "cudaSetDevice");
+  orchard::gpu::check(cudaSetDevice(device_id), "cudaSetDevice");
   const Structure& st = b->structure();
   const auto ts = b->prepare(X_test, y_test);
   const index_t n = st.n(), T = st.trees(), m = ts->m;
   std::vector<index_t> start(static_cast<std::size_t>(st.total_leaves() + 1));
   for (index_t l = 0; l <= st.total_leaves(); ++l) start[static_cast<std::size_t>(l)] = l < st.total_leaves() ? st.leaf_begin(l) : st.leaf_end(l - 1);
-  detail::DeviceBuffer<index_t> d_start(start.size());
+  orchard::gpu::Buffer<index_t> d_start(start.size());
   d_start.upload(start.data(), start.size());
-  detail::DeviceBuffer<std::int32_t> d_rows(st.leaf_rows().size());
+  orchard::gpu::Buffer<std::int32_t> d_rows(st.leaf_rows().size());
   d_rows.upload(st.leaf_rows().data(), st.leaf_rows().size());
   const std::vector<double> dv = b->dv_index_order();
-  detail::DeviceBuffer<double> d_dv(dv.size());
+  orchard::gpu::Buffer<double> d_dv(dv.size());
   d_dv.upload(dv.data(), dv.size());
   const index_t chunk = std::max<index_t>(1, std::min<index_t>(m, static_cast<index_t>(max_chunk_bytes / (sizeof(double) * static_cast<std::size_t>(n)))));
-  detail::DeviceBuffer<std::int32_t> d_leaf(static_cast<std::size_t>(chunk * T));
-  detail::DeviceBuffer<double> d_G(static_cast<std::size_t>(chunk * T));
-  detail::DeviceBuffer<double> d_out(static_cast<std::size_t>(chunk * n));
+  orchard::gpu::Buffer<std::int32_t> d_leaf(static_cast<std::size_t>(chunk * T));
+  orchard::gpu::Buffer<double> d_G(static_cast<std::size_t>(chunk * T));
+  orchard::gpu::Buffer<double> d_out(static_cast<std::size_t>(chunk * n));
   Eigen::MatrixXd out(n, m);
   for (index_t e0 = 0; e0 < m; e0 += chunk) {
     const index_t c = std::min(chunk, m - e0);
     d_leaf.upload(ts->leaf.data() + e0 * T, static_cast<std::size_t>(c * T));
     d_G.upload(ts->G.data() + e0 * T, static_cast<std::size_t>(c * T));
-    kernels::boostin_columns<index_t><<<static_cast<unsigned>(c), 256>>>(d_start.p, d_rows.p, d_dv.p, d_leaf.p, d_G.p, T,
-                                                                         n, d_out.p);
-    detail::check(cudaGetLastError(), "kernel launch");
-    detail::check(cudaMemcpy(out.data() + e0 * n, d_out.p, static_cast<std::size_t>(c * n) * sizeof(double),
+    kernels::boostin_columns<index_t><<<static_cast<unsigned>(c), 256>>>(d_start.get(), d_rows.get(), d_dv.get(), d_leaf.get(), d_G.get(), T,
+                                                                         n, d_out.get());
+    orchard::gpu::check(cudaGetLastError(), "kernel launch");
+    orchard::gpu::check(cudaMemcpy(out.data() + e0 * n, d_out.get(), static_cast<std::size_t>(c * n) * sizeof(double),
                              cudaMemcpyDeviceToHost),
                   "download");
   }

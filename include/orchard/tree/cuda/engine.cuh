@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "../../core/cuda/device.cuh"
 #include "../../core/error.hpp"
 #include "../binning.hpp"
 #include "../histogram.hpp"
@@ -25,46 +26,9 @@
 
 namespace orchard::tree::cuda {
 
-inline void check(cudaError_t e, const char* what) {
-  if (e != cudaSuccess) {
-    throw DeviceError(std::string("orchard: CUDA ") + what + ": " + cudaGetErrorString(e));
-  }
-}
-
-/// Device buffer of T (RAII).
-template <class T>
-class Buffer {
- public:
-  explicit Buffer(std::size_t n = 0) : n_(n) {
-    if (n > 0) check(cudaMalloc(&p_, n * sizeof(T)), "cudaMalloc");
-  }
-  Buffer(const T* host, std::size_t n) : Buffer(n) { upload(host, n); }
-  ~Buffer() {
-    if (p_ != nullptr) cudaFree(p_);
-  }
-  Buffer(const Buffer&) = delete;
-  Buffer& operator=(const Buffer&) = delete;
-  void upload(const T* host, std::size_t n) {
-    if (n > 0) check(cudaMemcpy(p_, host, n * sizeof(T), cudaMemcpyHostToDevice), "upload");
-  }
-  std::vector<T> download() const {
-    std::vector<T> h(n_);
-    if (n_ > 0) check(cudaMemcpy(h.data(), p_, n_ * sizeof(T), cudaMemcpyDeviceToHost), "download");
-    return h;
-  }
-  T* get() const { return p_; }
-
- private:
-  T* p_ = nullptr;
-  std::size_t n_ = 0;
-};
-
-/// Fixed-point scale for n statistics of magnitude <= max_abs: sums stay below 2^62.
-inline double quantise_scale(double max_abs, std::int64_t n) {
-  const double bound = std::ldexp(1.0, 62) / (static_cast<double>(std::max<std::int64_t>(n, 1)) *
-                                                std::max(max_abs, 1e-30));
-  return std::ldexp(1.0, static_cast<int>(std::floor(std::log2(bound))));
-}
+using orchard::gpu::Buffer;
+using orchard::gpu::check;
+using orchard::gpu::quantise_scale;
 
 /// Histogram (layout of HistLayout::make(mapper, 2)) of `rows` (empty = all rows) on the GPU.
 inline std::vector<double> histogram(const BinnedMatrix& data, const float* gh,
@@ -128,14 +92,16 @@ void predict_add(std::span<const Tree> trees, std::span<const int> tree_class, c
   std::vector<DeviceNode> nodes;
   std::vector<std::int64_t> offset;
   for (const auto& t : trees) {
-    const PackedTree pt(t);
+    const PackedTree pt(t, 1);
     if (!pt.simple || t.n_outputs != 1) {
       throw DeviceError("orchard: CUDA prediction supports numeric '<=' trees with one output");
     }
     offset.push_back(static_cast<std::int64_t>(nodes.size()));
-    for (const auto& p : pt.nodes) {
-      const double v = p.feature < 0 ? t.values(p.left)[0] : 0.0;
-      nodes.push_back(DeviceNode{p.threshold, p.feature, p.left, p.flags, v});
+    for (std::int32_t q = 0; q < static_cast<std::int32_t>(pt.nodes.size()); ++q) {
+      const auto& p = pt.nodes[static_cast<std::size_t>(q)];
+      const bool leaf = pt.is_leaf(q);
+      nodes.push_back(DeviceNode{p.threshold, leaf ? -1 : static_cast<std::int32_t>(p.offset), p.left,
+                                 p.flags, leaf ? t.values(pt.tree_node(q))[0] : 0.0});
     }
   }
   Buffer<T> d_X(X, static_cast<std::size_t>(n * d));
