@@ -97,16 +97,21 @@ struct PackedTree {
   /// Leaves of `count` (<= kLanes) rows walked in lockstep, which hides the load latency of one
   /// walk behind the others.
   static constexpr int kLanes = 16;
+  /// `finite`: the caller knows no row holds a NaN, so a step is one comparison (a leaf's
+  /// +inf threshold still keeps every row on it).
   template <class T>
-  void leaves(const T* const* rows, int count, std::int32_t* out) const {
+  void leaves(const T* const* rows, int count, std::int32_t* out, bool finite = false) const {
     if (!simple) {
       for (int r = 0; r < count; ++r) out[r] = leaf(rows[r]);
       return;
     }
     std::int32_t idx[kLanes] = {0};
-    if (count == kLanes) {  // a fixed trip count lets the compiler unroll the lanes
+    if (finite && count == kLanes) {  // a fixed trip count lets the compiler unroll the lanes
       for (int d = 0; d < levels; ++d) {
-        for (int r = 0; r < kLanes; ++r) idx[r] = step(nodes[static_cast<std::size_t>(idx[r])], rows[r]);
+        for (int r = 0; r < kLanes; ++r) {
+          const Node& n = nodes[static_cast<std::size_t>(idx[r])];
+          idx[r] = n.left + (static_cast<double>(rows[r][n.offset]) > n.threshold ? 1 : 0);
+        }
       }
     } else {
       for (int d = 0; d < levels; ++d) {
@@ -142,19 +147,31 @@ void predict_add(const Context& ctx, std::span<const Tree> trees, std::span<cons
   packed.reserve(trees.size());
   for (const auto& t : trees) packed.emplace_back(t, X.col_stride);
   const Context run_ctx = X.rows * static_cast<index_t>(trees.size()) < 4096 ? Context(1) : ctx;
+  constexpr int kL = PackedTree::kLanes;
+  static_assert(kPredictRowBlock % kL == 0);
   parallel_blocks(run_ctx, X.rows, kPredictRowBlock, [&](std::int64_t, std::int64_t r0, std::int64_t r1) {
+    // Lane groups without a NaN take the one-comparison step in every tree: one scan of the
+    // rows here saves the NaN test in every step of every tree.
+    bool finite[kPredictRowBlock / kL];
+    for (std::int64_t i0 = r0; i0 < r1; i0 += kL) {
+      bool ok = true;
+      for (std::int64_t i = i0; i < std::min<std::int64_t>(i0 + kL, r1); ++i) {
+        const T* row = X.row_ptr(i);
+        for (index_t f = 0; f < X.cols; ++f) ok = ok && !std::isnan(static_cast<double>(row[f * X.col_stride]));
+      }
+      finite[(i0 - r0) / kL] = ok;
+    }
     for (std::size_t t = 0; t < trees.size(); ++t) {
       const PackedTree& pt = packed[t];
       const Tree& tr = trees[t];
       const index_t col = group.empty() ? 0 : group[t];
       const int no = tr.n_outputs;
-      constexpr int kL = PackedTree::kLanes;
       for (std::int64_t i0 = r0; i0 < r1; i0 += kL) {
         const int cnt = static_cast<int>(std::min<std::int64_t>(kL, r1 - i0));
         const T* rows[kL];
         std::int32_t lv[kL];
         for (int r = 0; r < cnt; ++r) rows[r] = X.row_ptr(i0 + r);
-        pt.leaves(rows, cnt, lv);
+        pt.leaves(rows, cnt, lv, finite[(i0 - r0) / kL]);
         for (int r = 0; r < cnt; ++r) {
           const double* v = tr.values(lv[r]);
           double* o = out + (i0 + r) * out_cols + col;
