@@ -98,9 +98,16 @@ TEST_CASE("libsvm: bad tokens give line and column of the offending part") {
   LibsvmOptions o;
   o.num_features = 4;
   expect_parse_error([&] { read_libsvm(w, o); }, 2, 3);
-  // An index that would make the dense matrix absurd.
+  // An index that would make the dense matrix absurd: too wide to detect, and, when the caller
+  // asks for that width, too big for memory.
   const auto big = io_test::write_text(dir / "big.svm", "1 1:1\n0 99999999999:2\n1 1:1\n");
-  CHECK(expect_parse_error([&] { read_libsvm(big); }, 2, 3).find("memory") != std::string::npos);
+  CHECK(expect_parse_error([&] { read_libsvm(big); }, 2, 3).find("2^20") != std::string::npos);
+  LibsvmOptions wide;
+  wide.num_features = 100000000000;
+  CHECK(expect_parse_error([&] { read_libsvm(big, wide); }, 2, 3).find("memory") != std::string::npos);
+  // The widest detected matrix is accepted.
+  const auto edge = io_test::write_text(dir / "edge.svm", "1 1048576:2\n");
+  CHECK(read_libsvm(edge).X.cols() == orchard::io::kMaxDetectedFeatures);
   const auto huge = io_test::write_text(dir / "huge.svm", "1 99999999999999999999:2\n");
   expect_parse_error([&] { read_libsvm(huge); }, 1, 3);
 }

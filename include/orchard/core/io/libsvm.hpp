@@ -8,7 +8,8 @@
 // Rejected with ParseError(file, line, column) where column is the first byte of the offending
 // part: a non-numeric label, a token without ':' ("5"), a bad index ("x:1", "-1:2", "1.5:2"), a
 // bad value ("3:abc"), a repeated index in one row, index 0 when index_base = 1, an index beyond
-// num_features, and more than 2^40 dense elements. A file without any data line throws ParseError
+// num_features, more than 2^20 columns detected from the indices (without num_features), and more
+// than 2^40 dense elements. A file without any data line throws ParseError
 // "empty file". Bad options throw InvalidArgument.
 #include <algorithm>
 #include <cstdint>
@@ -22,6 +23,9 @@
 #include "dataset.hpp"
 
 namespace orchard::io {
+
+/// Widest dense matrix read_libsvm builds from the indices it finds (num_features lifts it).
+inline constexpr std::int64_t kMaxDetectedFeatures = std::int64_t{1} << 20;
 
 /// Options of read_libsvm.
 struct LibsvmOptions {
@@ -143,6 +147,14 @@ Dataset<T> read_libsvm(const std::string& path, const LibsvmOptions& opt = {}) {
     }
   } else {
     d = max_index < 0 ? 0 : max_index - base + 1;
+    // A dense matrix this wide is never what a detected width means (a stray huge index in a
+    // small file); a caller who truly wants it says so with num_features.
+    if (d > kMaxDetectedFeatures) {
+      throw ParseError(path, max_line, max_col,
+                       "feature index " + std::to_string(max_index) + " would make " +
+                           std::to_string(d) + " dense columns, more than 2^20; pass num_features "
+                           "to read that many");
+    }
   }
   const auto n = static_cast<std::int64_t>(labels.size());
   detail::checked_elements(path, static_cast<std::uint64_t>(n), static_cast<std::uint64_t>(d),
