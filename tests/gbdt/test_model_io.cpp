@@ -11,12 +11,6 @@
 using namespace orchard;
 
 namespace {
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 void spit(const std::string& path, const std::string& s) { std::ofstream(path) << s; }
 }  // namespace
 
@@ -47,7 +41,7 @@ TEST_CASE("truncated, corrupted, foreign or future model files throw, never cras
   auto m = gbdt::train(p, s.X, s.y);
   const auto good = (dir / "good.json").string();
   m.save(good);
-  const std::string text = slurp(good);
+  const std::string text = orchard_test::read_text(good);
   const auto bad = (dir / "bad.json").string();
   for (std::size_t cut : {std::size_t{0}, std::size_t{10}, text.size() / 2, text.size() - 1}) {
     spit(bad, text.substr(0, cut));

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <orchard_test.hpp>
+
 #include "../fuzz/fuzz_targets.hpp"
 
 #ifndef ORCHARD_FUZZ_DIR
@@ -30,11 +32,6 @@ std::vector<std::filesystem::path> inputs(const std::string& kind, const std::st
   return out;
 }
 
-std::string bytes_of(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 }  // namespace
 
 TEST_CASE("fuzz seeds and crash reproducers replay without a crash") {
@@ -45,12 +42,12 @@ TEST_CASE("fuzz seeds and crash reproducers replay without a crash") {
     CHECK_MESSAGE(!seeds.empty(), "no seed corpus for fuzz target ", name);
     for (const auto& f : seeds) {  // valid files: each must be accepted
       INFO("target ", name, ", seed ", f.string());
-      const std::string b = bytes_of(f);
+      const std::string b = orchard_test::read_text(f);
       CHECK(fn(reinterpret_cast<const std::uint8_t*>(b.data()), b.size()));
     }
     for (const auto& f : inputs("regressions", name)) {  // accepted or cleanly rejected
       INFO("target ", name, ", reproducer ", f.string());
-      const std::string b = bytes_of(f);
+      const std::string b = orchard_test::read_text(f);
       (void)fn(reinterpret_cast<const std::uint8_t*>(b.data()), b.size());
     }
   }

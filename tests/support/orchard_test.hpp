@@ -3,6 +3,8 @@
 // cases whose optional data set is missing, and small naive references.
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <iostream>
 #include <string>
 #include <unistd.h>
@@ -38,6 +40,12 @@ inline bool have_data(const std::filesystem::path& path) {
 
 /// A path inside the shared data folder.
 inline std::filesystem::path data(const std::string& rel) { return data_dir() / rel; }
+
+/// The whole file as bytes ("" when it cannot be opened).
+inline std::string read_text(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
 
 /// A fresh temporary folder for a test's files, removed by the destructor.
 class TempDir {

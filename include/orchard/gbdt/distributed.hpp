@@ -247,16 +247,8 @@ Model train_distributed_impl(Communicator& comm, const Params& p, ConstMatrixVie
   const tree::BinnedMatrix no_rows = tree::BinnedMatrix::build(mapper, ConstMatrixView<T>(nullptr, 0, X.cols), ctx);
 
   // ---- 4. engine set-up: every histogram is summed over the ranks -------------------------------
-  tree::SecondOrder policy;
-  policy.lambda_l2 = p.lambda_l2;
-  policy.lambda_l1 = p.lambda_l1;
-  policy.min_child_weight = p.min_child_weight;
-  tree::GrowParams gp;
-  gp.growth = tree::parse_growth(p.growth);
-  gp.max_depth = p.max_depth;
-  gp.num_leaves = p.num_leaves;
-  gp.min_data_in_leaf = p.min_data_in_leaf;
-  gp.min_split_gain = p.min_split_gain;
+  const tree::SecondOrder policy = split_policy(p);
+  tree::GrowParams gp = grow_params(p);
   std::vector<double> packed;
   gp.reduce_histogram = [&](const tree::HistLayout& l, std::span<const int> feats, double* h) {
     if (static_cast<index_t>(feats.size()) == X.cols) {
@@ -319,10 +311,9 @@ Model train_distributed_impl(Communicator& comm, const Params& p, ConstMatrixVie
   tree::GrowWorkspace ws;
   Rng rng(p.seed);
   const bool sub = p.subsample < 1.0;
-  const auto n_sample = static_cast<std::int64_t>(std::max(1.0, std::round(p.subsample * static_cast<double>(N))));
-  const auto n_feat = static_cast<std::int64_t>(std::max(1.0, std::round(p.colsample_bytree * static_cast<double>(X.cols))));
-  double best = 0;
-  int best_round = 0;
+  const std::int64_t n_sample = fraction_count(p.subsample, N);
+  const std::int64_t n_feat = fraction_count(p.colsample_bytree, X.cols);
+  EarlyStopping es{metric, p.early_stopping_rounds};
   for (int r = 0; r < p.num_rounds; ++r) {
     std::vector<std::uint32_t> sample;
     bool none_sampled = false;
@@ -335,50 +326,32 @@ Model train_distributed_impl(Communicator& comm, const Params& p, ConstMatrixVie
     }
     if (n > 0) gradients(ctx, obj, F, labels, K, gh);
     for (int k = 0; k < K; ++k) {
-      std::vector<int> feats;
-      if (n_feat < X.cols) {
-        Rng rc = rng.split(2 * static_cast<std::uint64_t>(r * K + k) + 1);
-        for (auto f : rc.sample_without_replacement(X.cols, n_feat)) feats.push_back(static_cast<int>(f));
-      }
+      const std::vector<int> feats = tree_features(rng, r, K, k, n_feat, X.cols);
       tree::Tree t = tree::grow_tree(ctx, none_sampled ? no_rows : data, policy,
                                      gh[static_cast<std::size_t>(k)].data(), sample, feats, gp,
                                      &node_of_row, &ws);
       if (none_sampled) node_of_row.assign(n, -1);
       t.scale(p.learning_rate);
-      parallel_blocks(ctx, static_cast<std::int64_t>(n), 8192, [&](std::int64_t, std::int64_t r0, std::int64_t r1) {
-        for (std::int64_t i = r0; i < r1; ++i) {
-          auto& leaf = node_of_row[static_cast<std::size_t>(i)];
-          if (leaf < 0) leaf = tree::leaf_binned(t, data, i);
-          F[static_cast<std::size_t>(i) * K + k] += t.values(leaf)[0];
-        }
-      });
+      add_tree_scores(ctx, t, data, node_of_row, F, K, k);
       if (Xv.rows > 0) {
         tree::predict_add<T>(ctx, std::span<const tree::Tree>(&t, 1), {}, Xv, Fv.data() + k, K);
       }
       m.trees.push_back(std::move(t));
       m.tree_class.push_back(k);
     }
-    Progress pr;
-    pr.round = r + 1;
-    pr.num_rounds = p.num_rounds;
-    pr.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    Progress pr = round_progress(r, p.num_rounds, t0);
     bool stop = false;
     if (has_valid) {
       const double v = distributed_metric(comm, metric, Fv, vlabels, K);
       m.valid_history.push_back(v);
-      if (r == 0 || (higher_is_better(metric) ? v > best : v < best)) {
-        best = v;
-        best_round = r + 1;
-      }
-      pr.valid_metric = v;
-      pr.best_round = best_round;
-      if (p.early_stopping_rounds > 0 && r + 1 - best_round >= p.early_stopping_rounds) stop = true;
+      stop = es.update(v, r, pr);
     }
     bool go_on = true;
     if (progress) comm.agree([&] { go_on = progress(pr); });
     if (comm.any(!go_on)) break;
     if (stop) break;
   }
+  const int best_round = es.best_round;
   if (p.early_stopping_rounds > 0 && best_round > 0) {
     m.truncate(best_round);
     m.best_round = best_round;

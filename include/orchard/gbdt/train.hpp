@@ -110,6 +110,84 @@ inline void gradients(const Context& ctx, Objective obj, const std::vector<doubl
   });
 }
 
+// Split policy and growth settings from p (train and train_distributed share them).
+inline tree::SecondOrder split_policy(const Params& p) {
+  tree::SecondOrder policy;
+  policy.lambda_l2 = p.lambda_l2;
+  policy.lambda_l1 = p.lambda_l1;
+  policy.min_child_weight = p.min_child_weight;
+  return policy;
+}
+
+inline tree::GrowParams grow_params(const Params& p) {
+  tree::GrowParams gp;
+  gp.growth = tree::parse_growth(p.growth);
+  gp.max_depth = p.max_depth;
+  gp.num_leaves = p.num_leaves;
+  gp.min_data_in_leaf = p.min_data_in_leaf;
+  gp.min_split_gain = p.min_split_gain;
+  return gp;
+}
+
+// The columns the tree of class k in round r may split on (empty = all). Drawn from its own
+// stream, so every process of a distributed run draws the same set.
+inline std::vector<int> tree_features(const Rng& rng, int r, int K, int k, std::int64_t n_feat,
+                                      std::int64_t cols) {
+  std::vector<int> feats;
+  if (n_feat < cols) {
+    Rng rc = rng.split(2 * static_cast<std::uint64_t>(r * K + k) + 1);
+    for (auto f : rc.sample_without_replacement(cols, n_feat)) feats.push_back(static_cast<int>(f));
+  }
+  return feats;
+}
+
+// Adds tree t (output k of K) to the training scores F; rows growth did not place (those out of
+// the row sample) are routed through the binned matrix, so node_of_row ends as every row's leaf.
+inline void add_tree_scores(const Context& ctx, const tree::Tree& t, const tree::BinnedMatrix& data,
+                            std::vector<std::int32_t>& node_of_row, std::vector<double>& F, int K,
+                            int k) {
+  parallel_blocks(ctx, static_cast<std::int64_t>(node_of_row.size()), 8192,
+                  [&](std::int64_t, std::int64_t r0, std::int64_t r1) {
+    for (std::int64_t i = r0; i < r1; ++i) {
+      auto& leaf = node_of_row[static_cast<std::size_t>(i)];
+      if (leaf < 0) leaf = tree::leaf_binned(t, data, i);
+      F[static_cast<std::size_t>(i) * K + k] += t.values(leaf)[0];
+    }
+  });
+}
+
+// Best-round bookkeeping of early stopping; fills the round's Progress.
+struct EarlyStopping {
+  Metric metric;
+  int patience = 0;  // Params::early_stopping_rounds; 0 = never stop
+  double best = 0;
+  int best_round = 0;
+
+  // Records the validation value of round r (0-based); true when training should stop.
+  bool update(double v, int r, Progress& pr) {
+    if (r == 0 || (higher_is_better(metric) ? v > best : v < best)) {
+      best = v;
+      best_round = r + 1;
+    }
+    pr.valid_metric = v;
+    pr.best_round = best_round;
+    return patience > 0 && r + 1 - best_round >= patience;
+  }
+};
+
+// round(frac · total), at least 1: the rows of a subsample or the columns of one tree.
+inline std::int64_t fraction_count(double frac, std::int64_t total) {
+  return static_cast<std::int64_t>(std::max(1.0, std::round(frac * static_cast<double>(total))));
+}
+
+inline Progress round_progress(int r, int num_rounds, std::chrono::steady_clock::time_point t0) {
+  Progress pr;
+  pr.round = r + 1;
+  pr.num_rounds = num_rounds;
+  pr.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return pr;
+}
+
 template <class T>
 Model train_impl(const Params& p, ConstMatrixView<T> X, ConstVectorView<T> y, ConstMatrixView<T> Xv,
                  ConstVectorView<T> yv, const ProgressFn& progress, TrainRecord* record) {
@@ -145,16 +223,8 @@ Model train_impl(const Params& p, ConstMatrixView<T> X, ConstVectorView<T> y, Co
   bp.seed = p.seed;
   const tree::BinnedMatrix data = tree::BinnedMatrix::fit(X, bp, ctx);
 
-  tree::SecondOrder policy;
-  policy.lambda_l2 = p.lambda_l2;
-  policy.lambda_l1 = p.lambda_l1;
-  policy.min_child_weight = p.min_child_weight;
-  tree::GrowParams gp;
-  gp.growth = tree::parse_growth(p.growth);
-  gp.max_depth = p.max_depth;
-  gp.num_leaves = p.num_leaves;
-  gp.min_data_in_leaf = p.min_data_in_leaf;
-  gp.min_split_gain = p.min_split_gain;
+  const tree::SecondOrder policy = split_policy(p);
+  const tree::GrowParams gp = grow_params(p);
 
   Model m;
   m.objective = obj;
@@ -164,12 +234,8 @@ Model train_impl(const Params& p, ConstMatrixView<T> X, ConstVectorView<T> y, Co
                                           : std::vector<double>(static_cast<std::size_t>(K), p.base_score);
   const auto n = static_cast<std::size_t>(X.rows);
   std::vector<double> F(n * static_cast<std::size_t>(K)), Fv(static_cast<std::size_t>(Xv.rows) * static_cast<std::size_t>(K));
-  for (std::size_t i = 0; i < n; ++i) {
-    for (int k = 0; k < K; ++k) F[i * K + k] = m.base_score[static_cast<std::size_t>(k)];
-  }
-  for (std::size_t i = 0; i < Fv.size() / static_cast<std::size_t>(K); ++i) {
-    for (int k = 0; k < K; ++k) Fv[i * K + k] = m.base_score[static_cast<std::size_t>(k)];
-  }
+  for (std::size_t i = 0; i < F.size(); ++i) F[i] = m.base_score[i % static_cast<std::size_t>(K)];
+  for (std::size_t i = 0; i < Fv.size(); ++i) Fv[i] = m.base_score[i % static_cast<std::size_t>(K)];
   if (record != nullptr) *record = TrainRecord{};
   if (record != nullptr) record->labels = labels;
 
@@ -178,10 +244,9 @@ Model train_impl(const Params& p, ConstMatrixView<T> X, ConstVectorView<T> y, Co
   tree::GrowWorkspace ws;
   Rng rng(p.seed);
   const bool sub = p.subsample < 1.0;
-  const auto n_sample = static_cast<std::int64_t>(std::max(1.0, std::round(p.subsample * static_cast<double>(n))));
-  const auto n_feat = static_cast<std::int64_t>(std::max(1.0, std::round(p.colsample_bytree * static_cast<double>(X.cols))));
-  double best = 0;
-  int best_round = 0;
+  const std::int64_t n_sample = fraction_count(p.subsample, static_cast<std::int64_t>(n));
+  const std::int64_t n_feat = fraction_count(p.colsample_bytree, X.cols);
+  EarlyStopping es{metric, p.early_stopping_rounds};
   for (int r = 0; r < p.num_rounds; ++r) {
     if (record != nullptr) record->raw_scores.push_back(F);
     std::vector<std::uint32_t> sample;
@@ -194,21 +259,11 @@ Model train_impl(const Params& p, ConstMatrixView<T> X, ConstVectorView<T> y, Co
     if (record != nullptr) record->sample.push_back(sample);
     gradients(ctx, obj, F, labels, K, gh);
     for (int k = 0; k < K; ++k) {
-      std::vector<int> feats;
-      if (n_feat < X.cols) {
-        Rng rc = rng.split(2 * static_cast<std::uint64_t>(r * K + k) + 1);
-        for (auto f : rc.sample_without_replacement(X.cols, n_feat)) feats.push_back(static_cast<int>(f));
-      }
+      const std::vector<int> feats = tree_features(rng, r, K, k, n_feat, X.cols);
       tree::Tree t = tree::grow_tree(ctx, data, policy, gh[static_cast<std::size_t>(k)].data(), sample,
                                      feats, gp, &node_of_row, &ws);
       t.scale(p.learning_rate);
-      parallel_blocks(ctx, static_cast<std::int64_t>(n), 8192, [&](std::int64_t, std::int64_t r0, std::int64_t r1) {
-        for (std::int64_t i = r0; i < r1; ++i) {
-          auto& leaf = node_of_row[static_cast<std::size_t>(i)];
-          if (leaf < 0) leaf = tree::leaf_binned(t, data, i);
-          F[static_cast<std::size_t>(i) * K + k] += t.values(leaf)[0];
-        }
-      });
+      add_tree_scores(ctx, t, data, node_of_row, F, K, k);
       if (record != nullptr) record->leaf.push_back(node_of_row);
       if (has_valid) {
         tree::predict_add<T>(ctx, std::span<const tree::Tree>(&t, 1), {}, Xv, Fv.data() + k, K);
@@ -216,25 +271,17 @@ Model train_impl(const Params& p, ConstMatrixView<T> X, ConstVectorView<T> y, Co
       m.trees.push_back(std::move(t));
       m.tree_class.push_back(k);
     }
-    Progress pr;
-    pr.round = r + 1;
-    pr.num_rounds = p.num_rounds;
-    pr.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    Progress pr = round_progress(r, p.num_rounds, t0);
     bool stop = false;
     if (has_valid) {
       const double v = evaluate(metric, obj, Fv.data(), vlabels.data(), vlabels.size(), K);
       m.valid_history.push_back(v);
-      if (r == 0 || (higher_is_better(metric) ? v > best : v < best)) {
-        best = v;
-        best_round = r + 1;
-      }
-      pr.valid_metric = v;
-      pr.best_round = best_round;
-      if (p.early_stopping_rounds > 0 && r + 1 - best_round >= p.early_stopping_rounds) stop = true;
+      stop = es.update(v, r, pr);
     }
     if (progress && !progress(pr)) break;
     if (stop) break;
   }
+  const int best_round = es.best_round;
   if (p.early_stopping_rounds > 0 && best_round > 0) {
     m.truncate(best_round);
     m.best_round = best_round;

@@ -33,8 +33,8 @@ Spectrum gram_spectrum(ConstMatrixView<T> z, const Params& params, const Context
   cd::check(cudaSetDevice(ctx.device_id()), "cudaSetDevice");
   const std::int64_t k = z.cols, n = z.rows;
   cd::Handles h;
-  cd::DeviceArray<double> d_gram(static_cast<std::size_t>(k * k));
-  cd::DeviceArray<double> d_sums(static_cast<std::size_t>(k));
+  gpu::Buffer<double> d_gram(static_cast<std::size_t>(k * k));
+  gpu::Buffer<double> d_sums(static_cast<std::size_t>(k));
   cd::check(cudaMemset(d_gram.get(), 0, d_gram.size() * sizeof(double)), "cudaMemset");
   cd::check(cudaMemset(d_sums.get(), 0, d_sums.size() * sizeof(double)), "cudaMemset");
   const std::int64_t bad =
@@ -47,7 +47,7 @@ Spectrum gram_spectrum(ConstMatrixView<T> z, const Params& params, const Context
   }
   Eigen::VectorXd scatter;
   if (params.centred) {
-    cd::DeviceArray<double> d_c(static_cast<std::size_t>(k * k));
+    gpu::Buffer<double> d_c(static_cast<std::size_t>(k * k));
     cd::check(cudaMemcpy(d_c.get(), d_gram.get(), d_c.size() * sizeof(double),
                          cudaMemcpyDeviceToDevice),
               "cudaMemcpy");

@@ -13,15 +13,13 @@
 #include <string>
 #include <vector>
 
+#include "../../core/cuda/device.cuh"
 #include "../../core/error.hpp"
 
 namespace orchard::spectral::cuda_detail {
 
-inline void check(cudaError_t e, const char* what) {
-  if (e != cudaSuccess) {
-    throw DeviceError(std::string("orchard spectral CUDA: ") + what + ": " + cudaGetErrorString(e));
-  }
-}
+using gpu::check;
+
 inline void check(cublasStatus_t s, const char* what) {
   if (s != CUBLAS_STATUS_SUCCESS) {
     throw DeviceError(std::string("orchard spectral cuBLAS: ") + what + ": status " +
@@ -34,26 +32,6 @@ inline void check(cusolverStatus_t s, const char* what) {
                       std::to_string(static_cast<int>(s)));
   }
 }
-
-/// Owning device array.
-template <class T>
-class DeviceArray {
- public:
-  explicit DeviceArray(std::size_t n) : n_(n) {
-    if (n > 0) check(cudaMalloc(reinterpret_cast<void**>(&p_), n * sizeof(T)), "cudaMalloc");
-  }
-  ~DeviceArray() {
-    if (p_ != nullptr) cudaFree(p_);
-  }
-  DeviceArray(const DeviceArray&) = delete;
-  DeviceArray& operator=(const DeviceArray&) = delete;
-  T* get() const { return p_; }
-  std::size_t size() const { return n_; }
-
- private:
-  T* p_ = nullptr;
-  std::size_t n_ = 0;
-};
 
 struct Handles {
   cublasHandle_t blas = nullptr;
@@ -96,10 +74,10 @@ template <class T>
 std::int64_t accumulate_gram(Handles& h, const T* host, std::int64_t rows, std::int64_t k,
                              std::int64_t block_rows, double* d_gram, double* d_sums) {
   const std::int64_t chunk = rows < block_rows ? rows : block_rows;
-  DeviceArray<T> d_in(static_cast<std::size_t>(chunk * k));
-  DeviceArray<double> d_blk(static_cast<std::size_t>(chunk * k));
-  DeviceArray<double> d_ones(static_cast<std::size_t>(chunk));
-  DeviceArray<unsigned long long> d_bad(1);
+  gpu::Buffer<T> d_in(static_cast<std::size_t>(chunk * k));
+  gpu::Buffer<double> d_blk(static_cast<std::size_t>(chunk * k));
+  gpu::Buffer<double> d_ones(static_cast<std::size_t>(chunk));
+  gpu::Buffer<unsigned long long> d_bad(1);
   const unsigned long long none = ~0ull;
   check(cudaMemcpy(d_bad.get(), &none, sizeof(none), cudaMemcpyHostToDevice), "cudaMemcpy");
   fill_ones<<<static_cast<unsigned>((chunk + 255) / 256), 256>>>(d_ones.get(), chunk);
@@ -138,13 +116,13 @@ std::int64_t accumulate_gram(Handles& h, const T* host, std::int64_t rows, std::
 /// major, overwritten).
 inline std::vector<double> eigenvalues(Handles& h, double* d_a, std::int64_t k) {
   const int ki = static_cast<int>(k);
-  DeviceArray<double> d_w(static_cast<std::size_t>(k));
-  DeviceArray<int> d_info(1);
+  gpu::Buffer<double> d_w(static_cast<std::size_t>(k));
+  gpu::Buffer<int> d_info(1);
   int lwork = 0;
   check(cusolverDnDsyevd_bufferSize(h.solver, CUSOLVER_EIG_MODE_NOVECTOR, CUBLAS_FILL_MODE_LOWER,
                                     ki, d_a, ki, d_w.get(), &lwork),
         "cusolverDnDsyevd_bufferSize");
-  DeviceArray<double> d_work(static_cast<std::size_t>(lwork > 0 ? lwork : 1));
+  gpu::Buffer<double> d_work(static_cast<std::size_t>(lwork > 0 ? lwork : 1));
   check(cusolverDnDsyevd(h.solver, CUSOLVER_EIG_MODE_NOVECTOR, CUBLAS_FILL_MODE_LOWER, ki, d_a, ki,
                          d_w.get(), d_work.get(), lwork, d_info.get()),
         "cusolverDnDsyevd");
