@@ -16,7 +16,8 @@ Pins: see PINS (a Python 3.10 environment .venv-ti, see ensure_env for why).
 xgb (the unit test tests/influence/test_parity.cpp checks them without Python):
   bench/compare/influence.py --library lightgbm --n-train 300 --n-test 10 --trees 20 --threads 2 \
       --with-torch --fixture tests/influence/fixtures
-  (the same with --library xgboost)
+  (the same with --library xgboost, and with --library xgboost --classes 3 --n-train 200 --n-test 8
+  --trees 10: the multiclass fixture, prefix xgb3)
 """
 import argparse
 import os
@@ -94,12 +95,13 @@ def main():
     ap.add_argument('--fixture', default='', help='write a small parity fixture (model, data, reference outputs) here')
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--trees', type=int, default=100)
+    ap.add_argument('--classes', type=int, default=2, help='> 2: a multiclass (softmax) model')
     ap.add_argument('--keep', default='')
     ap.add_argument('--binary', default=os.path.join(ROOT, 'build/examples/influence/influence_run'))
     a = ap.parse_args()
 
     X, y = make_classification(n_samples=a.n_train + a.n_test, n_features=20, n_informative=10,
-                               random_state=1)
+                               n_classes=a.classes, random_state=1)
     Xtr, ytr, Xte, yte = X[:a.n_train], y[:a.n_train], X[a.n_train:], y[a.n_train:]
     lr, lam = 0.1, 1.0
     out = a.keep or tempfile.mkdtemp(prefix='orchard_inf_')
@@ -108,15 +110,19 @@ def main():
         from lightgbm import LGBMClassifier
         model = LGBMClassifier(n_estimators=a.trees, max_depth=5, num_leaves=32, learning_rate=lr,
                                reg_lambda=lam, n_jobs=a.threads, random_state=1, verbose=-1).fit(Xtr, ytr)
-        model_file, fmt, lib = 'model.txt', 'lightgbm', 'lgb'
+        model_file, fmt, lib = 'model.txt', 'lightgbm', 'lgb' if a.classes == 2 else f'lgb{a.classes}'
         model.booster_.save_model(os.path.join(out, model_file))
     else:
         # base_score 0.5 (margin 0): tree-influence's XGBoost parser assumes a zero bias for
         # binary models, while XGBoost >= 2 would start from the label mean.
+        # Multiclass: tree-influence assumes a zero bias per class; XGBoost's base_score 0.5 on every
+        # class shifts all margins alike, which the softmax ignores.
         from xgboost import XGBClassifier
+        extra = {'objective': 'multi:softprob'} if a.classes > 2 else {}
         model = XGBClassifier(n_estimators=a.trees, max_depth=5, learning_rate=lr, reg_lambda=lam,
-                              base_score=0.5, tree_method='hist', n_jobs=a.threads, random_state=1).fit(Xtr, ytr)
-        model_file, fmt, lib = 'model.json', 'xgboost', 'xgb'
+                              base_score=0.5, tree_method='hist', n_jobs=a.threads, random_state=1,
+                              **extra).fit(Xtr, ytr)
+        model_file, fmt, lib = 'model.json', 'xgboost', 'xgb' if a.classes == 2 else f'xgb{a.classes}'
         model.get_booster().save_model(os.path.join(out, model_file))
     np.savetxt(os.path.join(out, 'train.csv'), np.column_stack([ytr, Xtr]), delimiter=',', fmt='%.17g')
     np.savetxt(os.path.join(out, 'test.csv'), np.column_stack([yte, Xte]), delimiter=',', fmt='%.17g')
@@ -148,7 +154,8 @@ def main():
         if 'fit_s' in kv:
             ours_t[parts[0]] = (float(kv['fit_s']), float(kv['per_row_ms']) / 1e3)
 
-    print(f'n_train={a.n_train} n_test={a.n_test} {a.library} {a.trees} trees depth 5, threads={a.threads}')
+    print(f'n_train={a.n_train} n_test={a.n_test} {a.library} {a.classes} classes {a.trees} trees depth 5, '
+          f'threads={a.threads}')
     print(f'{"method":20s} {"max rel diff":>12s} {"spearman":>9s} {"top10":>6s} {"ref fit s":>10s} '
           f'{"ours fit s":>10s} {"ref ms/row":>10s} {"ours ms/row":>11s} {"speedup/row":>11s}')
     for m in methods:

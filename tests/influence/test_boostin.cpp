@@ -132,8 +132,8 @@ TEST_CASE("learning rate and lambda are recovered from Newton leaves") {
 }
 
 TEST_CASE("tiled evaluation: many test rows, any thread count, one row at a time, top_k") {
-  // 150 test rows span three blocks of the tiled kernel (64 test rows each); 5 % missing values
-  // exercise the NaN path of the tree walk.
+  // 150 test rows span five tiles of the tiled kernel (32 test rows each; single rows use the
+  // narrow 8-row tiles); 5 % missing values exercise the NaN path of the tree walk.
   const Data tr = gbdt_test::make(120, 4, 1, 41), te = gbdt_test::make(150, 4, 1, 42);
   const auto tp = train_params(1);
   const auto m = train(tr, tp);
@@ -160,6 +160,14 @@ TEST_CASE("tiled evaluation: many test rows, any thread count, one row at a time
       same = same && (one.col(0).array() == L1.col(e).array()).all();
     }
     CHECK(same);
+    // every kernel (portable, AVX2, AVX-512, as far as the CPU has them) gives the same bits
+    for (int level : {0, 1, 2}) {
+      CAPTURE(level);
+      inf::detail::tilek::isa_override() = level;
+      const Eigen::MatrixXd Lk = e2.local(orchard::cview<double>(te.X), vview(te.y));
+      inf::detail::tilek::isa_override() = -1;
+      CHECK((Lk.array() == L1.array()).all());
+    }
     const auto tk = e2.top_k(orchard::cview<double>(te.X), vview(te.y), 3);
     bool ok = true;
     for (int e = 0; e < 150; ++e) {

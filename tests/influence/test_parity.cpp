@@ -2,6 +2,9 @@
 // the fixtures (model, rows, the reference's outputs) were written by
 //   bench/compare/influence.py --library lightgbm|xgboost --n-train 300 --n-test 10
 //       --trees 20 --threads 2 --with-torch --fixture tests/influence/fixtures
+// and the multiclass one (prefix xgb3) by
+//   bench/compare/influence.py --library xgboost --classes 3 --n-train 200 --n-test 8
+//       --trees 10 --threads 2 --with-torch --fixture tests/influence/fixtures
 // BoostIn, LeafInfluenceSP and LeafSim to 1e-5 relative; TREX (the reference fits its surrogate
 // with an iterative float32 optimiser) by the mean per-test-row Spearman correlation >= 0.99.
 #include <doctest/doctest.h>
@@ -81,4 +84,13 @@ TEST_CASE("parity with tree-influence on a LightGBM model") {
 
 TEST_CASE("parity with tree-influence on an XGBoost model") {
   check_parity("xgb", orchard::gbdt::import_xgboost(fixture("xgb_model.json")));
+}
+
+TEST_CASE("parity with tree-influence on an XGBoost multiclass model") {
+  // 3 classes x 10 rounds (30 trees), 200 training rows, 8 test rows; softmax hessian factor 2
+  // (XGBoost's), every class's bias the same 0.5 (the reference's zero bias, up to the softmax's
+  // shift invariance).
+  const auto m = orchard::gbdt::import_xgboost(fixture("xgb3_model.json"));
+  REQUIRE(m.num_class == 3);
+  check_parity("xgb3", m);
 }

@@ -4,9 +4,9 @@
 //   Influence(i, e) = sum_t 1[leaf_t(x_i) = leaf_t(x_e)] dv_i^t G_e^t
 // with G_e^t the test gradient at the score before tree t's round, for tree t's class. W1 / W2
 // scale dv by 1/|D_l| / 1/|D_l|^2. Self-influence sum_t dv_i^t g_i^t in O(n T).
-// Storage: dv row-major (n x T) next to the row-major leaves; local() streams them once per block
-// of 64 test rows and adds dv * G only where a test row of the block shares the leaf
-// (~ n T / 64 + n T / leaves operations per test row, sequential memory access).
+// Storage: dv row-major (n x T) next to the row-major leaves; local() streams them once per tile
+// of 32 test rows (tiles.hpp: a dense leaf x test-row table of G, fused multiply-adds in vector
+// registers, trees in order).
 #include <Eigen/Dense>
 #include <memory>
 #include <string>

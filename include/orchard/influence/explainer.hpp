@@ -10,7 +10,6 @@
 // do not depend on the thread count, and top_k() never holds the n_train x n_test matrix.
 #include <Eigen/Dense>
 #include <algorithm>
-#include <bit>
 #include <cstdint>
 #include <chrono>
 #include <memory>
@@ -23,6 +22,7 @@
 #include "../core/parallel.hpp"
 #include "params.hpp"
 #include "structure.hpp"
+#include "tiles.hpp"
 
 namespace orchard::influence {
 
@@ -67,86 +67,54 @@ class Method {
   std::shared_ptr<const Structure> s_;
 };
 
-/// Up to kTileWidth test rows prepared for the tiled kernel: for every global leaf the bit set of
-/// the block's test rows in it, and the coefficients coef(e, t) (T x kTileWidth).
-inline constexpr index_t kTileWidth = 64;
-struct TileBlock {
-  index_t e0 = 0, width = 0;
-  std::vector<std::uint64_t> mask;
-  std::vector<double> coef;
-};
-
-inline TileBlock make_tile_block(const Method& m, const TestSet& ts, index_t e0, index_t e1) {
+/// The tile of test rows [e0, e0 + width) (width <= W) with its table Gm (see tiles.hpp).
+inline Tile make_tile(const Method& m, const TestSet& ts, index_t e0, index_t W, index_t width) {
   const Structure& st = m.structure();
   const index_t T = st.trees();
-  TileBlock b;
-  b.e0 = e0;
-  b.width = e1 - e0;
-  b.mask.assign(static_cast<std::size_t>(st.total_leaves()), 0);
-  b.coef.assign(static_cast<std::size_t>(T * kTileWidth), 0.0);
-  for (index_t q = 0; q < b.width; ++q) {
+  Tile tile;
+  tile.e0 = e0;
+  tile.W = W;
+  tile.width = width;
+  tile.gm.assign(static_cast<std::size_t>(st.total_leaves() * W), 0.0);
+  for (index_t q = 0; q < width; ++q) {
     for (index_t t = 0; t < T; ++t) {
-      b.mask[static_cast<std::size_t>(ts.leaf[static_cast<std::size_t>((e0 + q) * T + t)])] |= std::uint64_t{1} << q;
-      b.coef[static_cast<std::size_t>(t * kTileWidth + q)] = m.tile_coef(ts, e0 + q, t);
+      const auto l = static_cast<index_t>(ts.leaf[static_cast<std::size_t>((e0 + q) * T + t)]);
+      tile.gm[static_cast<std::size_t>(l * W + q)] = m.tile_coef(ts, e0 + q, t);
     }
   }
-  return b;
-}
-
-/// Training rows [i0, i1) of the block's columns: out[q * ld + i] for q < width. Each training
-/// row walks its T leaves once (row-major leaves and values, streamed); a leaf shared with test
-/// rows of the block adds val * coef to their accumulators. Every element receives its
-/// additions in tree order, whatever the blocking or thread count.
-inline void tile_rows(const Structure& st, const std::vector<double>& val, const TileBlock& b, index_t i0, index_t i1,
-                      double* out, index_t ld) {
-  const index_t T = st.trees();
-  const std::uint64_t* mask = b.mask.data();
-  const double* coef = b.coef.data();
-  double acc[kTileWidth];
-  for (index_t i = i0; i < i1; ++i) {
-    std::fill(acc, acc + b.width, 0.0);
-    const std::int32_t* li = st.row_leaves(i);
-    const double* vi = val.data() + i * T;
-    for (index_t t = 0; t < T; ++t) {
-      std::uint64_t bits = mask[li[t]];
-      if (bits == 0) continue;
-      const double v = vi[t];
-      const double* c = coef + t * kTileWidth;
-      do {
-        const int q = std::countr_zero(bits);
-        acc[q] += v * c[q];
-        bits &= bits - 1;
-      } while (bits != 0);
-    }
-    for (index_t q = 0; q < b.width; ++q) out[q * ld + i] = acc[q];
-  }
+  return tile;
 }
 
 inline void Method::columns(const TestSet& ts, index_t e0, index_t e1, double* out, index_t ld) const {
   if (const auto* val = tile_values()) {
-    for (index_t a = e0; a < e1; a += kTileWidth) {
-      const TileBlock b = make_tile_block(*this, ts, a, std::min(e1, a + kTileWidth));
-      tile_rows(*s_, *val, b, 0, s_->n(), out + (a - e0) * ld, ld);
+    for (const auto& [a, W] : tile_plan(e1 - e0)) {
+      const Tile tile = make_tile(*this, ts, e0 + a, W, std::min(W, e1 - e0 - a));
+      tile_rows(*s_, *val, tile, 0, s_->n(), out + a * ld, ld);
     }
     return;
   }
   for (index_t e = e0; e < e1; ++e) column(ts, e, out + (e - e0) * ld);
 }
 
-/// Tiled local(): test rows in groups of blocks, training rows in parallel within a group.
+/// Training rows per parallel block of the tiled kernel.
+inline constexpr index_t kTileRowBlock = 512;
+
+/// Tiled local(): tiles in groups (their tables built in parallel), training rows in parallel
+/// within a group.
 inline void tiled_local(const Method& m, const TestSet& ts, double* out, index_t ld) {
   const Structure& st = m.structure();
   const std::vector<double>& val = *m.tile_values();
-  const index_t nt = ts.m, group = 16 * kTileWidth;
-  for (index_t g0 = 0; g0 < nt; g0 += group) {
-    const index_t g1 = std::min(nt, g0 + group);
-    const index_t nb = (g1 - g0 + kTileWidth - 1) / kTileWidth;
-    std::vector<TileBlock> blocks(static_cast<std::size_t>(nb));
-    parallel_for(st.ctx(), nb, [&](std::int64_t k) {
-      blocks[static_cast<std::size_t>(k)] = make_tile_block(m, ts, g0 + k * kTileWidth, std::min(g1, g0 + (k + 1) * kTileWidth));
+  const auto plan = tile_plan(ts.m);
+  const std::size_t group = 8;
+  for (std::size_t g0 = 0; g0 < plan.size(); g0 += group) {
+    const std::size_t g1 = std::min(plan.size(), g0 + group);
+    std::vector<Tile> tiles(g1 - g0);
+    parallel_for(st.ctx(), static_cast<std::int64_t>(g1 - g0), [&](std::int64_t k) {
+      const auto [e0, W] = plan[g0 + static_cast<std::size_t>(k)];
+      tiles[static_cast<std::size_t>(k)] = make_tile(m, ts, e0, W, std::min(W, ts.m - e0));
     });
-    parallel_blocks(st.ctx(), st.n(), 256, [&](std::int64_t, std::int64_t i0, std::int64_t i1) {
-      for (const auto& b : blocks) tile_rows(st, val, b, i0, i1, out + b.e0 * ld, ld);
+    parallel_blocks(st.ctx(), st.n(), kTileRowBlock, [&](std::int64_t, std::int64_t i0, std::int64_t i1) {
+      for (const auto& tile : tiles) tile_rows(st, val, tile, i0, i1, out + tile.e0 * ld, ld);
     });
   }
 }
@@ -263,14 +231,14 @@ class Explainer {
     std::vector<std::vector<detail::Candidate>> best(static_cast<std::size_t>(nt)), worst(best.size());
     detail::Stopwatch sw;
     if (m.tile_values() != nullptr) {
-      // one block of test rows at a time: training rows in parallel, then the selection per test row
+      // one tile of test rows at a time: training rows in parallel, then the selection per test row
       std::vector<double> cols;
-      for (index_t e0 = 0; e0 < nt; e0 += detail::kTileWidth) {
-        const index_t e1 = std::min(nt, e0 + detail::kTileWidth);
-        const detail::TileBlock b = detail::make_tile_block(m, *ts, e0, e1);
+      for (const auto& [e0, W] : detail::tile_plan(nt)) {
+        const index_t e1 = std::min(nt, e0 + W);
+        const detail::Tile tile = detail::make_tile(m, *ts, e0, W, e1 - e0);
         cols.resize(static_cast<std::size_t>((e1 - e0) * n));
-        parallel_blocks(s.ctx(), n, 256, [&](std::int64_t, std::int64_t i0, std::int64_t i1) {
-          detail::tile_rows(s, *m.tile_values(), b, i0, i1, cols.data(), n);
+        parallel_blocks(s.ctx(), n, detail::kTileRowBlock, [&](std::int64_t, std::int64_t i0, std::int64_t i1) {
+          detail::tile_rows(s, *m.tile_values(), tile, i0, i1, cols.data(), n);
         });
         parallel_for(s.ctx(), e1 - e0, [&](std::int64_t q) {
           std::vector<detail::Candidate> c(static_cast<std::size_t>(n));

@@ -2,7 +2,7 @@
 // GPU BoostIn for large n_train x n_test: one thread block per test row walks the trees in order
 // and, through the inverted index (leaf -> training rows, dv), adds dv * G to the test row's
 // column; a barrier between trees keeps the order of additions per element equal to the CPU
-// path, and the explicit round-to-nearest multiply and add (no fused multiply-add) make the
+// path, and the fused multiply-add (the CPU kernel fuses too, trees in the same order) make the
 // result bit-identical to Explainer::local().
 #ifndef __CUDACC__
 #error "orchard/influence/cuda/boostin.cuh must be compiled with nvcc"
@@ -38,7 +38,7 @@ __global__ void boostin_columns(const Index* __restrict__ leaf_start, const std:
     const Index b = leaf_start[l], end = leaf_start[l + 1];
     for (Index j = b + threadIdx.x; j < end; j += blockDim.x) {
       const std::int32_t i = leaf_rows[j];
-      col[i] = __dadd_rn(col[i], __dmul_rn(dv[j], G));
+      col[i] = __fma_rn(dv[j], G, col[i]);
     }
     __syncthreads();
   }
