@@ -75,6 +75,7 @@ int main(int argc, char** argv) {
   app.add_option("--eta", p.eta, "Shrinkage")->capture_default_str();
   app.add_option("--subsample", p.subsample, "Row fraction per step")->capture_default_str();
   app.add_option("--max-iter", p.max_iter, "L-BFGS iterations per step")->capture_default_str();
+  app.add_option("--alpha", p.alpha, "L2 penalty of the step networks")->capture_default_str();
   app.add_option("--seed", p.seed, "Seed")->capture_default_str();
   app.add_flag("--per-class-step", p.per_class_step, "One Newton step per class");
   app.add_flag("--exact-reference", p.exact_reference, "Reproduce the gbnn package's choices");

@@ -303,3 +303,18 @@ TEST_CASE("bad input is rejected with the argument's name and value") {
   CHECK_THROWS_WITH_AS(m.predict(wrong), doctest::Contains("'X.cols' = 5"), InvalidArgument);
   CHECK_THROWS_WITH_AS(m.predict(pr.X, 9), doctest::Contains("'n_steps' = 9"), InvalidArgument);
 }
+
+TEST_CASE("a CUDA context without the registered GPU path throws DeviceError") {
+  // This executable does not include <orchard/gbnn/cuda.hpp>: the GPU objective is not linked in.
+  auto pr = gbnn_test::make_problem(1, 60);
+  gbnn::Model<double> m;
+  CHECK_THROWS_WITH_AS(m.fit(pr.X, pr.y, gbnn_test::small_params(1, 2), Context(1, Device::cuda)),
+                       doctest::Contains("gbnn CUDA path is not linked in"), DeviceError);
+  CHECK_FALSE(m.fitted());
+  gbnn::MlpParams mp;
+  mp.hidden = 4;
+  gbnn::Mlp<double> mlp;
+  CHECK_THROWS_AS(mlp.fit(pr.X, pr.y, mp, Context(1, Device::cuda)), DeviceError);
+  mp.solver = gbnn::Solver::adam;
+  CHECK_THROWS_AS(mlp.fit(pr.X, pr.y, mp, Context(1, Device::cuda)), DeviceError);
+}

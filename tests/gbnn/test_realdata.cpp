@@ -1,7 +1,7 @@
 // Real data: 10-fold cross-validation of GBNN against the plain MLP (L-BFGS) at equal hidden
 // units on the scikit-learn sets (breast cancer, wine, iris, digits, diabetes). GBNN: 30 steps of
-// one unit, eta = 0.5 (eta = 1 can diverge on regression, in the reference package too); MLP: 30
-// units, 200 L-BFGS iterations.
+// one unit, eta = 0.5 (eta = 1 can diverge on regression, in the reference package too; digits:
+// see its case); MLP: 30 units, 200 L-BFGS iterations.
 #include <doctest/doctest.h>
 
 #include <chrono>
@@ -89,19 +89,19 @@ double quality(const Set& s, const Vec& pred, const Vec& y, double y_mean, doubl
   return s.classification ? acc : std::sqrt(acc);
 }
 
-void compare(const std::string& name, const Set& s, int steps, int units, double margin = 0.02,
-             double eta = 0.5) {
+// GBNN with `base` (steps, units, eta, ... as given; task and seed set here) against the MLP with
+// steps·units hidden units and scikit-learn's defaults (α = 1e-4, 200 L-BFGS iterations).
+void compare(const std::string& name, const Set& s, gbnn::Params base, double margin = 0.02) {
+  const int steps = base.steps, units = base.units;
+  const double eta = base.eta;
   const Context ctx(2);
   std::vector<double> g, m;
   double tg = 0, tm = 0;
   for (int k = 0; k < 10; ++k) {
     double ym, ysd;
     const Fold f = make_fold(s, k, ym, ysd);
-    gbnn::Params p;
+    gbnn::Params p = base;
     p.task = s.classification ? gbnn::Task::classification : gbnn::Task::regression;
-    p.steps = steps;
-    p.units = units;
-    p.eta = eta;
     p.seed = static_cast<std::uint64_t>(k);
     auto t0 = std::chrono::steady_clock::now();
     gbnn::Model<double> model;
@@ -120,21 +120,36 @@ void compare(const std::string& name, const Set& s, int steps, int units, double
     tg += std::chrono::duration<double>(t1 - t0).count();
     tm += std::chrono::duration<double>(t3 - t2).count();
   }
-  double mg = 0, mm = 0, md = 0, vd = 0;
+  double mg = 0, mm = 0, md = 0, vd = 0, vg = 0, vm = 0;
   for (int k = 0; k < 10; ++k) {
     mg += g[k] / 10;
     mm += m[k] / 10;
     md += (g[k] - m[k]) / 10;
   }
-  for (int k = 0; k < 10; ++k) vd += (g[k] - m[k] - md) * (g[k] - m[k] - md) / 9;
+  for (int k = 0; k < 10; ++k) {
+    vd += (g[k] - m[k] - md) * (g[k] - m[k] - md) / 9;
+    vg += (g[k] - mg) * (g[k] - mg) / 9;
+    vm += (m[k] - mm) * (m[k] - mm) / 9;
+  }
   const double se = std::sqrt(vd / 10);
-  std::printf("%-14s %s GBNN %.4f (%.2f s)  MLP-LBFGS %.4f (%.2f s)  diff se %.4f  [%d x %d units, eta %.2f]\n",
-              name.c_str(), s.classification ? "acc " : "rmse", mg, tg, mm, tm, se, steps, units, eta);
+  std::printf("%-14s %s GBNN %.4f (fold sd %.4f, %.2f s)  MLP-LBFGS %.4f (fold sd %.4f, %.2f s)  "
+              "paired se %.4f  [%d x %d units, eta %.2f, alpha %g, per-class %d]\n",
+              name.c_str(), s.classification ? "acc " : "rmse", mg, std::sqrt(vg), tg, mm,
+              std::sqrt(vm), tm, se, steps, units, eta, base.alpha, base.per_class_step ? 1 : 0);
   if (s.classification) {
     CHECK_MESSAGE(mg >= mm - std::max(2 * se, margin), name);
   } else {
     CHECK_MESSAGE(mg <= mm + std::max(2 * se, 0.05 * mm), name);
   }
+}
+
+// 30 steps of one unit, η = 0.5, the package's other defaults.
+gbnn::Params default_settings() {
+  gbnn::Params p;
+  p.steps = 30;
+  p.units = 1;
+  p.eta = 0.5;
+  return p;
 }
 
 }  // namespace
@@ -144,9 +159,9 @@ TEST_SUITE("realdata") {
     for (const char* f : {"sklearn/breast_cancer.csv", "sklearn/wine_data.csv", "sklearn/iris.csv"}) {
       if (!orchard_test::have_data(orchard_test::data(f))) return;
     }
-    compare("breast_cancer", read_counted("sklearn/breast_cancer.csv"), 30, 1);
-    compare("wine", read_counted("sklearn/wine_data.csv"), 30, 1);
-    compare("iris", read_counted("sklearn/iris.csv"), 30, 1);
+    compare("breast_cancer", read_counted("sklearn/breast_cancer.csv"), default_settings());
+    compare("wine", read_counted("sklearn/wine_data.csv"), default_settings());
+    compare("iris", read_counted("sklearn/iris.csv"), default_settings());
   }
 
   TEST_CASE("GBNN vs MLP-LBFGS, 10-fold CV: digits") {
@@ -156,9 +171,17 @@ TEST_SUITE("realdata") {
     o.label_column = 64;
     auto ds = io::read_csv<double>(path.string(), o);
     REQUIRE(ds.X.rows() == 1797);
-    // Ten classes from 30 single-unit steps: GBNN trails the jointly trained MLP here by about
-    // 2.5 points (the reference package with eta = 1, on three folds, by about 7).
-    compare("digits", Set{ds.X, ds.y, true}, 30, 1, 0.04);
+    // Ten classes from 30 single-unit steps. Each step is a small network fitted to convergence
+    // on ~800 rows: with the package's α = 1e-4 the units overfit their residuals and GBNN
+    // trails the jointly trained MLP by ~2.7 points; a stronger L2 penalty on the step networks
+    // (α = 1), one Newton step per class and η = 1 (with the step safeguard) leave ~1.2 points
+    // (docs/gbnn.md: the gap that remains is the greedy stage-wise fit). The margin catches a
+    // regression to the untuned gap.
+    gbnn::Params p = default_settings();
+    p.alpha = 1.0;
+    p.per_class_step = true;
+    p.eta = 1.0;
+    compare("digits", Set{ds.X, ds.y, true}, p, 0.02);
   }
 
   TEST_CASE("GBNN vs MLP-LBFGS, 10-fold CV: diabetes") {
@@ -171,6 +194,6 @@ TEST_SUITE("realdata") {
     auto ys = io::read_csv<double>(yp.string(), io::CsvOptions{});
     REQUIRE(xs.X.rows() == 442);
     REQUIRE(ys.X.rows() == 442);
-    compare("diabetes", Set{xs.X, ys.X.col(0), false}, 30, 1);
+    compare("diabetes", Set{xs.X, ys.X.col(0), false}, default_settings());
   }
 }

@@ -1,15 +1,13 @@
 #pragma once
 // The conventional baseline GBNN is compared with: the same one hidden layer of logistic units,
 // the same loss, all weights trained at once by full-batch L-BFGS or minibatch Adam.
-#include <LBFGS.h>
-
 #include <chrono>
 #include <cmath>
-#include <exception>
 #include <vector>
 
 #include "../core/random.hpp"
 #include "common.hpp"
+#include "lbfgs.hpp"
 #include "network.hpp"
 #include "objective.hpp"
 #include "params.hpp"
@@ -36,18 +34,11 @@ class Mlp {
     const OutputLoss ol = tg.loss == Loss::squared  ? OutputLoss::squared
                           : tg.loss == Loss::binary ? OutputLoss::logistic
                                                     : OutputLoss::softmax;
-    NetObjective<T> obj;
     const index_t P = d * H + H * K + H + K;
     Vector<T> w(P);
     Rng rng(p.seed);
     Rng ri = rng.split(0);
-    const T bound1 = std::sqrt(T(2) / static_cast<T>(d + H));
-    const T bound2 = std::sqrt(T(2) / static_cast<T>(H + K));
-    for (index_t q = 0; q < d * H; ++q) w[q] = static_cast<T>(ri.uniform(-bound1, bound1));
-    for (index_t q = 0; q < H; ++q) w[d * H + H * K + q] = static_cast<T>(ri.uniform(-bound1, bound1));
-    for (index_t q = 0; q < H * K; ++q) w[d * H + q] = static_cast<T>(ri.uniform(-bound2, bound2));
-    for (index_t q = 0; q < K; ++q)
-      w[d * H + H * K + H + q] = static_cast<T>(ri.uniform(-bound2, bound2));
+    detail::glorot_init(ri, d, H, K, w);
     loss_curve_.clear();
     auto report = [&](int it, double loss) {
       loss_curve_.push_back(loss);
@@ -61,32 +52,15 @@ class Mlp {
     };
 
     if (p.solver == Solver::lbfgs) {
-      obj.configure(n, d, H, K, ol, static_cast<T>(p.alpha));
-      obj.bind(X.data(), tg.y.data(), n, ctx);
-      obj.reset_best();
-      LBFGSpp::LBFGSParam<T> lp;
-      lp.m = p.lbfgs_memory;
-      lp.epsilon = static_cast<T>(p.tol);
-      lp.epsilon_rel = T(0);
-      lp.past = p.ftol > 0 ? 1 : 0;
-      lp.delta = static_cast<T>(p.ftol);
-      lp.max_iterations = p.max_iter;
-      lp.max_linesearch = 20;
-      lp.linesearch = LBFGSpp::LBFGS_LINESEARCH_BACKTRACKING_STRONG_WOLFE;
-      LBFGSpp::LBFGSSolver<T, LBFGSpp::LineSearchNocedalWright> solver(lp);
-      T fx = 0;
-      try {
-        iterations_ = solver.minimize(obj, w, fx);
-      } catch (const Error&) {
-        throw;
-      } catch (const std::exception&) {
-        iterations_ = -1;  // line search stopped; keep the best point evaluated
-      }
-      w = obj.best_x();
-      report(iterations_, static_cast<double>(obj.best_value()));
+      // The objective on the Context's device (CPU, or the registered CUDA path).
+      const auto obj = detail::make_objective<T>(ctx, n, d, H, K, ol, static_cast<T>(p.alpha));
+      obj->bind(X.data(), tg.y.data(), n, ctx);
+      detail::LbfgsDriver<T> lbfgs(P, p.lbfgs_memory, p.tol, p.ftol, p.max_iter);
+      iterations_ = lbfgs.minimize(*obj, w);
+      report(iterations_, static_cast<double>(lbfgs.best_value()));
     } else {
       const index_t bs = std::min<index_t>(p.batch_size, n);
-      obj.configure(bs, d, H, K, ol, static_cast<T>(p.alpha));
+      const auto obj = detail::make_objective<T>(ctx, bs, d, H, K, ol, static_cast<T>(p.alpha));
       RowMatrix<T> Xb(bs, d);
       Vector<T> yb(bs), g(P), m = Vector<T>::Zero(P), v = Vector<T>::Zero(P);
       std::vector<index_t> order(static_cast<std::size_t>(n));
@@ -103,8 +77,8 @@ class Mlp {
             Xb.row(r) = X.row(src);
             yb[r] = tg.y[src];
           }
-          obj.bind(Xb.data(), yb.data(), mrows, ctx);
-          const T loss = obj(w, g);
+          obj->bind(Xb.data(), yb.data(), mrows, ctx);
+          const T loss = (*obj)(w, g);
           epoch_loss += static_cast<double>(loss) * static_cast<double>(mrows);
           ++step;
           const double c1 = 1 - std::pow(p.beta1, static_cast<double>(step));

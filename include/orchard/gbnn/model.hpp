@@ -5,12 +5,9 @@
 // jointly by L-BFGS to the pseudo-residuals of a seeded subsample, then scales it by a Newton
 // step. F and the current step's hidden activations are kept incrementally; the training loop
 // allocates nothing after its set-up.
-#include <LBFGS.h>
-
 #include <Eigen/Core>
 #include <chrono>
 #include <cmath>
-#include <exception>
 #include <limits>
 #include <string>
 #include <vector>
@@ -18,6 +15,7 @@
 #include "../core/json.hpp"
 #include "../core/random.hpp"
 #include "common.hpp"
+#include "lbfgs.hpp"
 #include "network.hpp"
 #include "objective.hpp"
 #include "params.hpp"
@@ -332,25 +330,15 @@ class Model {
     }
     std::vector<index_t> idx(static_cast<std::size_t>(n_sub));
 
-    NetObjective<T> obj;
-    obj.configure(n_sub, d, J, K, OutputLoss::squared, static_cast<T>(p.alpha));
-    const index_t P = obj.n_params();
+    // The step objective on the Context's device (CPU, or the registered CUDA path).
+    const auto obj =
+        detail::make_objective<T>(ctx, n_sub, d, J, K, OutputLoss::squared, static_cast<T>(p.alpha));
+    const index_t P = obj->n_params();
     Vector<T> w(P);
-    LBFGSpp::LBFGSParam<T> lp;
-    lp.m = p.lbfgs_memory;
-    lp.epsilon = static_cast<T>(p.tol);
-    lp.epsilon_rel = T(0);
-    lp.past = p.ftol > 0 ? 1 : 0;
-    lp.delta = static_cast<T>(p.ftol);
-    lp.max_iterations = p.max_iter;
-    lp.max_linesearch = 20;
-    lp.linesearch = LBFGSpp::LBFGS_LINESEARCH_BACKTRACKING_STRONG_WOLFE;
-    LBFGSpp::LBFGSSolver<T, LBFGSpp::LineSearchNocedalWright> solver(lp);
+    detail::LbfgsDriver<T> lbfgs(P, p.lbfgs_memory, p.tol, p.ftol, p.max_iter);
     RowMatrix<T> step_part(num_blocks(n, newton_block(n)), 2 * K);
 
     const Rng base(p.seed);
-    const T bound1 = std::sqrt(T(2) / static_cast<T>(d + J));
-    const T bound2 = std::sqrt(T(2) / static_cast<T>(J + K));
     double best_valid = std::numeric_limits<double>::infinity();
     index_t best_steps = 0;
 
@@ -380,25 +368,11 @@ class Model {
       }
       // 3. initial weights (Glorot-uniform, scikit-learn's bound for logistic units)
       Rng ri = base.split(static_cast<std::uint64_t>(2 * t + 1));
-      for (index_t q = 0; q < d * J; ++q) w[q] = static_cast<T>(ri.uniform(-bound1, bound1));
-      for (index_t q = 0; q < J; ++q)
-        w[d * J + J * K + q] = static_cast<T>(ri.uniform(-bound1, bound1));
-      for (index_t q = 0; q < J * K; ++q) w[d * J + q] = static_cast<T>(ri.uniform(-bound2, bound2));
-      for (index_t q = 0; q < K; ++q)
-        w[d * J + J * K + J + q] = static_cast<T>(ri.uniform(-bound2, bound2));
+      detail::glorot_init(ri, d, J, K, w);
       // 4. fit the step network by L-BFGS (the best point seen is kept if the search stops early)
-      obj.bind(Xfit, Rfit, n_sub, ctx);
-      obj.reset_best();
-      T fx = 0;
-      try {
-        solver.minimize(obj, w, fx);
-      } catch (const Error&) {
-        throw;
-      } catch (const std::exception&) {
-        // Line-search failure near convergence: fall back to the best point evaluated.
-      }
-      if (obj.evaluations() > 0 && std::isfinite(obj.best_value())) w = obj.best_x();
-      evaluations_.push_back(obj.evaluations());
+      obj->bind(Xfit, Rfit, n_sub, ctx);
+      lbfgs.minimize(*obj, w);
+      evaluations_.push_back(lbfgs.evaluations());
       store_step(t, w);
       // 5. f = h_t(X) on the full set, Newton step, F += ρ f
       step_outputs(X, t, ctx, H, f);

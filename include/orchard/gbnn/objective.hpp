@@ -10,6 +10,8 @@
 #include <Eigen/Core>
 #include <cmath>
 #include <limits>
+#include <memory>
+#include <type_traits>
 
 #include "common.hpp"
 
@@ -21,8 +23,22 @@ namespace orchard::gbnn {
 ///  softmax:  logsumexp(out) − out_c     (targets: n × 1, class index c)
 enum class OutputLoss { squared, logistic, softmax };
 
+/// What the L-BFGS driver and the Adam loop see: NetObjective on the CPU, or the GPU objective
+/// registered by <orchard/gbnn/cuda.hpp>. Both have the same packing, value and gradient.
 template <class T>
-class NetObjective {
+class Objective {
+ public:
+  virtual ~Objective() = default;
+  /// Rows the next evaluations use: X is n × d row-major contiguous, targets as OutputLoss says
+  /// (squared: n × K row-major; logistic: n labels in {−1, +1}; softmax: n class indices).
+  virtual void bind(const T* X, const T* targets, index_t n, const Context& ctx) = 0;
+  /// Objective value; writes the gradient (size n_params()).
+  virtual T operator()(const Vector<T>& w, Vector<T>& grad) = 0;
+  virtual index_t n_params() const = 0;
+};
+
+template <class T>
+class NetObjective final : public Objective<T> {
  public:
   using Vec = Vector<T>;
 
@@ -38,11 +54,10 @@ class NetObjective {
     E_.resize(max_rows, K_);
     D_.resize(max_rows, J_);
     reserve_blocks(max_rows);
-    best_x_.resize(n_params());
   }
 
   /// Rows the next evaluations use: X is n × d row-major contiguous, targets as OutputLoss says.
-  void bind(const T* X, const T* targets, index_t n, const Context& ctx) {
+  void bind(const T* X, const T* targets, index_t n, const Context& ctx) override {
     require(n > 0 && n <= H_.rows(), "rows", n, "must lie in [1, configured rows]");
     X_ = X;
     targets_ = targets;
@@ -52,23 +67,13 @@ class NetObjective {
     reserve_blocks(n);
   }
 
-  index_t n_params() const { return d_ * J_ + J_ * K_ + J_ + K_; }
+  index_t n_params() const override { return d_ * J_ + J_ * K_ + J_ + K_; }
   index_t features() const { return d_; }
   index_t hidden() const { return J_; }
   index_t outputs() const { return K_; }
-  long evaluations() const { return evaluations_; }
-
-  /// Keeps a copy of the lowest-objective point seen since the last reset (the L-BFGS line
-  /// search may stop on an exception; the best point is then still at hand).
-  void reset_best() {
-    best_value_ = std::numeric_limits<T>::infinity();
-    evaluations_ = 0;
-  }
-  T best_value() const { return best_value_; }
-  const Vec& best_x() const { return best_x_; }
 
   /// Objective value; writes the gradient (size n_params()).
-  T operator()(const Vec& w, Vec& grad) {
+  T operator()(const Vec& w, Vec& grad) override {
     const index_t d = d_, J = J_, K = K_;
     using CMap = Eigen::Map<const RowMatrix<T>>;
     CMap W1(w.data(), d, J);
@@ -115,11 +120,6 @@ class NetObjective {
     grad *= inv;
     grad.head(nw) += (alpha_ * inv) * w.head(nw);
     loss = loss * inv + T(0.5) * alpha_ * inv * w.head(nw).squaredNorm();
-    ++evaluations_;
-    if (loss < best_value_ && std::isfinite(loss)) {
-      best_value_ = loss;
-      best_x_ = w;
-    }
     return loss;
   }
 
@@ -176,10 +176,48 @@ class NetObjective {
   const Context* ctx_ = nullptr;
   RowMatrix<T> H_, E_, D_, partial_;
   Vec block_loss_;
-  Vec best_x_;
-  T best_value_ = std::numeric_limits<T>::infinity();
-  long evaluations_ = 0;
 };
+
+namespace detail {
+
+/// Makes the GPU objective (filled in by <orchard/gbnn/cuda.hpp>, a translation unit compiled
+/// with nvcc), so a Context with Device::cuda reaches the GPU from any translation unit.
+template <class T>
+using GpuObjectiveFactory = std::unique_ptr<Objective<T>> (*)(const Context& ctx, index_t max_rows,
+                                                              index_t d, index_t hidden,
+                                                              index_t outputs, OutputLoss loss,
+                                                              T alpha);
+struct CudaHooks {
+  GpuObjectiveFactory<float> f = nullptr;
+  GpuObjectiveFactory<double> d = nullptr;
+};
+inline CudaHooks& cuda_hooks() {
+  static CudaHooks hooks;
+  return hooks;
+}
+
+/// The network objective on the Context's device, sized for up to max_rows rows.
+template <class T>
+std::unique_ptr<Objective<T>> make_objective(const Context& ctx, index_t max_rows, index_t d,
+                                             index_t hidden, index_t outputs, OutputLoss loss,
+                                             T alpha) {
+  if (ctx.device() == Device::cuda) {
+    GpuObjectiveFactory<T> make = nullptr;
+    if constexpr (std::is_same_v<T, float>) make = cuda_hooks().f;
+    else if constexpr (std::is_same_v<T, double>) make = cuda_hooks().d;
+    if (make == nullptr) {
+      throw DeviceError(
+          "orchard: argument 'ctx.device' = cuda: the gbnn CUDA path is not linked in; include "
+          "<orchard/gbnn/cuda.hpp> in a translation unit compiled with nvcc");
+    }
+    return make(ctx, max_rows, d, hidden, outputs, loss, alpha);
+  }
+  auto cpu = std::make_unique<NetObjective<T>>();
+  cpu->configure(max_rows, d, hidden, outputs, loss, alpha);
+  return cpu;
+}
+
+}  // namespace detail
 
 /// H = σ(X W1 + b1) for rows [s, e) of X (row-major contiguous, d columns).
 template <class T, class HBlock, class W1Type, class B1Type>

@@ -1,8 +1,9 @@
 #pragma once
-// GPU path of the GBNN per-step objective (squared loss on pseudo-residuals, J logistic hidden
-// units, K linear outputs): the batched forward and backward pass as cuBLAS GEMMs plus three small
-// element-wise kernels. Same packing and the same value/gradient as orchard::gbnn::NetObjective
-// with OutputLoss::squared, so it can drive the same L-BFGS (operator()(w, grad)).
+// GPU path of the network objective (J logistic hidden units, K linear outputs; squared, logistic
+// or softmax loss): the batched forward and backward pass as cuBLAS GEMMs plus small element-wise
+// kernels. Same packing, value and gradient as orchard::gbnn::NetObjective, so it drives the same
+// L-BFGS (GBNN's per-step fits, the MLP baseline) and the MLP's Adam minibatches. Registered by
+// <orchard/gbnn/cuda.hpp>; used when the Context's device is Device::cuda.
 #ifndef __CUDACC__
 #error "orchard/gbnn/cuda/*.cuh must be compiled by nvcc"
 #endif
@@ -10,20 +11,18 @@
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
-#include <Eigen/Core>
+#include <cstddef>
 #include <string>
 #include <vector>
 
+#include "../../core/cuda/device.cuh"
 #include "../../core/error.hpp"
+#include "../objective.hpp"
 
 namespace orchard::gbnn::cuda {
 
 namespace detail {
 
-inline void check(cudaError_t e, const char* what) {
-  if (e != cudaSuccess) throw DeviceError(std::string("orchard gbnn cuda: ") + what + ": " +
-                                          cudaGetErrorString(e));
-}
 inline void check(cublasStatus_t s, const char* what) {
   if (s != CUBLAS_STATUS_SUCCESS)
     throw DeviceError(std::string("orchard gbnn cuda: ") + what + " failed (cuBLAS status " +
@@ -63,11 +62,48 @@ __global__ void bias_sigmoid(T* Z, const T* b1, int J, long total) {
   if (i < total) Z[i] = T(1) / (T(1) + exp(-(Z[i] + b1[i % J])));
 }
 
-// Et (K × n) = Pt + b2 − R, R row-major n × K (the same memory layout as column-major K × n).
+// ln(1 + e^x) without overflow.
 template <class T>
-__global__ void residual_error(T* P, const T* b2, const T* R, int K, long total) {
+__device__ T log1pexp_dev(T x) {
+  return x > T(0) ? x + log1p(exp(-x)) : log1p(exp(x));
+}
+
+// Output column i of Et (K × n, column-major: row i of the n × K outputs) gets + b2; then the
+// loss of row i goes to row_loss[i] and the column is replaced by d loss / d out.
+// kind 0: squared ½Σ(out − r)², targets n × K row-major; 1: logistic ln(1 + e^{−y·out}),
+// targets y ∈ {−1, +1}; 2: softmax cross-entropy, targets class indices.
+template <class T>
+__global__ void output_loss(T* E, const T* b2, const T* targets, int K, long n, int kind,
+                            T* row_loss) {
   const long i = blockIdx.x * static_cast<long>(blockDim.x) + threadIdx.x;
-  if (i < total) P[i] = P[i] + b2[i % K] - R[i];
+  if (i >= n) return;
+  T* e = E + i * K;
+  for (int k = 0; k < K; ++k) e[k] += b2[k];
+  T loss = 0;
+  if (kind == 0) {
+    const T* r = targets + i * K;
+    for (int k = 0; k < K; ++k) {
+      e[k] -= r[k];
+      loss += e[k] * e[k];
+    }
+    loss *= T(0.5);
+  } else if (kind == 1) {
+    const T y = targets[i];
+    const T yz = y * e[0];
+    loss = log1pexp_dev(-yz);
+    e[0] = -y / (T(1) + exp(yz));  // −y·σ(−yz)
+  } else {
+    const int c = static_cast<int>(targets[i]);
+    T mx = e[0];
+    for (int k = 1; k < K; ++k) mx = e[k] > mx ? e[k] : mx;
+    T sum = 0;
+    for (int k = 0; k < K; ++k) sum += exp(e[k] - mx);
+    const T lse = mx + log(sum);
+    loss = lse - e[c];
+    for (int k = 0; k < K; ++k) e[k] = exp(e[k] - lse);
+    e[c] -= T(1);
+  }
+  row_loss[i] = loss;
 }
 
 // Dt *= H (1 − H).
@@ -81,110 +117,102 @@ inline unsigned grid_for(long total) { return static_cast<unsigned>((total + 255
 
 }  // namespace detail
 
-/// The per-step objective on one GPU. X (n × d row-major) and R (n × K row-major) are copied to
-/// the device by bind(); each evaluation copies the parameters in and the gradient out.
+/// The network objective on one GPU, sized for up to max_rows rows at construction (evaluations
+/// allocate nothing). bind() copies X (n × d row-major) and the targets to the device; each
+/// evaluation copies the parameters in and the gradient out.
 template <class T>
-class StepObjective {
+class NetObjective final : public gbnn::Objective<T> {
  public:
-  using Vec = Eigen::Matrix<T, Eigen::Dynamic, 1>;
+  using Vec = Vector<T>;
 
-  StepObjective(int device, long d, long J, long K, T alpha)
-      : d_(d), J_(J), K_(K), alpha_(alpha) {
-    detail::check(cudaSetDevice(device), "cudaSetDevice");
+  NetObjective(int device, index_t max_rows, index_t d, index_t J, index_t K, OutputLoss loss,
+               T alpha)
+      : device_(select(device)), cap_(checked_rows(max_rows)), d_(d), J_(J), K_(K),
+        tcols_(loss == OutputLoss::squared ? K : 1), loss_(loss), alpha_(alpha),
+        X_(sz(cap_ * d_)), R_(sz(cap_ * tcols_)), H_(sz(cap_ * J_)), E_(sz(cap_ * K_)),
+        D_(sz(cap_ * J_)), rows_(sz(cap_)), ones_(std::vector<T>(sz(cap_), T(1)).data(), sz(cap_)),
+        w_(sz(n_params())), g_(sz(n_params())) {
     detail::check(cublasCreate(&handle_), "cublasCreate");
   }
-  ~StepObjective() {
-    release();
+  ~NetObjective() override {
     if (handle_ != nullptr) cublasDestroy(handle_);
   }
-  StepObjective(const StepObjective&) = delete;
-  StepObjective& operator=(const StepObjective&) = delete;
+  NetObjective(const NetObjective&) = delete;
+  NetObjective& operator=(const NetObjective&) = delete;
 
-  long n_params() const { return d_ * J_ + J_ * K_ + J_ + K_; }
+  index_t n_params() const override { return d_ * J_ + J_ * K_ + J_ + K_; }
 
-  /// Copies the rows the next evaluations use to the device (buffers grow, never shrink).
-  void bind(const T* X, const T* R, long n) {
-    if (n > cap_) {
-      release();
-      cap_ = n;
-      alloc(&X_, n * d_);
-      alloc(&R_, n * K_);
-      alloc(&H_, n * J_);
-      alloc(&E_, n * K_);
-      alloc(&D_, n * J_);
-      alloc(&ones_, n);
-      alloc(&w_, n_params());
-      alloc(&g_, n_params());
-      std::vector<T> one(static_cast<std::size_t>(n), T(1));
-      detail::check(cudaMemcpy(ones_, one.data(), sizeof(T) * n, cudaMemcpyHostToDevice), "copy");
-    }
+  /// Copies the rows the next evaluations use to the device.
+  void bind(const T* X, const T* targets, index_t n, const Context&) override {
+    require(n > 0 && n <= cap_, "rows", n, "must lie in [1, configured rows]");
+    gpu::check(cudaSetDevice(device_), "cudaSetDevice");
     n_ = n;
-    detail::check(cudaMemcpy(X_, X, sizeof(T) * n * d_, cudaMemcpyHostToDevice), "copy X");
-    detail::check(cudaMemcpy(R_, R, sizeof(T) * n * K_, cudaMemcpyHostToDevice), "copy R");
+    X_.upload(X, static_cast<std::size_t>(n * d_));
+    R_.upload(targets, static_cast<std::size_t>(n * tcols_));
   }
 
-  /// Objective value (½·mean squared error + α/(2n)‖W‖²); writes the gradient.
-  T operator()(const Vec& w, Vec& grad) {
+  /// Objective value (mean loss + α/(2n)‖W‖²); writes the gradient.
+  T operator()(const Vec& w, Vec& grad) override {
     const int d = static_cast<int>(d_), J = static_cast<int>(J_), K = static_cast<int>(K_),
               n = static_cast<int>(n_);
-    const long P = n_params();
-    detail::check(cudaMemcpy(w_, w.data(), sizeof(T) * P, cudaMemcpyHostToDevice), "copy w");
-    const T* W1 = w_;                 // row-major d × J = column-major J × d (ld J)
-    const T* W2 = w_ + d_ * J_;       // row-major J × K = column-major K × J (ld K)
+    const index_t P = n_params();
+    w_.upload(w.data(), static_cast<std::size_t>(P));
+    const T* W1 = w_.get();           // row-major d × J = column-major J × d (ld J)
+    const T* W2 = W1 + d_ * J_;       // row-major J × K = column-major K × J (ld K)
     const T* b1 = W2 + J_ * K_;
     const T* b2 = b1 + J_;
-    T* gW1 = g_;
-    T* gW2 = g_ + d_ * J_;
+    T* gW1 = g_.get();
+    T* gW2 = gW1 + d_ * J_;
     T* gb1 = gW2 + J_ * K_;
     T* gb2 = gb1 + J_;
+    T *X = X_.get(), *H = H_.get(), *E = E_.get(), *D = D_.get(), *ones = ones_.get();
     const T one = 1, zero = 0;
     const auto N = CUBLAS_OP_N, Tr = CUBLAS_OP_T;
-    // forward: Ht = σ(W1ᵀ Xᵀ + b1), Et = W2ᵀ Ht + b2 − Rᵀ
-    detail::check(detail::gemm(handle_, N, N, J, n, d, &one, W1, J, X_, d, &zero, H_, J), "gemm Z");
-    detail::bias_sigmoid<<<detail::grid_for(n_ * J_), 256>>>(H_, b1, J, n_ * J_);
-    detail::check(detail::gemm(handle_, N, N, K, n, J, &one, W2, K, H_, J, &zero, E_, K), "gemm P");
-    detail::residual_error<<<detail::grid_for(n_ * K_), 256>>>(E_, b2, R_, K, n_ * K_);
-    detail::check(cudaGetLastError(), "kernel launch");
-    T sse = 0;
     detail::check(cublasSetPointerMode(handle_, CUBLAS_POINTER_MODE_HOST), "pointer mode");
-    detail::check(detail::dot(handle_, static_cast<int>(n_ * K_), E_, E_, &sse), "dot");
+    // forward: Ht = σ(W1ᵀ Xᵀ + b1), Et = W2ᵀ Ht + b2, then loss and d loss / d out in place
+    detail::check(detail::gemm(handle_, N, N, J, n, d, &one, W1, J, X, d, &zero, H, J), "gemm Z");
+    detail::bias_sigmoid<<<detail::grid_for(n_ * J_), 256>>>(H, b1, J, n_ * J_);
+    detail::check(detail::gemm(handle_, N, N, K, n, J, &one, W2, K, H, J, &zero, E, K), "gemm P");
+    const int kind = loss_ == OutputLoss::squared ? 0 : loss_ == OutputLoss::logistic ? 1 : 2;
+    detail::output_loss<<<detail::grid_for(n_), 256>>>(E, b2, R_.get(), K, n_, kind, rows_.get());
+    gpu::check(cudaGetLastError(), "kernel launch");
+    T sum = 0;
+    detail::check(detail::dot(handle_, n, rows_.get(), ones, &sum), "dot");
     // backward
-    detail::check(detail::gemm(handle_, N, Tr, K, J, n, &one, E_, K, H_, J, &zero, gW2, K),
+    detail::check(detail::gemm(handle_, N, Tr, K, J, n, &one, E, K, H, J, &zero, gW2, K),
                   "gemm gW2");
-    detail::check(detail::gemv(handle_, N, K, n, &one, E_, K, ones_, &zero, gb2), "gemv gb2");
-    detail::check(detail::gemm(handle_, Tr, N, J, n, K, &one, W2, K, E_, K, &zero, D_, J), "gemm D");
-    detail::sigmoid_backward<<<detail::grid_for(n_ * J_), 256>>>(D_, H_, n_ * J_);
-    detail::check(detail::gemm(handle_, N, Tr, J, d, n, &one, D_, J, X_, d, &zero, gW1, J),
+    detail::check(detail::gemv(handle_, N, K, n, &one, E, K, ones, &zero, gb2), "gemv gb2");
+    detail::check(detail::gemm(handle_, Tr, N, J, n, K, &one, W2, K, E, K, &zero, D, J), "gemm D");
+    detail::sigmoid_backward<<<detail::grid_for(n_ * J_), 256>>>(D, H, n_ * J_);
+    detail::check(detail::gemm(handle_, N, Tr, J, d, n, &one, D, J, X, d, &zero, gW1, J),
                   "gemm gW1");
-    detail::check(detail::gemv(handle_, N, J, n, &one, D_, J, ones_, &zero, gb1), "gemv gb1");
+    detail::check(detail::gemv(handle_, N, J, n, &one, D, J, ones, &zero, gb1), "gemv gb1");
     grad.resize(P);
-    detail::check(cudaMemcpy(grad.data(), g_, sizeof(T) * P, cudaMemcpyDeviceToHost), "copy grad");
+    g_.download(grad.data(), static_cast<std::size_t>(P));
     const T inv = T(1) / static_cast<T>(n_);
-    const long nw = d_ * J_ + J_ * K_;
+    const index_t nw = d_ * J_ + J_ * K_;
     grad *= inv;
     grad.head(nw) += (alpha_ * inv) * w.head(nw);
-    return T(0.5) * sse * inv + T(0.5) * alpha_ * inv * w.head(nw).squaredNorm();
+    return sum * inv + T(0.5) * alpha_ * inv * w.head(nw).squaredNorm();
   }
 
  private:
-  template <class P>
-  void alloc(P** p, long count) {
-    detail::check(cudaMalloc(reinterpret_cast<void**>(p), sizeof(T) * (count > 0 ? count : 1)),
-                  "cudaMalloc");
+  static int select(int device) {
+    gpu::check(cudaSetDevice(device), "cudaSetDevice");
+    return device;
   }
-  void release() {
-    for (T** p : {&X_, &R_, &H_, &E_, &D_, &ones_, &w_, &g_}) {
-      if (*p != nullptr) cudaFree(*p);
-      *p = nullptr;
-    }
-    cap_ = 0;
+  static index_t checked_rows(index_t rows) {
+    require(rows > 0, "rows", rows, "must be > 0");
+    return rows;
   }
+  static std::size_t sz(index_t v) { return static_cast<std::size_t>(v); }
 
-  long d_, J_, K_, n_ = 0, cap_ = 0;
+  int device_;
+  index_t cap_, d_, J_, K_, tcols_, n_ = 0;
+  OutputLoss loss_;
   T alpha_;
+  gpu::Buffer<T> X_, R_, H_, E_, D_, rows_, ones_, w_, g_;
   cublasHandle_t handle_ = nullptr;
-  T *X_ = nullptr, *R_ = nullptr, *H_ = nullptr, *E_ = nullptr, *D_ = nullptr, *ones_ = nullptr,
-    *w_ = nullptr, *g_ = nullptr;
 };
 
 }  // namespace orchard::gbnn::cuda
