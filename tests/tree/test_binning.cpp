@@ -89,17 +89,17 @@ TEST_CASE("binning: radix_sort_pairs orders positions by value, ties by position
       std::vector<std::uint64_t> keys(n);
       std::vector<std::uint32_t> ids(n);
       for (std::size_t i = 0; i < n; ++i) {
-        keys[i] = detail::sort_key(v[i]);
+        keys[i] = tree::detail::sort_key(v[i]);
         ids[i] = static_cast<std::uint32_t>(i);
       }
-      detail::radix_sort_pairs(keys, ids);
+      tree::detail::radix_sort_pairs(keys, ids);
       std::vector<std::uint32_t> ref(n);
       std::iota(ref.begin(), ref.end(), 0u);
       std::stable_sort(ref.begin(), ref.end(), [&](std::uint32_t a, std::uint32_t b) {
-        return detail::sort_key(v[a]) < detail::sort_key(v[b]);
+        return tree::detail::sort_key(v[a]) < tree::detail::sort_key(v[b]);
       });
       CHECK(ids == ref);
-      for (std::size_t i = 0; i < n; ++i) CHECK(keys[i] == detail::sort_key(v[ids[i]]));
+      for (std::size_t i = 0; i < n; ++i) CHECK(keys[i] == tree::detail::sort_key(v[ids[i]]));
     }
   }
 }
