@@ -379,3 +379,85 @@ TEST_CASE("uint16 codes (max_bin > 255) grow the same tree as uint8 codes on the
     CHECK(t16.num_nodes() > 1);
   }
 }
+
+namespace {
+// A width-2 policy scoring ||s||^2 / n; the Fused variant adds pair_score_parent, which the
+// engine then uses for every candidate.
+struct GrowNormScore {
+  static constexpr int kWidth = 2;
+  int width() const { return 2; }
+  int n_outputs() const { return 2; }
+  double score(const double* s) const { return s[2] > 0 ? (s[0] * s[0] + s[1] * s[1]) / s[2] : 0.0; }
+  bool admissible(const double*) const { return true; }
+  void leaf_value(const double* s, double* out) const {
+    out[0] = s[2] > 0 ? s[0] / s[2] : 0.0;
+    out[1] = s[2] > 0 ? s[1] / s[2] : 0.0;
+  }
+  double cover(const double* s) const { return s[2]; }
+};
+struct GrowNormScoreFused : GrowNormScore {
+  static constexpr bool kAnyChild = true;
+  double pair_score_parent(const double* l, const double* p) const {
+    const double r[3] = {p[0] - l[0], p[1] - l[1], p[2] - l[2]};
+    return score(l) + score(r);
+  }
+};
+
+void check_same_tree(const Tree& a, const Tree& b) {
+  CHECK(a.feature == b.feature);
+  CHECK(a.bin == b.bin);
+  CHECK(a.flags == b.flags);
+  CHECK(a.threshold == b.threshold);
+  CHECK(a.value == b.value);
+  CHECK(a.gain == b.gain);
+  CHECK(a.cover == b.cover);
+}
+}  // namespace
+
+TEST_CASE("sorted_rows node statistics grow the same trees as histograms") {
+  // Statistics on a 1/16 grid: every sum is exact, so both paths see identical numbers.
+  Toy t = make_toy(300, 5, 41, 0.1, 30);
+  for (auto& v : t.gh) v = std::round(v * 16.0f) / 16.0f;
+  std::vector<double> X = t.X;
+  for (index_t i = 0; i < t.n; ++i) X[static_cast<std::size_t>(i * t.d + 4)] = static_cast<double>(i % 7);
+  BinParams bp;
+  bp.categorical = {4};
+  auto data = BinnedMatrix::fit(ConstMatrixView<double>(X.data(), t.n, t.d), bp, Context(1));
+  std::vector<std::uint32_t> sample;
+  for (std::uint32_t i = 0; i < 300; ++i)
+    if (i % 4 != 1) sample.push_back(i);
+  auto run = [&](const auto& pol) {
+    for (Growth g : {Growth::depthwise, Growth::leafwise, Growth::oblivious}) {
+      GrowParams gp;
+      gp.growth = g;
+      gp.max_depth = g == Growth::leafwise ? 5 : 4;
+      gp.num_leaves = 12;
+      gp.min_data_in_leaf = 4;
+      gp.feature_weights = {1.0, 0.5, 1.0, 2.0, 1.0};
+      for (int use_sample = 0; use_sample < 2; ++use_sample) {
+        std::span<const std::uint32_t> rows;
+        if (use_sample) rows = sample;
+        std::vector<std::int32_t> wh, ws;
+        gp.node_stats = NodeStats::histograms;
+        const Tree h = grow_tree(Context(1), data, pol, t.gh.data(), rows, {}, gp, &wh);
+        gp.node_stats = NodeStats::sorted_rows;
+        const Tree s1 = grow_tree(Context(1), data, pol, t.gh.data(), rows, {}, gp, &ws);
+        const Tree s2 = grow_tree(Context(2), data, pol, t.gh.data(), rows, {}, gp);
+        CHECK(h.num_leaves() > 4);
+        check_same_tree(h, s1);
+        check_same_tree(s1, s2);
+        CHECK(wh == ws);
+      }
+    }
+  };
+  run(SecondOrder{});
+  run(GrowNormScore{});
+  run(GrowNormScoreFused{});
+  // automatic picks sorted_rows for few rows and histograms for many; either way the same tree.
+  GrowParams gp;
+  gp.max_depth = 3;
+  gp.node_stats = NodeStats::automatic;
+  const Tree a = grow_tree(Context(1), data, GrowNormScoreFused{}, t.gh.data(), {}, {}, gp);
+  gp.node_stats = NodeStats::histograms;
+  check_same_tree(a, grow_tree(Context(1), data, GrowNormScoreFused{}, t.gh.data(), {}, {}, gp));
+}

@@ -458,6 +458,7 @@ class Ensemble {
     for (double w : p_.feature_weights)
       require(w >= 0 && std::isfinite(w), "feature_weights", w, "must be finite and >= 0");
     for (int c : p_.categorical) require(c >= 0, "categorical", c, "must be a feature index");
+    grow_.node_stats = tree::NodeStats::automatic;  // batches are small next to 255 bins
     grow_.max_depth = p_.max_depth;
     grow_.min_data_in_leaf = p_.min_data_in_leaf;
     grow_.min_split_gain = p_.min_split_gain;
@@ -575,22 +576,27 @@ class Ensemble {
         }
         return;
       }
-      std::vector<std::pair<double, std::uint32_t>> order;
-      order.reserve(static_cast<std::size_t>(n));
+      // Rows by value (ties by row): a radix sort of the values' order-preserving keys.
+      std::vector<std::uint64_t> keys;
+      std::vector<std::uint32_t> rows;
+      keys.reserve(static_cast<std::size_t>(n));
+      rows.reserve(static_cast<std::size_t>(n));
       for (index_t i = 0; i < n; ++i) {
         const double v = x(i, f);
-        if (!std::isnan(v)) order.emplace_back(v, static_cast<std::uint32_t>(i));
+        if (std::isnan(v)) continue;
+        keys.push_back(tree::detail::sort_key(v));
+        rows.push_back(static_cast<std::uint32_t>(i));
       }
-      std::sort(order.begin(), order.end());
-      std::vector<double> sorted(order.size());
-      for (std::size_t k = 0; k < order.size(); ++k) sorted[k] = order[k].first;
+      tree::detail::radix_sort_pairs(keys, rows);
+      std::vector<double> sorted(rows.size());
+      for (std::size_t k = 0; k < rows.size(); ++k) sorted[k] = x(static_cast<index_t>(rows[k]), f);
       cf = tree::BinMapper::find_cuts(sorted, p_.max_bin);
       const int missing = static_cast<int>(cf.size()) + 1;
       for (index_t i = 0; i < n; ++i) code[i] = missing;
       std::size_t b = 0;  // bin b holds cuts[b-1] < v <= cuts[b]
-      for (const auto& [v, i] : order) {
-        while (b < cf.size() && cf[b] < v) ++b;
-        code[i] = static_cast<int>(b);
+      for (std::size_t k = 0; k < rows.size(); ++k) {
+        while (b < cf.size() && cf[b] < sorted[k]) ++b;
+        code[rows[k]] = static_cast<int>(b);
       }
     });
     tree::BinMapper m = tree::BinMapper::from_cuts(std::move(cuts), p_.categorical, p_.max_bin);

@@ -2,6 +2,7 @@
 // Hyperparameters of a GBRL ensemble and their JSON form.
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -48,52 +49,58 @@ struct Params {
   std::vector<double> bias;               ///< initial outputs (empty: zeros)
 };
 
+/// The JSON fields of Params and LrRange: fn(name, member) for each, in one table that both
+/// to_json and params_from_json read (P may be const).
+template <class P, class Fn>
+void for_each_field(P& p, Fn&& fn) {
+  fn("n_outputs", p.n_outputs);
+  fn("score", p.score);
+  fn("growth", p.growth);
+  fn("max_depth", p.max_depth);
+  fn("split_candidates", p.split_candidates);
+  fn("persistent_bins", p.persistent_bins);
+  fn("max_bin", p.max_bin);
+  fn("min_data_in_leaf", p.min_data_in_leaf);
+  fn("min_split_gain", p.min_split_gain);
+  fn("feature_weights", p.feature_weights);
+  fn("categorical", p.categorical);
+  fn("bias", p.bias);
+}
+template <class R, class Fn>
+void for_each_lr_field(R& r, Fn&& fn) {
+  fn("begin", r.begin);
+  fn("end", r.end);
+  fn("lr", r.lr);
+  fn("schedule", r.schedule);
+  fn("final_lr", r.final_lr);
+  fn("schedule_trees", r.schedule_trees);
+}
+
 inline nlohmann::json to_json(const Params& p) {
   nlohmann::json j;
-  j["n_outputs"] = p.n_outputs;
-  j["score"] = p.score;
-  j["growth"] = p.growth;
-  j["max_depth"] = p.max_depth;
-  j["split_candidates"] = p.split_candidates;
-  j["persistent_bins"] = p.persistent_bins;
-  j["max_bin"] = p.max_bin;
-  j["min_data_in_leaf"] = p.min_data_in_leaf;
-  j["min_split_gain"] = p.min_split_gain;
-  j["feature_weights"] = p.feature_weights;
-  j["categorical"] = p.categorical;
-  j["bias"] = p.bias;
+  for_each_field(p, [&](const char* name, const auto& v) { j[name] = v; });
   nlohmann::json lr = nlohmann::json::array();
   for (const auto& r : p.lr) {
-    lr.push_back({{"begin", r.begin}, {"end", r.end}, {"lr", r.lr}, {"schedule", r.schedule},
-                  {"final_lr", r.final_lr}, {"schedule_trees", r.schedule_trees}});
+    nlohmann::json x;
+    for_each_lr_field(r, [&](const char* name, const auto& v) { x[name] = v; });
+    lr.push_back(x);
   }
   j["lr"] = lr;
   return j;
 }
 
+/// Params from JSON; a missing or mistyped field throws FormatError naming it.
 inline Params params_from_json(const nlohmann::json& j) {
   Params p;
-  p.n_outputs = json::get<decltype(p.n_outputs)>(j, "n_outputs", "gbrl params");
-  p.score = json::get<decltype(p.score)>(j, "score", "gbrl params");
-  p.growth = json::get<decltype(p.growth)>(j, "growth", "gbrl params");
-  p.max_depth = json::get<decltype(p.max_depth)>(j, "max_depth", "gbrl params");
-  p.split_candidates = json::get<decltype(p.split_candidates)>(j, "split_candidates", "gbrl params");
-  p.persistent_bins = json::get<decltype(p.persistent_bins)>(j, "persistent_bins", "gbrl params");
-  p.max_bin = json::get<decltype(p.max_bin)>(j, "max_bin", "gbrl params");
-  p.min_data_in_leaf = json::get<decltype(p.min_data_in_leaf)>(j, "min_data_in_leaf", "gbrl params");
-  p.min_split_gain = json::get<decltype(p.min_split_gain)>(j, "min_split_gain", "gbrl params");
-  p.feature_weights = json::get<decltype(p.feature_weights)>(j, "feature_weights", "gbrl params");
-  p.categorical = json::get<decltype(p.categorical)>(j, "categorical", "gbrl params");
-  p.bias = json::get<decltype(p.bias)>(j, "bias", "gbrl params");
+  for_each_field(p, [&](const char* name, auto& v) {
+    v = json::get<std::remove_reference_t<decltype(v)>>(j, name, "gbrl params");
+  });
   p.lr.clear();
   for (const auto& r : j.at("lr")) {
     LrRange x;
-    x.begin = json::get<decltype(x.begin)>(r, "begin", "gbrl params lr");
-    x.end = json::get<decltype(x.end)>(r, "end", "gbrl params lr");
-    x.lr = json::get<decltype(x.lr)>(r, "lr", "gbrl params lr");
-    x.schedule = json::get<decltype(x.schedule)>(r, "schedule", "gbrl params lr");
-    x.final_lr = json::get<decltype(x.final_lr)>(r, "final_lr", "gbrl params lr");
-    x.schedule_trees = json::get<decltype(x.schedule_trees)>(r, "schedule_trees", "gbrl params lr");
+    for_each_lr_field(x, [&](const char* name, auto& v) {
+      v = json::get<std::remove_reference_t<decltype(v)>>(r, name, "gbrl params lr");
+    });
     p.lr.push_back(x);
   }
   return p;

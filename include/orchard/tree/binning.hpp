@@ -78,6 +78,62 @@ void radix_sort(std::vector<T>& v) {
   }
 }
 
+// Sorts keys ascending, carrying ids along; stable (equal keys keep their order), so sorting
+// (sort_key(value), position) pairs orders positions by value, ties by position.
+// LSD radix on 8-bit digits [first, 8) (one counting pass for all of them; digits shared by every
+// key skipped), then, when first > 0, an insertion pass orders keys that share those digits.
+// That pass gives up after `budget` moves (many keys sharing their top bits) and the remaining
+// digits are sorted by radix instead.
+inline void radix_sort_pairs(std::vector<std::uint64_t>& keys, std::vector<std::uint32_t>& ids,
+                             unsigned first = 5) {
+  const std::size_t n = keys.size();
+  std::size_t budget = n < 64 ? n * n : 8 * n;
+  if (n < 64) first = 8;
+  if (first < 8) {
+    std::uint32_t count[8][256] = {};
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint64_t k = keys[i];
+      for (unsigned d = first; d < 8; ++d) ++count[d][(k >> (8 * d)) & 0xFF];
+    }
+    std::vector<std::uint64_t> k2(n);
+    std::vector<std::uint32_t> i2(n);
+    for (unsigned d = first; d < 8; ++d) {
+      std::uint32_t* c = count[d];
+      if (c[(keys[0] >> (8 * d)) & 0xFF] == n) continue;
+      std::uint32_t sum = 0;
+      for (int b = 0; b < 256; ++b) {
+        const std::uint32_t t = c[b];
+        c[b] = sum;
+        sum += t;
+      }
+      for (std::size_t i = 0; i < n; ++i) {
+        const std::uint32_t at = c[(keys[i] >> (8 * d)) & 0xFF]++;
+        k2[at] = keys[i];
+        i2[at] = ids[i];
+      }
+      keys.swap(k2);
+      ids.swap(i2);
+    }
+  }
+  if (first == 0) return;
+  for (std::size_t i = 1; i < n; ++i) {
+    if (keys[i - 1] <= keys[i]) continue;
+    const std::uint64_t k = keys[i];
+    const std::uint32_t id = ids[i];
+    std::size_t j = i;
+    for (; j > 0 && keys[j - 1] > k && budget > 0; --j, --budget) {
+      keys[j] = keys[j - 1];
+      ids[j] = ids[j - 1];
+    }
+    keys[j] = k;
+    ids[j] = id;
+    if (budget == 0) {  // stable so far: finish with every digit
+      radix_sort_pairs(keys, ids, 0);
+      return;
+    }
+  }
+}
+
 // Cut points padded with +inf to 2^k - 1 entries: counting the cuts below x then takes exactly
 // k branch-free steps.
 struct PaddedCuts {

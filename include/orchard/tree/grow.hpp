@@ -26,6 +26,10 @@
 #include "split.hpp"
 #include "tree.hpp"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace orchard::tree {
 
 enum class Growth { depthwise, leafwise, oblivious };
@@ -41,8 +45,23 @@ inline const char* to_string(Growth g) {
   return g == Growth::depthwise ? "depthwise" : g == Growth::leafwise ? "leafwise" : "oblivious";
 }
 
+/// How a node's per-(feature, bin) statistic sums are formed.
+///  histograms   a dense histogram per node (bins x (width + 1) doubles per feature), the larger
+///               child as parent - smaller; best when nodes hold many more rows than bins.
+///  sorted_rows  per feature, the node's rows sorted by bin (stably partitioned at every split)
+///               and summed run by run when the node is scanned: no per-node memory of size
+///               bins x width, and empty bins cost nothing; best when rows are few compared with
+///               bins (small batches, wide statistics).
+///  automatic    sorted_rows when the rows to fit are at most kSortedRowsPerBin times the mean
+///               bin count of the candidate features, else histograms.
+/// Both give the same candidates and tie rules; sums can differ in the last bits (the histogram
+/// path subtracts). Distributed training (reduce_histogram) always uses histograms.
+enum class NodeStats { histograms, sorted_rows, automatic };
+inline constexpr double kSortedRowsPerBin = 8.0;
+
 struct GrowParams {
   Growth growth = Growth::depthwise;
+  NodeStats node_stats = NodeStats::histograms;
   int max_depth = 6;             ///< levels below the root; leafwise: <= 0 means unlimited
   int num_leaves = 31;           ///< leafwise only: leaves per tree (>= 2)
   index_t min_data_in_leaf = 1;  ///< minimum samples per child
@@ -76,9 +95,35 @@ struct GrowWorkspace {
   std::vector<double> scratch;
   std::vector<index_t> block_left;
   std::vector<std::vector<double>> hist_pool;  ///< histogram buffers, recycled across trees
+  std::vector<std::uint32_t> lists, lists_tmp;  ///< sorted_rows: per feature, rows by bin
+  std::vector<std::uint8_t> goes_left;         ///< sorted_rows: side of each row at a split
 };
 
 namespace detail {
+
+// out[k] = x[k] and out[k] += x[k] for k < w (floats widened to doubles).
+inline void widen(const float* x, int w, double* out) {
+  int k = 0;
+#if defined(__SSE2__)
+  for (; k + 4 <= w; k += 4) {
+    const __m128 v = _mm_loadu_ps(x + k);
+    _mm_storeu_pd(out + k, _mm_cvtps_pd(v));
+    _mm_storeu_pd(out + k + 2, _mm_cvtps_pd(_mm_movehl_ps(v, v)));
+  }
+#endif
+  for (; k < w; ++k) out[k] = x[k];
+}
+inline void widen_add(const float* x, int w, double* out) {
+  int k = 0;
+#if defined(__SSE2__)
+  for (; k + 4 <= w; k += 4) {
+    const __m128 v = _mm_loadu_ps(x + k);
+    _mm_storeu_pd(out + k, _mm_add_pd(_mm_loadu_pd(out + k), _mm_cvtps_pd(v)));
+    _mm_storeu_pd(out + k + 2, _mm_add_pd(_mm_loadu_pd(out + k + 2), _mm_cvtps_pd(_mm_movehl_ps(v, v))));
+  }
+#endif
+  for (; k < w; ++k) out[k] += x[k];
+}
 
 template <SplitPolicy P, class Code>
 class Grower {
@@ -102,7 +147,11 @@ class Grower {
       std::copy(sample.begin(), sample.end(), ws_.rows.begin());
     }
     ws_.tmp.resize(ws_.rows.size());
-    if (P::kWidth == 0) ws_.ordered.resize(static_cast<std::size_t>(n) * static_cast<std::size_t>(w_));
+    n_ = n;
+    lists_ = !gp.reduce_histogram && n > 0 &&
+             (gp.node_stats == NodeStats::sorted_rows ||
+              (gp.node_stats == NodeStats::automatic && few_rows(n)));
+    if (P::kWidth == 0 && !lists_) ws_.ordered.resize(static_cast<std::size_t>(n) * static_cast<std::size_t>(w_));
     vals_.resize(static_cast<std::size_t>(policy.n_outputs()));
   }
 
@@ -111,11 +160,18 @@ class Grower {
     root.begin = 0;
     root.end = static_cast<index_t>(ws_.rows.size());
     root.depth = 0;
-    root.hist = acquire();
-    build_hist(root, true);
-    if (gp_.reduce_histogram) gp_.reduce_histogram(layout_, features_, root.hist.data());
     root.sums.assign(static_cast<std::size_t>(w_ + 1), 0.0);
-    {
+    if (lists_) {
+      build_lists();
+      // In bin order, as the histogram path sums its root histogram.
+      Buf buf(w_);
+      for_runs(0, root.begin, root.end, buf.get(), [&](int, const double* e) {
+        for (int k = 0; k <= w_; ++k) root.sums[static_cast<std::size_t>(k)] += e[k];
+      });
+    } else {
+      root.hist = acquire();
+      build_hist(root, true);
+      if (gp_.reduce_histogram) gp_.reduce_histogram(layout_, features_, root.hist.data());
       const int f0 = features_[0];
       const double* h = layout_.feature(root.hist.data(), f0);
       for (std::int64_t b = 0; b < layout_.bins(f0); ++b) {
@@ -179,8 +235,166 @@ class Grower {
   }
 
   void find_split(Work& w) {
-    w.split = find_best_split(ctx_, policy_, map_, layout_, features_, w.hist.data(), w.sums.data(),
-                              cons_);
+    if (!lists_) {
+      w.split = find_best_split(ctx_, policy_, map_, layout_, features_, w.hist.data(),
+                                w.sums.data(), cons_);
+      return;
+    }
+    const double ps = policy_.score(w.sums.data());
+    const auto nf = static_cast<std::int64_t>(features_.size());
+    std::vector<detail::FeatureBest> per(static_cast<std::size_t>(nf));
+    auto run = [&](std::int64_t j) {
+      const int f = features_[static_cast<std::size_t>(j)];
+      const double fw = weight(f);
+      if (fw <= 0) return;
+      Buf buf(2 * (w_ + 1));
+      double* e = buf.get();
+      double* miss = e + w_ + 1;
+      const index_t ms = missing_sums(static_cast<std::size_t>(j), w.begin, w.end, miss);
+      per[static_cast<std::size_t>(j)] = detail::scan_bins<kS>(
+          policy_,
+          [&](auto&& fn) { for_runs(static_cast<std::size_t>(j), w.begin, ms, e, fn); }, miss,
+          map_.missing_bin(f), map_.categorical(f), w.sums.data(), ps, cons_, fw);
+    };
+    if (ctx_.threads() > 1 && nf >= 4 && w.size() * nf >= kSerialWork) {
+      parallel_for_dynamic(ctx_, nf, run, 1);
+    } else {
+      for (std::int64_t j = 0; j < nf; ++j) run(j);
+    }
+    Split best;
+    const std::int64_t bj = detail::pick_best(per, cons_.min_split_gain);
+    if (bj >= 0) {
+      const auto& p = per[static_cast<std::size_t>(bj)];
+      best.feature = features_[static_cast<std::size_t>(bj)];
+      best.bin = p.bin;
+      best.default_left = p.default_left;
+      best.gain = p.gain;
+      best.categorical = map_.categorical(best.feature);
+      best.left = left_sums(w, static_cast<std::size_t>(bj), best.bin, best.categorical,
+                            best.default_left);
+    }
+    w.split = std::move(best);
+  }
+
+  // ---- sorted_rows: per feature, the rows of every node sorted by bin -------------------------
+
+  static constexpr int kS = P::kWidth == 0 ? 0 : P::kWidth + 1;
+  /// Room for n doubles: fixed when the width is known at compile time.
+  class Buf {
+   public:
+    explicit Buf(int n) : p_(kS > 0 ? fixed_ : heap_.get(static_cast<std::size_t>(n))) {}
+    double* get() { return p_; }
+
+   private:
+    double fixed_[kS > 0 ? 2 * kS : 1];
+    detail::ScanBuffer heap_;
+    double* p_;
+  };
+
+  bool few_rows(index_t n) const {
+    double bins = 0;
+    for (int f : features_) bins += map_.num_bins(f);
+    return static_cast<double>(n) <= kSortedRowsPerBin * bins / static_cast<double>(features_.size());
+  }
+  double weight(int f) const {
+    return gp_.feature_weights.empty() ? 1.0 : gp_.feature_weights[static_cast<std::size_t>(f)];
+  }
+
+  // Counting sort of the rows by bin, per feature (stable: rows of one bin keep their order).
+  void build_lists() {
+    const auto nf = static_cast<std::int64_t>(features_.size());
+    const auto n = static_cast<std::size_t>(n_);
+    ws_.lists.resize(n * static_cast<std::size_t>(nf));
+    ws_.lists_tmp.resize(ws_.lists.size());
+    ws_.goes_left.resize(static_cast<std::size_t>(data_.rows()));
+    const Context run_ctx = n_ * nf < kSerialWork ? Context(1) : ctx_;
+    parallel_for(run_ctx, nf, [&](std::int64_t j) {
+      const int f = features_[static_cast<std::size_t>(j)];
+      const Code* col = data_.column<Code>(f);
+      std::vector<std::uint32_t> at(static_cast<std::size_t>(map_.num_bins(f)) + 1, 0);
+      const std::uint32_t* rows = ws_.rows.data();
+      for (std::size_t i = 0; i < n; ++i) ++at[static_cast<std::size_t>(col[rows[i]]) + 1];
+      for (std::size_t b = 1; b < at.size(); ++b) at[b] += at[b - 1];
+      std::uint32_t* out = ws_.lists.data() + static_cast<std::size_t>(j) * n;
+      for (std::size_t i = 0; i < n; ++i) out[at[col[rows[i]]]++] = rows[i];
+    });
+  }
+
+  // Calls fn(bin, sums) for every run of one bin among positions [b, e) of feature index j's
+  // list, in bin order; sums (width + 1 doubles, in buf) add the run's rows in order.
+  template <class Fn>
+  void for_runs(std::size_t j, index_t b, index_t e, double* buf, Fn&& fn) const {
+    const Code* col = data_.column<Code>(features_[j]);
+    const std::uint32_t* r = ws_.lists.data() + j * static_cast<std::size_t>(n_);
+    const int w = kS > 0 ? kS - 1 : w_;
+    index_t i = b;
+    const auto stat = [&](index_t at) {
+      return stats_ + static_cast<std::size_t>(r[at]) * static_cast<std::size_t>(w);
+    };
+    while (i < e) {
+      const index_t i0 = i;
+      const Code code = col[r[i]];
+      detail::widen(stat(i), w, buf);  // as 0.0 + x (up to the sign of a zero)
+      for (++i; i < e && col[r[i]] == code; ++i) detail::widen_add(stat(i), w, buf);
+      buf[w] = static_cast<double>(i - i0);
+      fn(static_cast<int>(code), static_cast<const double*>(buf));
+    }
+  }
+
+  // Sums of node [b, e)'s missing values for feature index j into miss; returns where they
+  // start (they sort last).
+  index_t missing_sums(std::size_t j, index_t b, index_t e, double* miss) const {
+    const int f = features_[j];
+    const Code* col = data_.column<Code>(f);
+    const std::uint32_t* r = ws_.lists.data() + j * static_cast<std::size_t>(n_);
+    const auto mb = static_cast<Code>(map_.missing_bin(f));
+    index_t ms = e;
+    while (ms > b && col[r[ms - 1]] == mb) --ms;
+    for (int k = 0; k <= w_; ++k) miss[k] = 0.0;
+    if (ms < e) for_runs(j, ms, e, miss, [](int, const double*) {});
+    return ms;
+  }
+
+  // Left child's sums of node w split on feature index j (bins as find_best_split sums them).
+  std::vector<double> left_sums(const Work& w, std::size_t j, int bin, bool cat, bool dl) const {
+    std::vector<double> left(static_cast<std::size_t>(w_) + 1, 0.0);
+    Buf buf(2 * (w_ + 1));
+    double* e = buf.get();
+    double* miss = e + w_ + 1;
+    const index_t ms = missing_sums(j, w.begin, w.end, miss);
+    for_runs(j, w.begin, ms, e, [&](int b, const double* x) {
+      if (cat ? b != bin : b > bin) return;
+      for (int k = 0; k <= w_; ++k) left[static_cast<std::size_t>(k)] += x[k];
+    });
+    if (dl) {
+      for (int k = 0; k <= w_; ++k) left[static_cast<std::size_t>(k)] += miss[k];
+    }
+    return left;
+  }
+
+  // Stable partition of positions [b, e) of every feature's list by the side of each row
+  // (goes_left, set by partition()); nl rows go left.
+  void partition_lists(index_t b, index_t e, index_t nl) {
+    const index_t m = e - b;
+    const auto nf = static_cast<std::int64_t>(features_.size());
+    const Context run_ctx = m * nf < kSerialWork ? Context(1) : ctx_;
+    const std::uint8_t* go = ws_.goes_left.data();
+    parallel_for(run_ctx, nf, [&](std::int64_t j) {
+      const std::size_t at = static_cast<std::size_t>(j) * static_cast<std::size_t>(n_) + static_cast<std::size_t>(b);
+      std::uint32_t* r = ws_.lists.data() + at;
+      std::uint32_t* t = ws_.lists_tmp.data() + at;
+      index_t l = 0, rr = m;
+      for (index_t i = 0; i < m; ++i) {
+        const std::uint32_t row = r[i];
+        const bool left = go[row] != 0;
+        t[l] = row;
+        t[rr - 1] = row;
+        l += left ? 1 : 0;
+        rr -= left ? 0 : 1;
+      }
+      std::copy(t, t + nl, r);
+      for (index_t i = m - 1, o = nl; i >= nl; --i, ++o) r[o] = t[i];
+    });
   }
 
   // Stable partition of rows [begin, end); returns the number going left. One pass per row
@@ -199,12 +413,15 @@ class Grower {
     ws_.block_left.assign(static_cast<std::size_t>(nb) + 1, 0);
     std::uint32_t* rows = ws_.rows.data() + begin;
     std::uint32_t* tmp = ws_.tmp.data() + begin;
+    const bool lists = lists_;
+    std::uint8_t* side = ws_.goes_left.data();
     parallel_blocks(ctx_, m, kBlock, [&](std::int64_t b, std::int64_t b0, std::int64_t b1) {
       index_t l = b0, r = b1;
       for (std::int64_t i = b0; i < b1; ++i) {
         const std::uint32_t row = rows[i];
         // Both stores happen; only the taken side advances, so there is no branch to mispredict.
         const bool left = go[col[row]] != 0;
+        if (lists) side[row] = left ? 1 : 0;
         tmp[l] = row;
         tmp[r - 1] = row;
         l += left ? 1 : 0;
@@ -246,7 +463,9 @@ class Grower {
     std::uint8_t fl = dl ? kDefaultLeft : 0;
     if (cat) fl |= kCategorical;
     tree_.set_split(w.id, f, map_.threshold(f, bin), bin, fl, l.id, r.id, gain);
-    if (need_hist) {
+    if (need_hist && lists_) {
+      partition_lists(w.begin, w.end, nl);
+    } else if (need_hist) {
       // By the sums' counts (== sizes on one process, global under reduce_histogram).
       const bool left_small = l.sums[static_cast<std::size_t>(w_)] <= r.sums[static_cast<std::size_t>(w_)];
       Work& small = left_small ? l : r;
@@ -340,6 +559,49 @@ class Grower {
     for (auto& w : open) make_leaf(w);
   }
 
+  // Adds, for every bin b < mb of one feature and missing direction dl, a node's term
+  // score(L) + score(R) - ps to total[2b + dl], L = the bins <= b (numeric) or == b
+  // (categorical), plus the missing values when dl. for_bins visits the node's non-empty value
+  // bins as in scan_bins; an empty bin repeats the previous partition's term (numeric) or the
+  // empty-left term (categorical), and without missing values dl = 1 repeats dl = 0.
+  template <class ForBins>
+  void oblivious_terms(ForBins&& for_bins, const double* miss, int mb, bool cat, const double* par,
+                       double ps, double* total, double* L, double* Lk, double* R) const {
+    const int s = w_ + 1;
+    const bool has_missing = miss[w_] > 0;
+    auto term = [&](bool dl) {
+      if constexpr (FusedPairScore<P>) {
+        if (!dl) return policy_.pair_score_parent(L, par) - ps;
+      }
+      for (int k = 0; k < s; ++k) {
+        const double lk = L[k] + (dl ? miss[k] : 0.0);
+        R[k] = par[k] - lk;
+        Lk[k] = lk;
+      }
+      return detail::pair_score(policy_, Lk, R) - ps;
+    };
+    for (int k = 0; k < s; ++k) L[k] = 0.0;
+    const double z0 = term(false), z1 = has_missing ? term(true) : z0;
+    double v0 = z0, v1 = z1;
+    int next = 0;
+    auto fill = [&](int to) {
+      for (int g = next; g < to; ++g) {
+        total[2 * g] += cat ? z0 : v0;
+        total[2 * g + 1] += cat ? z1 : v1;
+      }
+    };
+    for_bins([&](int b, const double* e) {
+      fill(b);
+      for (int k = 0; k < s; ++k) L[k] = cat ? e[k] : L[k] + e[k];
+      v0 = term(false);
+      v1 = has_missing ? term(true) : v0;
+      total[2 * b] += v0;
+      total[2 * b + 1] += v1;
+      next = b + 1;
+    });
+    fill(mb);
+  }
+
   void grow_oblivious(Work root) {
     std::vector<Work> level;
     level.push_back(std::move(root));
@@ -352,30 +614,36 @@ class Grower {
       for (std::size_t i = 0; i < level.size(); ++i) pscore[i] = policy_.score(level[i].sums.data());
       parallel_for_dynamic(ctx_, nf, [&](std::int64_t j) {
         const int f = features_[static_cast<std::size_t>(j)];
-        const double fw = gp_.feature_weights.empty() ? 1.0 : gp_.feature_weights[static_cast<std::size_t>(f)];
+        const double fw = weight(f);
         if (fw <= 0) return;
         const int mb = map_.missing_bin(f);
         const bool cat = map_.categorical(f);
         std::vector<double> total(static_cast<std::size_t>(mb) * 2, 0.0);
-        std::vector<double> L(static_cast<std::size_t>(s)), R(static_cast<std::size_t>(s)),
-            Lk(static_cast<std::size_t>(s));
+        detail::ScanBuffer scratch;
+        double* L = scratch.get(5 * static_cast<std::size_t>(s));
+        double* R = L + s;
+        double* Lk = R + s;
+        double* e = Lk + s;
+        double* miss = e + s;
         for (std::size_t i = 0; i < level.size(); ++i) {
-          const double* h = layout_.feature(level[i].hist.data(), f);
-          const double* miss = h + static_cast<std::size_t>(mb) * s;
-          const double* par = level[i].sums.data();
-          std::fill(L.begin(), L.end(), 0.0);
-          for (int b = 0; b < mb; ++b) {
-            const double* e = h + static_cast<std::size_t>(b) * s;
-            for (int k = 0; k < s; ++k) L[static_cast<std::size_t>(k)] = cat ? e[k] : L[static_cast<std::size_t>(k)] + e[k];
-            for (int dl = 0; dl < 2; ++dl) {
-              for (int k = 0; k < s; ++k) {
-                const double lk = L[static_cast<std::size_t>(k)] + (dl ? miss[k] : 0.0);
-                R[static_cast<std::size_t>(k)] = par[k] - lk;
-                Lk[static_cast<std::size_t>(k)] = lk;
-              }
-              total[static_cast<std::size_t>(b) * 2 + static_cast<std::size_t>(dl)] +=
-                  policy_.score(Lk.data()) + policy_.score(R.data()) - pscore[i];
-            }
+          const Work& w = level[i];
+          if (lists_) {
+            const index_t ms = missing_sums(static_cast<std::size_t>(j), w.begin, w.end, miss);
+            oblivious_terms(
+                [&](auto&& fn) { for_runs(static_cast<std::size_t>(j), w.begin, ms, e, fn); },
+                miss, mb, cat, w.sums.data(), pscore[i], total.data(), L, Lk, R);
+          } else {
+            const double* h = layout_.feature(w.hist.data(), f);
+            oblivious_terms(
+                [&](auto&& fn) {
+                  for (int b = 0; b < mb; ++b) {
+                    const double* x = h + static_cast<std::size_t>(b) * s;
+                    if (x[w_] <= 0) continue;
+                    fn(b, x);
+                  }
+                },
+                h + static_cast<std::size_t>(mb) * s, mb, cat, w.sums.data(), pscore[i],
+                total.data(), L, Lk, R);
           }
         }
         detail::FeatureBest fb;
@@ -391,15 +659,7 @@ class Grower {
         }
         per[static_cast<std::size_t>(j)] = fb;
       }, 1);
-      int bj = -1;
-      double bg = gp_.min_split_gain;
-      for (std::int64_t j = 0; j < nf; ++j) {
-        const auto& p = per[static_cast<std::size_t>(j)];
-        if (p.bin >= 0 && p.gain > bg && p.gain > 0) {
-          bg = p.gain;
-          bj = static_cast<int>(j);
-        }
-      }
+      const std::int64_t bj = detail::pick_best(per, gp_.min_split_gain);
       if (bj < 0) break;
       const int f = features_[static_cast<std::size_t>(bj)];
       const auto& p = per[static_cast<std::size_t>(bj)];
@@ -408,12 +668,17 @@ class Grower {
       const bool need = depth + 1 < gp_.max_depth;
       std::vector<Work> next;
       for (auto& w : level) {
-        std::vector<double> left(static_cast<std::size_t>(s), 0.0);
-        const double* h = layout_.feature(w.hist.data(), f);
-        for (int b = 0; b <= mb; ++b) {
-          const bool in = b == mb ? p.default_left : (cat ? b == p.bin : b <= p.bin);
-          if (!in) continue;
-          for (int k = 0; k < s; ++k) left[static_cast<std::size_t>(k)] += h[static_cast<std::size_t>(b) * s + k];
+        std::vector<double> left;
+        if (lists_) {
+          left = left_sums(w, static_cast<std::size_t>(bj), p.bin, cat, p.default_left);
+        } else {
+          left.assign(static_cast<std::size_t>(s), 0.0);
+          const double* h = layout_.feature(w.hist.data(), f);
+          for (int b = 0; b <= mb; ++b) {
+            const bool in = b == mb ? p.default_left : (cat ? b == p.bin : b <= p.bin);
+            if (!in) continue;
+            for (int k = 0; k < s; ++k) left[static_cast<std::size_t>(k)] += h[static_cast<std::size_t>(b) * s + k];
+          }
         }
         auto [l, r] = split_node(w, f, p.bin, cat, p.default_left, p.gain, left, need);
         next.push_back(std::move(l));
@@ -436,6 +701,8 @@ class Grower {
   int w_;
   SplitConstraints cons_;
   bool identity_ = false;
+  bool lists_ = false;  ///< NodeStats::sorted_rows in effect
+  index_t n_ = 0;       ///< rows to fit
   Tree tree_;
   std::vector<double> vals_;
   std::vector<std::tuple<std::int32_t, index_t, index_t>> leaves_;

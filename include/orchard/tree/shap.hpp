@@ -5,6 +5,7 @@
 // cover[child] / (cover[left] + cover[right]) (1/2 each when both are 0), and the expected value
 // uses the same fractions, so contributions + expected value == the tree's output exactly
 // (up to rounding).
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -14,6 +15,26 @@
 
 namespace orchard::tree {
 
+/// Depth of a tree from its structure (children come after their parent), not from the stored
+/// depths, so a loaded tree cannot make a path buffer too small.
+inline int structural_depth(const Tree& t) {
+  std::vector<int> level(static_cast<std::size_t>(t.num_nodes()), 0);
+  int depth = 0;
+  for (std::int32_t nd = 0; nd < t.num_nodes(); ++nd) {
+    const auto u = static_cast<std::size_t>(nd);
+    depth = std::max(depth, level[u]);
+    if (!t.is_leaf(nd)) {
+      level[static_cast<std::size_t>(t.left[u])] = level[u] + 1;
+      level[static_cast<std::size_t>(t.right[u])] = level[u] + 1;
+    }
+  }
+  return depth;
+}
+
+/// TreeSHAP over a set of trees with one or more outputs per leaf. The path weights do not
+/// depend on the output, so explain_all() gives every output of a multi-output tree in one walk
+/// of its paths. A subtree whose path element has zero and one fractions both 0 (an empty child)
+/// has weight 0 for every feature and is skipped.
 class TreeShap {
  public:
   struct Elem {
@@ -25,28 +46,50 @@ class TreeShap {
   };
 
   explicit TreeShap(std::span<const tree::Tree> trees) : trees_(trees) {
-    expected_.resize(trees.size());
-    for (std::size_t t = 0; t < trees.size(); ++t) expected_[t] = expected_value(t, 0);
+    offset_.resize(trees.size() + 1, 0);
+    depth_.resize(trees.size());
+    for (std::size_t t = 0; t < trees.size(); ++t) {
+      offset_[t + 1] = offset_[t] + static_cast<std::size_t>(trees[t].n_outputs);
+      depth_[t] = structural_depth(trees[t]);
+    }
+    expected_.assign(offset_.back(), 0.0);
+    for (std::size_t t = 0; t < trees.size(); ++t) {
+      expected_rec(trees[t], 0, expected_.data() + offset_[t]);
+    }
   }
 
-  double expected(std::size_t t) const { return expected_[t]; }
+  /// The expected value of tree t's output k (cover-weighted mean of its leaves).
+  double expected(std::size_t t, int k = 0) const {
+    return expected_[offset_[t] + static_cast<std::size_t>(k)];
+  }
 
   /// Adds tree t's contributions for the row x (x(f) -> double) to phi[f] for leaf output
-  /// `output`; returns the tree's expected value (the bias term).
+  /// `output`; returns the tree's expected value of that output (the bias term).
   template <class Row>
   double explain(std::size_t t, const Row& x, double* phi, Scratch& s, int output = 0) const {
     const Tree& tr = trees_[t];
     require(output >= 0 && output < tr.n_outputs, "output", output, "must index the leaf outputs");
-    const std::int32_t depth = tr.max_depth();
-    // Room for every path (one per depth level) stored back to back.
-    const auto need = static_cast<std::size_t>((depth + 2) * (depth + 3) / 2 + 4);
-    if (s.buf.size() < need) s.buf.resize(need);
-    recurse(tr, x, phi, s.buf.data(), 0, 0, 1.0, 1.0, -1, output);
-    return output == 0 ? expected_[t] : expected_value(t, 0, output);
+    walk(t, x, phi, s, output, 1);
+    return expected(t, output);
+  }
+
+  /// Adds tree t's contributions of every output k for the row x to phi[f * n_outputs + k].
+  template <class Row>
+  void explain_all(std::size_t t, const Row& x, double* phi, Scratch& s) const {
+    walk(t, x, phi, s, 0, trees_[t].n_outputs);
   }
 
  private:
-  double frac(const Tree& tr, std::int32_t node, std::int32_t child) const {
+  template <class Row>
+  void walk(std::size_t t, const Row& x, double* phi, Scratch& s, int k0, int nk) const {
+    // Room for every path (one per depth level) stored back to back.
+    const int depth = depth_[t];
+    const auto need = static_cast<std::size_t>((depth + 2) * (depth + 3) / 2 + 4);
+    if (s.buf.size() < need) s.buf.resize(need);
+    recurse(trees_[t], x, phi, s.buf.data(), 0, 0, 1.0, 1.0, -1, k0, nk);
+  }
+
+  static double frac(const Tree& tr, std::int32_t node, std::int32_t child) {
     const auto k = static_cast<std::size_t>(node);
     const double a = tr.cover[static_cast<std::size_t>(tr.left[k])];
     const double b = tr.cover[static_cast<std::size_t>(tr.right[k])];
@@ -54,12 +97,20 @@ class TreeShap {
     return tr.cover[static_cast<std::size_t>(child)] / (a + b);
   }
 
-  double expected_value(std::size_t t, std::int32_t node, int output = 0) const {
-    const Tree& tr = trees_[t];
+  // out[k] = expected value of output k below node: frac(left) E(left) + frac(right) E(right).
+  static void expected_rec(const Tree& tr, std::int32_t node, double* out) {
     const auto k = static_cast<std::size_t>(node);
-    if (tr.feature[k] < 0) return tr.values(node)[output];
-    return frac(tr, node, tr.left[k]) * expected_value(t, tr.left[k], output) +
-           frac(tr, node, tr.right[k]) * expected_value(t, tr.right[k], output);
+    const int d = tr.n_outputs;
+    if (tr.feature[k] < 0) {
+      const double* v = tr.values(node);
+      for (int j = 0; j < d; ++j) out[j] = v[j];
+      return;
+    }
+    std::vector<double> a(static_cast<std::size_t>(d)), b(static_cast<std::size_t>(d));
+    expected_rec(tr, tr.left[k], a.data());
+    expected_rec(tr, tr.right[k], b.data());
+    const double fl = frac(tr, node, tr.left[k]), fr = frac(tr, node, tr.right[k]);
+    for (int j = 0; j < d; ++j) out[j] = fl * a[static_cast<std::size_t>(j)] + fr * b[static_cast<std::size_t>(j)];
   }
 
   static void extend(Elem* m, int l, double pz, double po, std::int32_t pi) {
@@ -104,19 +155,21 @@ class TreeShap {
     return total;
   }
 
+  // Outputs [k0, k0 + nk) of the leaves go to phi[f * nk + (k - k0)].
   template <class Row>
   void recurse(const Tree& tr, const Row& x, double* phi, Elem* parent, int l, std::int32_t node,
-               double pz, double po, std::int32_t pi, int output) const {
+               double pz, double po, std::int32_t pi, int k0, int nk) const {
     Elem* m = parent + l;  // this level's copy of the path, after the parent's
     for (int i = 0; i < l; ++i) m[i] = parent[i];
     extend(m, l, pz, po, pi);
     const int len = l + 1;
     const auto k = static_cast<std::size_t>(node);
     if (tr.feature[k] < 0) {
-      const double v = tr.values(node)[output];
+      const double* v = tr.values(node) + k0;
       for (int i = 1; i < len; ++i) {
-        const double w = unwound_sum(m, len, i);
-        phi[m[i].d] += w * (m[i].o - m[i].z) * v;
+        const double w = unwound_sum(m, len, i) * (m[i].o - m[i].z);
+        double* p = phi + static_cast<std::size_t>(m[i].d) * static_cast<std::size_t>(nk);
+        for (int j = 0; j < nk; ++j) p[j] += w * v[j];
       }
       return;
     }
@@ -135,11 +188,14 @@ class TreeShap {
         break;
       }
     }
-    recurse(tr, x, phi, m, n, hot, iz * frac(tr, node, hot), io, f, output);
-    recurse(tr, x, phi, m, n, cold, iz * frac(tr, node, cold), 0.0, f, output);
+    const double hz = iz * frac(tr, node, hot), cz = iz * frac(tr, node, cold);
+    if (hz != 0 || io != 0) recurse(tr, x, phi, m, n, hot, hz, io, f, k0, nk);
+    if (cz != 0) recurse(tr, x, phi, m, n, cold, cz, 0.0, f, k0, nk);
   }
 
   std::span<const tree::Tree> trees_;
+  std::vector<std::size_t> offset_;  ///< first expected value of each tree
+  std::vector<int> depth_;
   std::vector<double> expected_;
 };
 

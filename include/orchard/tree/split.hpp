@@ -15,6 +15,10 @@
 #include "histogram.hpp"
 #include "policy.hpp"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace orchard::tree {
 
 /// Constraints every policy shares (the policy adds its own through admissible()).
@@ -41,54 +45,112 @@ struct FeatureBest {
   double gain = -std::numeric_limits<double>::infinity();
 };
 
-// Scans one feature; S = width + 1 doubles per bin, known at compile time (S > 1) or not (S == 0).
-template <int S, SplitPolicy P>
-inline FeatureBest scan_feature_impl(const P& policy, const double* h, int nbins, bool categorical,
-                                     const double* parent, double parent_score,
-                                     const SplitConstraints& c, double weight) {
+/// score(l) + score(r) of a candidate split. A policy may provide pair_score(l, r) computing
+/// both in one pass; it must equal score(l) + score(r) bit for bit.
+template <SplitPolicy P>
+inline double pair_score(const P& p, const double* l, const double* r) {
+  if constexpr (requires { p.pair_score(l, r); }) {
+    return p.pair_score(l, r);
+  } else {
+    return p.score(l) + p.score(r);
+  }
+}
+
+/// Policies may offer a fused score of a node's two children: pair_score_parent(l, p) =
+/// score(l) + score(p - l) bit for bit, with kAnyChild = true (admissible() always holds).
+template <class P>
+concept FusedPairScore = requires(const P& p, const double* x) {
+  { p.pair_score_parent(x, x) } -> std::convertible_to<double>;
+  requires P::kAnyChild;
+};
+
+/// l[k] += e[k] for k < n (two at a time with SSE2: a run-time width is not unrolled).
+inline void add_to(double* l, const double* e, int n) {
+  int k = 0;
+#if defined(__SSE2__)
+  for (; k + 2 <= n; k += 2) _mm_storeu_pd(l + k, _mm_add_pd(_mm_loadu_pd(l + k), _mm_loadu_pd(e + k)));
+#endif
+  for (; k < n; ++k) l[k] += e[k];
+}
+
+/// Room for `n` doubles: on the stack when small, else on the heap.
+class ScanBuffer {
+ public:
+  double* get(std::size_t n) {
+    if (n <= kStack) return stack_;
+    heap_.resize(n);
+    return heap_.data();
+  }
+
+ private:
+  static constexpr std::size_t kStack = 4 * 66;
+  double stack_[kStack];
+  std::vector<double> heap_;
+};
+
+// Scans one feature given its bins: for_bins(fn) calls fn(b, sums) for every non-empty value bin
+// b < mb (mb = the missing bin) in ascending order; `miss` holds the missing bin's sums.
+// S = width + 1 doubles per bin, known at compile time (S > 1) or not (S == 0). Numeric
+// candidates are "bin <= b" for b < mb - 1 with missing values right, then left, plus "every
+// value left, missing right" (bin mb - 1); categorical candidates are "bin == b".
+template <int S, SplitPolicy P, class ForBins>
+inline FeatureBest scan_bins(const P& policy, ForBins&& for_bins, const double* miss, int mb,
+                             bool categorical, const double* parent, double parent_score,
+                             const SplitConstraints& c, double weight) {
+  FeatureBest best;
   const int w = policy.width(), s = S > 0 ? S : w + 1;
+  const auto min_n = static_cast<double>(c.min_data_in_leaf);
+  if (parent[w] < 2 * min_n) return best;
   constexpr int kBuf = S > 0 ? S : 1;
   double Lf[kBuf], Rf[kBuf], Lmf[kBuf], Rmf[kBuf];
-  std::vector<double> Lv, Rv, Lmv, Rmv;
   double *L = Lf, *R = Rf, *Lm = Lmf, *Rm = Rmf;
+  ScanBuffer heap;
   if constexpr (S == 0) {
-    Lv.assign(static_cast<std::size_t>(s), 0.0);
-    Rv = Lmv = Rmv = Lv;
-    L = Lv.data();
-    R = Rv.data();
-    Lm = Lmv.data();
-    Rm = Rmv.data();
+    L = heap.get(4 * static_cast<std::size_t>(s));
+    R = L + s;
+    Lm = R + s;
+    Rm = Lm + s;
   }
   for (int k = 0; k < s; ++k) L[k] = 0.0;
   // Candidates compare by score(L) + score(R); the parent score and the weight (> 0) are applied
   // to the winner only.
-  FeatureBest best;
   double best_raw = -std::numeric_limits<double>::infinity();
-  const int mb = nbins - 1;  // missing bin
-  const double* miss = h + static_cast<std::size_t>(mb) * s;
   const bool has_missing = miss[w] > 0;
-  const auto min_n = static_cast<double>(c.min_data_in_leaf);
-  const double total_n = parent[w];
-  if (total_n < 2 * min_n) return best;
   auto try_split = [&](const double* l, const double* r, int bin, bool dl) {
     if (l[w] < min_n || r[w] < min_n || !policy.admissible(l) || !policy.admissible(r)) return;
-    const double g = policy.score(l) + policy.score(r);
+    const double g = pair_score(policy, l, r);
     if (g > best_raw) {
       best_raw = g;
       best.bin = bin;
       best.default_left = dl;
     }
   };
-  for (int b = 0; b < (categorical ? mb : mb - 1); ++b) {
-    const double* e = h + static_cast<std::size_t>(b) * s;
-    if (e[w] <= 0) continue;  // numeric: same partition as the previous threshold
+  for_bins([&](int b, const double* e) {
     if (categorical) {
       for (int k = 0; k < s; ++k) L[k] = e[k];
     } else {
-      for (int k = 0; k < s; ++k) L[k] += e[k];
+      if constexpr (S == 0) {
+        add_to(L, e, s);
+      } else {
+        for (int k = 0; k < s; ++k) L[k] += e[k];
+      }
+      if (b == mb - 1) return;  // every value left: only with missing values right, below
     }
-    for (int k = 0; k < s; ++k) R[k] = parent[k] - L[k];
-    try_split(L, R, b, false);
+    if constexpr (FusedPairScore<P>) {
+      if (L[w] >= min_n && parent[w] - L[w] >= min_n) {
+        const double g = policy.pair_score_parent(L, parent);
+        if (g > best_raw) {
+          best_raw = g;
+          best.bin = b;
+          best.default_left = false;
+        }
+      }
+      if (!has_missing) return;
+      for (int k = 0; k < s; ++k) R[k] = parent[k] - L[k];
+    } else {
+      for (int k = 0; k < s; ++k) R[k] = parent[k] - L[k];
+      try_split(L, R, b, false);
+    }
     if (has_missing) {
       for (int k = 0; k < s; ++k) {
         Lm[k] = L[k] + miss[k];
@@ -96,10 +158,8 @@ inline FeatureBest scan_feature_impl(const P& policy, const double* h, int nbins
       }
       try_split(Lm, Rm, b, true);
     }
-  }
+  });
   if (!categorical && has_missing && mb >= 1) {  // every value left, missing alone right
-    const double* e = h + static_cast<std::size_t>(mb - 1) * s;
-    for (int k = 0; k < s; ++k) L[k] += e[k];
     for (int k = 0; k < s; ++k) R[k] = parent[k] - L[k];
     try_split(L, R, mb - 1, false);
   }
@@ -107,12 +167,40 @@ inline FeatureBest scan_feature_impl(const P& policy, const double* h, int nbins
   return best;
 }
 
+// Scans one feature's dense histogram h (nbins bins, the last one missing).
 template <SplitPolicy P>
 inline FeatureBest scan_feature(const P& policy, const double* h, int nbins, bool categorical,
                                 const double* parent, double parent_score,
                                 const SplitConstraints& c, double weight) {
-  return scan_feature_impl<P::kWidth == 0 ? 0 : P::kWidth + 1>(policy, h, nbins, categorical,
-                                                               parent, parent_score, c, weight);
+  constexpr int S = P::kWidth == 0 ? 0 : P::kWidth + 1;
+  const int w = policy.width();
+  const std::size_t s = static_cast<std::size_t>(w) + 1;
+  const int mb = nbins - 1;
+  return scan_bins<S>(
+      policy,
+      [&](auto&& fn) {
+        for (int b = 0; b < mb; ++b) {
+          const double* e = h + static_cast<std::size_t>(b) * s;
+          if (e[w] <= 0) continue;  // numeric: same partition as the previous threshold
+          fn(b, e);
+        }
+      },
+      h + static_cast<std::size_t>(mb) * s, mb, categorical, parent, parent_score, c, weight);
+}
+
+// The best of per-feature results (ties: the first feature), or -1 when none gains more than
+// min_split_gain.
+inline std::int64_t pick_best(const std::vector<FeatureBest>& per, double min_split_gain) {
+  std::int64_t bj = -1;
+  double bg = min_split_gain;
+  for (std::size_t j = 0; j < per.size(); ++j) {
+    const auto& p = per[j];
+    if (p.bin >= 0 && p.gain > bg && p.gain > 0) {
+      bg = p.gain;
+      bj = static_cast<std::int64_t>(j);
+    }
+  }
+  return bj;
 }
 }  // namespace detail
 
@@ -140,16 +228,13 @@ Split find_best_split(const Context& ctx, const P& policy, const BinMapper& mapp
     for (std::int64_t j = 0; j < nf; ++j) run(j);
   }
   Split best;
-  double bg = c.min_split_gain;
-  for (std::int64_t j = 0; j < nf; ++j) {
-    const auto& p = per[static_cast<std::size_t>(j)];
-    if (p.bin >= 0 && p.gain > bg && p.gain > 0) {
-      bg = p.gain;
-      best.feature = features[static_cast<std::size_t>(j)];
-      best.bin = p.bin;
-      best.default_left = p.default_left;
-      best.gain = p.gain;
-    }
+  const std::int64_t bj = detail::pick_best(per, c.min_split_gain);
+  if (bj >= 0) {
+    const auto& p = per[static_cast<std::size_t>(bj)];
+    best.feature = features[static_cast<std::size_t>(bj)];
+    best.bin = p.bin;
+    best.default_left = p.default_left;
+    best.gain = p.gain;
   }
   if (!best.valid()) return best;
   best.categorical = mapper.categorical(best.feature);
