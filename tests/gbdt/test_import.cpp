@@ -18,7 +18,7 @@ const std::string kDir = ORCHARD_GBDT_FIXTURES;
 io::RowMatrix<double> csv(const std::string& name) {
   return io::read_csv<double>(kDir + "/" + name).X;
 }
-std::string slurp(const std::string& path) {
+std::string slurp_fixture(const std::string& path) {
   std::ifstream in(path);
   std::stringstream ss;
   ss << in.rdbuf();
@@ -79,7 +79,7 @@ TEST_CASE("LightGBM text models: '<=' thresholds, missing types None/Zero/NaN, i
 TEST_CASE("broken imports throw: truncated, corrupted, unsupported, self-check mismatch") {
   orchard_test::TempDir dir("gbdt_import_bad");
   const auto bad = (dir / "bad").string();
-  const std::string lgbt = slurp(kDir + "/lgb_binary.txt");
+  const std::string lgbt = slurp_fixture(kDir + "/lgb_binary.txt");
   std::ofstream(bad) << lgbt.substr(0, lgbt.size() / 2);
   CHECK_THROWS_AS(gbdt::import_lightgbm(bad), FormatError);
   std::string c = lgbt;
@@ -94,7 +94,7 @@ TEST_CASE("broken imports throw: truncated, corrupted, unsupported, self-check m
   c.replace(c.find("objective=binary"), 16, "objective=lambdarank");
   std::ofstream(bad) << c;
   CHECK_THROWS_AS(gbdt::import_lightgbm(bad), FormatError);
-  const std::string xj = slurp(kDir + "/xgb_binary.json");
+  const std::string xj = slurp_fixture(kDir + "/xgb_binary.json");
   std::ofstream(bad) << xj.substr(0, xj.size() - 40);
   CHECK_THROWS_AS(gbdt::import_xgboost(bad), ParseError);
   auto j = nlohmann::json::parse(xj);

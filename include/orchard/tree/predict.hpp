@@ -388,6 +388,7 @@ class LevelForest {
                                                                     std::int32_t* pos) const {
     const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     const __m512i one = _mm512_set1_epi32(1);
+    const __m512i two = _mm512_set1_epi32(2);
     const __m512i low = _mm512_set1_epi32(0x7fffffff);
     for (index_t g = 0; g < groups; ++g) _mm512_store_si512(pos + g * kGroup, _mm512_setzero_si512());
     std::size_t at = ti.nodes;
@@ -402,8 +403,12 @@ class LevelForest {
       const __m512i fb = lv == 5 ? _mm512_loadu_si512(fl + 16) : fa;
       const __m512 ta = reg ? _mm512_loadu_ps(tl) : _mm512_setzero_ps();
       const __m512 tb = lv == 5 ? _mm512_loadu_ps(tl + 16) : ta;
+      // The first levels have at most 4 features: the rows' values are plain loads and blends.
+      std::int32_t o[4] = {0, 0, 0, 0};
+      for (int q = 0; q < (1 << lv) && q < 4; ++q) o[q] = fl[q] & 0x7fffffff;
       for (index_t g = 0; g < groups; ++g) {
         const __m512i p = _mm512_load_si512(pos + g * kGroup);
+        const float* xg = xb + g * kGroup;
         __m512i f;
         __m512 t;
         if (reg) {
@@ -413,9 +418,21 @@ class LevelForest {
           f = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), 0xffff, p, fl, 4);
           t = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), 0xffff, p, tl, 4);
         }
-        const __m512 x = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), 0xffff,
-                                                  _mm512_add_epi32(_mm512_and_si512(f, low), lane),
-                                                  xb + g * kGroup, 4);
+        __m512 x;
+        if (lv == 0) {
+          x = _mm512_loadu_ps(xg + o[0]);
+        } else if (lv == 1) {
+          x = _mm512_mask_blend_ps(_mm512_test_epi32_mask(p, one), _mm512_loadu_ps(xg + o[0]),
+                                   _mm512_loadu_ps(xg + o[1]));
+        } else if (lv == 2) {
+          const __mmask16 b0 = _mm512_test_epi32_mask(p, one);
+          const __m512 x01 = _mm512_mask_blend_ps(b0, _mm512_loadu_ps(xg + o[0]), _mm512_loadu_ps(xg + o[1]));
+          const __m512 x23 = _mm512_mask_blend_ps(b0, _mm512_loadu_ps(xg + o[2]), _mm512_loadu_ps(xg + o[3]));
+          x = _mm512_mask_blend_ps(_mm512_test_epi32_mask(p, two), x01, x23);
+        } else {
+          x = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), 0xffff,
+                                       _mm512_add_epi32(_mm512_and_si512(f, low), lane), xg, 4);
+        }
         // right = !(x <= t): also true for a NaN threshold; a NaN x then takes the default.
         __mmask16 right = _mm512_cmp_ps_mask(x, t, _CMP_NLE_UQ);
         if (group_nan[g]) {
