@@ -3,7 +3,8 @@
 
 Data: synthetic binary set (scikit-learn make_classification, 28 features, 20 informative,
 seed 0; --rows, default 1,000,000, 80 % train / 20 % test) and optionally Fashion-MNIST
-(--fashion, --fashion-rows N for a subsample; --no-synthetic to run it alone). Each library trains in its own subprocess under /usr/bin/time (peak memory).
+(--fashion; --fashion-rows N trains on the first N of its 60,000 rows; --no-synthetic runs it
+alone). Each library trains in its own subprocess under /usr/bin/time (peak memory).
 Prints time, peak memory and AUC / accuracy per library, and our time ratios.
 Usage: bench/compare/gbdt.py --bin build/examples/gbdt/orchard_gbdt [--rows N] [--threads 2]
 Pins: xgboost-cpu==3.2.0 lightgbm==4.6.0 scikit-learn==1.7.2 (via bench/compare/venv.sh)."""
