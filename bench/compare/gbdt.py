@@ -3,7 +3,8 @@
 
 Data: synthetic binary set (scikit-learn make_classification, 28 features, 20 informative,
 seed 0; --rows, default 1,000,000, 80 % train / 20 % test) and optionally Fashion-MNIST
-(--fashion). Each library trains in its own subprocess under /usr/bin/time (peak memory).
+(--fashion; --fashion-rows N trains on the first N of its 60,000 rows; --no-synthetic runs it
+alone). Each library trains in its own subprocess under /usr/bin/time (peak memory).
 Prints time, peak memory and AUC / accuracy per library, and our time ratios.
 Usage: bench/compare/gbdt.py --bin build/examples/gbdt/orchard_gbdt [--rows N] [--threads 2]
 Pins: xgboost-cpu==3.2.0 lightgbm==4.6.0 scikit-learn==1.7.2 (via bench/compare/venv.sh)."""
@@ -25,6 +26,9 @@ ap.add_argument("--rounds", type=int, default=100)
 ap.add_argument("--depth", type=int, default=6)
 ap.add_argument("--threads", type=int, default=2)
 ap.add_argument("--fashion", action="store_true", help="also Fashion-MNIST (50 rounds, eta 0.3)")
+ap.add_argument("--fashion-rows", type=int, default=60000,
+                help="Fashion-MNIST training rows (the first N of the 60,000; all 10,000 test rows)")
+ap.add_argument("--no-synthetic", action="store_true", help="skip the synthetic binary set")
 args = ap.parse_args()
 
 LIB = r'''
@@ -101,9 +105,10 @@ def run(name, d, Xtr, ytr, Xte, yte, obj, ncls, rounds, depth, eta):
 
 with tempfile.TemporaryDirectory() as d:
     from sklearn.datasets import make_classification
-    X, y = make_classification(n_samples=args.rows, n_features=28, n_informative=20, random_state=0)
-    k = int(0.8 * len(y))
-    run("synthetic binary", d, X[:k], y[:k], X[k:], y[k:], "binary", 2, args.rounds, args.depth, 0.1)
+    if not args.no_synthetic:
+        X, y = make_classification(n_samples=args.rows, n_features=28, n_informative=20, random_state=0)
+        k = int(0.8 * len(y))
+        run("synthetic binary", d, X[:k], y[:k], X[k:], y[k:], "binary", 2, args.rounds, args.depth, 0.1)
     if args.fashion:
         import gzip
         def idx(path):
@@ -114,5 +119,6 @@ with tempfile.TemporaryDirectory() as d:
             return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * nd).reshape(dims[0], -1)
         fm = "/usr/share/datasets/fashion-mnist/"
         Xtr = idx(fm + "train-images-idx3-ubyte.gz") / 255.0; ytr = idx(fm + "train-labels-idx1-ubyte.gz")[:, 0]
+        Xtr, ytr = Xtr[:args.fashion_rows], ytr[:args.fashion_rows]
         Xte = idx(fm + "t10k-images-idx3-ubyte.gz") / 255.0; yte = idx(fm + "t10k-labels-idx1-ubyte.gz")[:, 0]
         run("Fashion-MNIST", d, Xtr, ytr, Xte, yte, "multiclass", 10, 50, 6, 0.3)
