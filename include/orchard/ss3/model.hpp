@@ -244,6 +244,12 @@ struct TermKeyHash {
   }
 };
 
+/// Values saved with the counts (binary model files): sg and gv of every (term, category) entry
+/// with a positive count, in term-major order. lv and cv follow from them and the counts.
+struct StoredValues {
+  std::vector<double> sg, gv;
+};
+
 class Model {
  public:
   static constexpr const char* others_category = "[others]";
@@ -355,6 +361,7 @@ class Model {
   /// Recomputes every value (after training or a hyperparameter change).
   void update_values(const Context& ctx = Context(1)) {
     max_changed_.clear();
+    categories_changed_ = false;  // everything is recomputed for the current layout
     compute_values(values_, params_.hyper, ctx, nullptr);
     std::fill(dirty_.begin(), dirty_.end(), 0);
     most_probable_ = num_categories() > 0 ? compute_most_probable() : -1;
@@ -450,6 +457,17 @@ class Model {
   const std::vector<std::uint8_t>& term_length() const noexcept { return term_len_; }
   const std::vector<std::vector<std::int64_t>>& max_fr() const noexcept { return max_fr_; }
   const ValueTable& values() const noexcept { return values_; }
+  /// True when the value tables match the counts and hyperparameters (nothing learned since the
+  /// last update); model files then store the values so loading needs no recomputation.
+  bool values_current() const noexcept {
+    const std::size_t n = num_terms() * num_categories();
+    if (values_.lv.size() != n || values_.cv.size() != n || categories_changed_ ||
+        !max_changed_.empty() || !(values_.hyper == params_.hyper) || num_categories() == 0)
+      return false;
+    for (const auto d : dirty_)
+      if (d) return false;
+    return true;
+  }
 
   // ---- classification ----------------------------------------------------------------------
   /// Maps a document to word ids for both classification paths.
@@ -826,7 +844,7 @@ class Model {
   void assign(std::vector<std::string> categories, std::vector<std::string> words,
               std::vector<std::int32_t> parent, std::vector<std::int32_t> word,
               std::vector<std::int64_t> fr, std::vector<std::vector<std::int64_t>> max_fr,
-              bool multilabel, const Context& ctx = Context(1)) {
+              bool multilabel, const Context& ctx = Context(1), const StoredValues* stored = nullptr) {
     const std::size_t C = categories.size(), T = parent.size();
     if (word.size() != T || fr.size() != T * C || max_fr.size() != C)
       throw FormatError("orchard::ss3: inconsistent table sizes in model");
@@ -836,6 +854,8 @@ class Model {
         throw FormatError("orchard::ss3: empty or duplicate category name in model");
     }
     m.cat_names_ = std::move(categories);
+    m.word_index_.reserve(words.size());
+    m.children_.reserve(T - std::min(T, words.size()));
     for (std::size_t w = 0; w < words.size(); ++w)
       if (!m.word_index_.emplace(words[w], static_cast<std::int32_t>(w)).second)
         throw FormatError("orchard::ss3: duplicate word '" + words[w] + "' in model");
@@ -876,7 +896,11 @@ class Model {
     m.max_fr_ = std::move(max_fr);
     m.multilabel_ = multilabel;
     m.dirty_.assign(T, 0);
-    m.update_values(ctx);
+    if (stored) {
+      m.set_stored_values(*stored, ctx);
+    } else {
+      m.update_values(ctx);
+    }
     *this = std::move(m);
   }
 
@@ -1168,6 +1192,56 @@ class Model {
     return t;
   }
 
+  /// lv of a count (the expression of pyss3, small counts from the cache).
+  double lv_of(std::int64_t f, std::size_t c, std::size_t n, const Hyper& h, const LvCache& lvc) const {
+    if (f <= 1) return 0.0;
+    if (static_cast<std::size_t>(f) < lvc[c][n - 1].size()) return lvc[c][n - 1][static_cast<std::size_t>(f)];
+    return std::pow(static_cast<double>(f) / static_cast<double>(max_fr_[c][n - 1]), h.s);
+  }
+
+  /// Fills the value tables from stored sg / gv (model files): lv from the counts, then max gv and
+  /// cv as compute_values does, so the tables equal a recomputation's.
+  void set_stored_values(const StoredValues& sv, const Context& ctx) {
+    const std::size_t C = num_categories(), T = num_terms();
+    std::size_t present = 0;
+    for (const auto f : fr_) present += f > 0 ? 1 : 0;
+    if (sv.sg.size() != present || sv.gv.size() != present)
+      throw FormatError("orchard::ss3: stored values do not match the counts in model");
+    for (std::size_t i = 0; i < present; ++i) {
+      const double a = sv.sg[i], g = sv.gv[i];
+      if (!(a >= 0.0 && a <= 1.0) || !(g >= 0.0) || !std::isfinite(g))  // sg in [0, 1], gv >= 0
+        throw FormatError("orchard::ss3: stored value out of range in model");
+    }
+    ValueTable& vt = values_;
+    vt.hyper = params_.hyper;
+    vt.lv.resize(T * C);
+    vt.sg.resize(T * C);
+    vt.gv.resize(T * C);
+    vt.cv.resize(T * C);
+    const LvCache lvc = lv_table(vt.hyper);
+    std::size_t k = 0;
+    for (std::size_t t = 0; t < T; ++t) {
+      const std::size_t n = term_len_[t];
+      const std::int64_t* f = &fr_[t * C];
+      for (std::size_t c = 0; c < C; ++c) {
+        const std::size_t i = t * C + c;
+        if (f[c] > 0) {
+          vt.lv[i] = lv_of(f[c], c, n, vt.hyper, lvc);
+          vt.sg[i] = sv.sg[k];
+          vt.gv[i] = sv.gv[k];
+          ++k;
+        } else {
+          vt.lv[i] = vt.sg[i] = vt.gv[i] = 0.0;
+        }
+      }
+    }
+    finish_values(vt, ctx);
+    max_changed_.clear();
+    categories_changed_ = false;
+    std::fill(dirty_.begin(), dirty_.end(), 0);
+    most_probable_ = compute_most_probable();
+  }
+
   /// Per-thread scratch of term_values: the non-zero lv values and a one-entry memo of the
   /// sigmoid (many terms repeat the same argument, e.g. every term seen once).
   struct Scratch {
@@ -1180,22 +1254,14 @@ class Model {
     }
   };
   void term_values(std::size_t t, const Hyper& h, ValueTable& vt, Scratch& scratch,
-                   const LvCache* lv_cache = nullptr) const {
+                   const LvCache& lvc) const {
     const std::size_t C = num_categories();
     const std::size_t n = term_len_[t];
     const std::int64_t* f = &fr_[t * C];
     double* lv = &vt.lv[t * C];
     double* sg = &vt.sg[t * C];
     double* gv = &vt.gv[t * C];
-    for (std::size_t c = 0; c < C; ++c) {
-      if (f[c] <= 1) {
-        lv[c] = 0.0;
-      } else if (lv_cache && static_cast<std::size_t>(f[c]) < (*lv_cache)[c][n - 1].size()) {
-        lv[c] = (*lv_cache)[c][n - 1][static_cast<std::size_t>(f[c])];
-      } else {
-        lv[c] = std::pow(static_cast<double>(f[c]) / static_cast<double>(max_fr_[c][n - 1]), h.s);
-      }
-    }
+    for (std::size_t c = 0; c < C; ++c) lv[c] = lv_of(f[c], c, n, h, lvc);
     // median and mean absolute deviation of the lv vector (pyss3 sorts it, then sums |M - x| in
     // sorted order). lv >= 0, so the sorted vector is z zeros followed by the sorted non-zero
     // values: only those are sorted, and the sum skips zeros exactly where |M - 0| adds 0.
@@ -1331,15 +1397,22 @@ class Model {
     }
     vt.cv.resize(T * C);  // every entry is written by the last pass
     const std::int64_t block = 4096;
-    const std::int64_t nb = num_blocks(static_cast<std::int64_t>(T), block);
     const LvCache lvc = lv_table(h);
     parallel_blocks(ctx, static_cast<std::int64_t>(T), block,
                     [&](std::int64_t, std::int64_t b, std::int64_t e) {
                       Scratch scratch;
                       for (std::int64_t t = b; t < e; ++t)
                         if (!only || (*only)[static_cast<std::size_t>(t)])
-                          term_values(static_cast<std::size_t>(t), h, vt, scratch, &lvc);
+                          term_values(static_cast<std::size_t>(t), h, vt, scratch, lvc);
                     });
+    finish_values(vt, ctx);
+  }
+
+  /// max gv per (category, n-gram length) and cv from the lv / sg / gv tables.
+  void finish_values(ValueTable& vt, const Context& ctx) const {
+    const std::size_t C = num_categories(), T = num_terms();
+    const std::int64_t block = 4096;
+    const std::int64_t nb = num_blocks(static_cast<std::int64_t>(T), block);
     // max gv per (category, length): per-block maxima combined in block order
     std::vector<std::vector<std::vector<double>>> part(static_cast<std::size_t>(nb));
     parallel_blocks(ctx, static_cast<std::int64_t>(T), block,
