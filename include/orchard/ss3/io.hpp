@@ -111,13 +111,12 @@ class Reader {
     if (n > (end_ - pos_) / max_each_bytes + 1) throw FormatError("orchard::ss3: bad length in binary model");
     return static_cast<std::size_t>(n);
   }
-  /// n raw doubles (host byte order, as written by put_doubles).
-  std::vector<double> doubles(std::size_t n) {
+  /// The bytes of n raw doubles (host byte order, as to_binary writes them), left in place.
+  const char* doubles(std::size_t n) {
     if (n > (end_ - pos_) / sizeof(double)) throw FormatError("orchard::ss3: binary model is truncated");
-    std::vector<double> v(n);
-    if (n > 0) std::memcpy(v.data(), b_.data() + pos_, n * sizeof(double));
+    const char* p = b_.data() + pos_;
     pos_ += n * sizeof(double);
-    return v;
+    return p;
   }
   bool done() const { return pos_ == end_; }
 
@@ -137,9 +136,6 @@ inline void put_pod(std::string& out, T v) {
   char buf[sizeof(T)];
   std::memcpy(buf, &v, sizeof(T));
   out.append(buf, sizeof(T));
-}
-inline void put_doubles(std::string& out, const std::vector<double>& v) {
-  out.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(double));
 }
 inline void put_str(std::string& out, const std::string& s) {
   put_varint(out, s.size());
@@ -208,22 +204,14 @@ inline std::string to_binary(const Model& m) {
   using namespace detail;
   const std::size_t T = m.num_terms(), C = m.num_categories();
   const bool with_values = m.values_current();
-  std::vector<double> sg, gv;  // present entries, term-major
-  if (with_values) {
-    const auto& fr = m.counts();
-    const auto& vt = m.values();
-    std::size_t present = 0;
+  const auto& fr = m.counts();
+  std::size_t present = 0;  // entries whose values are stored
+  if (with_values)
     for (const auto f : fr) present += f > 0 ? 1 : 0;
-    sg.reserve(present);
-    gv.reserve(present);
-    for (std::size_t i = 0; i < T * C; ++i) {
-      if (fr[i] <= 0) continue;
-      sg.push_back(vt.sg[i]);
-      gv.push_back(vt.gv[i]);
-    }
-  }
+  std::size_t word_bytes = 0;
+  for (const auto& w : m.words()) word_bytes += w.size() + 2;
   std::string out;
-  out.reserve(64 + 8 * m.words().size() + 4 * T + 2 * T * C + 16 * sg.size());
+  out.reserve(128 + 32 * C + word_bytes + 8 * T + 3 * T * C + 16 * present);
   out.append(binary_magic, 8);
   put_pod<std::uint32_t>(out, binary_format_version);
   const Params& p = m.params();
@@ -254,10 +242,19 @@ inline std::string to_binary(const Model& m) {
   }
   // version 2: the values (sg, gv of the present entries), when they match the counts
   put_pod<std::uint8_t>(out, with_values ? 1 : 0);
-  if (with_values) {
-    put_varint(out, sg.size());
-    put_doubles(out, sg);
-    put_doubles(out, gv);
+  if (with_values) {  // present sg values, then present gv values, raw
+    put_varint(out, present);
+    const std::size_t at = out.size();
+    out.resize(at + 16 * present);
+    char* sgp = out.data() + at;
+    char* gvp = sgp + 8 * present;
+    const auto& vt = m.values();
+    for (std::size_t i = 0, k = 0; i < T * C; ++i) {
+      if (fr[i] <= 0) continue;
+      std::memcpy(sgp + 8 * k, &vt.sg[i], 8);
+      std::memcpy(gvp + 8 * k, &vt.gv[i], 8);
+      ++k;
+    }
   }
   put_pod<std::uint64_t>(out, XXH64(out.data(), out.size(), 0));
   return out;
@@ -321,9 +318,9 @@ inline Model from_binary(const std::string& b, const Context& ctx = Context(1)) 
     if (flag > 1) throw FormatError("orchard::ss3: bad values flag in binary model");
     with_values = flag == 1;
     if (with_values) {
-      const std::size_t np = r.count(16);
-      sv.sg = r.doubles(np);
-      sv.gv = r.doubles(np);
+      sv.count = r.count(16);
+      sv.sg = r.doubles(sv.count);
+      sv.gv = r.doubles(sv.count);
     }
   }
   if (!r.done()) throw FormatError("orchard::ss3: trailing bytes in binary model");

@@ -245,9 +245,12 @@ struct TermKeyHash {
 };
 
 /// Values saved with the counts (binary model files): sg and gv of every (term, category) entry
-/// with a positive count, in term-major order. lv and cv follow from them and the counts.
+/// with a positive count, in term-major order, as `count` raw doubles each (host byte order, any
+/// alignment: typically the bytes of a file buffer). lv and cv follow from them and the counts.
 struct StoredValues {
-  std::vector<double> sg, gv;
+  const char* sg = nullptr;
+  const char* gv = nullptr;
+  std::size_t count = 0;
 };
 
 class Model {
@@ -856,9 +859,17 @@ class Model {
     m.cat_names_ = std::move(categories);
     m.word_index_.reserve(words.size());
     m.children_.reserve(T - std::min(T, words.size()));
-    for (std::size_t w = 0; w < words.size(); ++w)
-      if (!m.word_index_.emplace(words[w], static_cast<std::int32_t>(w)).second)
-        throw FormatError("orchard::ss3: duplicate word '" + words[w] + "' in model");
+    {
+      // inserted in bucket order: the table is walked once instead of probed at random
+      const std::size_t mask = m.word_index_.bucket_count() - 1;
+      std::vector<std::pair<std::size_t, std::int32_t>> order(words.size());
+      const StringHash hash;
+      for (std::size_t w = 0; w < words.size(); ++w) order[w] = {hash(words[w]) & mask, static_cast<std::int32_t>(w)};
+      std::sort(order.begin(), order.end());
+      for (const auto& [bucket, w] : order)
+        if (!m.word_index_.emplace(words[static_cast<std::size_t>(w)], w).second)
+          throw FormatError("orchard::ss3: duplicate word '" + words[static_cast<std::size_t>(w)] + "' in model");
+    }
     m.words_ = std::move(words);
     m.word_term_.assign(m.words_.size(), -1);
     m.term_len_.resize(T);
@@ -1210,13 +1221,8 @@ class Model {
     const std::size_t C = num_categories(), T = num_terms();
     std::size_t present = 0;
     for (const auto f : fr_) present += f > 0 ? 1 : 0;
-    if (sv.sg.size() != present || sv.gv.size() != present)
+    if (sv.count != present)
       throw FormatError("orchard::ss3: stored values do not match the counts in model");
-    for (std::size_t i = 0; i < present; ++i) {
-      const double a = sv.sg[i], g = sv.gv[i];
-      if (!(a >= 0.0 && a <= 1.0) || !(g >= 0.0) || !std::isfinite(g))  // sg in [0, 1], gv >= 0
-        throw FormatError("orchard::ss3: stored value out of range in model");
-    }
     ValueTable& vt = values_;
     vt.hyper = params_.hyper;
     vt.lv.resize(T * C);
@@ -1231,9 +1237,14 @@ class Model {
       for (std::size_t c = 0; c < C; ++c) {
         const std::size_t i = t * C + c;
         if (f[c] > 0) {
+          double a, g;
+          std::memcpy(&a, sv.sg + 8 * k, 8);
+          std::memcpy(&g, sv.gv + 8 * k, 8);
+          if (!(a >= 0.0 && a <= 1.0) || !(g >= 0.0) || !std::isfinite(g))  // sg in [0, 1], gv >= 0
+            throw FormatError("orchard::ss3: stored value out of range in model");
           vt.lv[i] = lv_of(f[c], c, n, vt.hyper, lvc);
-          vt.sg[i] = sv.sg[k];
-          vt.gv[i] = sv.gv[k];
+          vt.sg[i] = a;
+          vt.gv[i] = g;
           ++k;
         } else {
           vt.lv[i] = vt.sg[i] = vt.gv[i] = 0.0;
