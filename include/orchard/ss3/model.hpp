@@ -215,16 +215,26 @@ struct StringHash {
     const char* p = s.data();
     std::size_t n = s.size();
     std::uint64_t h = 0x9e3779b97f4a7c15ull ^ (static_cast<std::uint64_t>(n) * 0xff51afd7ed558ccdull);
-    while (n >= 8) {
+    // fixed-size loads only (a variable-length copy of the tail was a library call per word)
+    if (n >= 8) {
       std::uint64_t k;
-      std::memcpy(&k, p, 8);
+      while (n > 8) {
+        std::memcpy(&k, p, 8);
+        h = mix(h ^ (k * 0xc4ceb9fe1a85ec53ull));
+        p += 8;
+        n -= 8;
+      }
+      std::memcpy(&k, p + n - 8, 8);  // the last 8 bytes (overlapping the previous block)
       h = mix(h ^ (k * 0xc4ceb9fe1a85ec53ull));
-      p += 8;
-      n -= 8;
-    }
-    if (n > 0) {
-      std::uint64_t k = 0;
-      std::memcpy(&k, p, n);
+    } else if (n >= 4) {
+      std::uint32_t lo, hi;  // first and last 4 bytes (overlapping when n < 8)
+      std::memcpy(&lo, p, 4);
+      std::memcpy(&hi, p + n - 4, 4);
+      const std::uint64_t k = lo | (static_cast<std::uint64_t>(hi) << 32);
+      h = mix(h ^ (k * 0xc4ceb9fe1a85ec53ull));
+    } else if (n > 0) {
+      const auto b = [&](std::size_t i) { return static_cast<std::uint64_t>(static_cast<unsigned char>(p[i])); };
+      const std::uint64_t k = b(0) | (b(n / 2) << 8) | (b(n - 1) << 16);
       h = mix(h ^ (k * 0xc4ceb9fe1a85ec53ull));
     }
     return static_cast<std::size_t>(mix(h));
