@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""pyss3 vs orchard::ss3 on the same data, in one run: training and prediction time (one thread),
+"""pyss3 vs orchard::ss3 on the same data, in one run: training, prediction and model save + load
+time (one thread; pyss3's .ss3m JSON vs our binary file),
 accuracy, and parity (every predicted label, every confidence vector, cv of sampled terms).
 
     python3 bench/compare/ss3.py [--build build] [--quick]
@@ -84,6 +85,15 @@ def run_case(name, x, y, ngrams, ours_args, exe, tmp):
     py_pred = clf.predict(xte)
     py_pred_s = time.perf_counter() - t0
     py_proba = clf.predict_proba(xte)
+    # model file round trip: pyss3's JSON .ss3m against our binary file (both to the same disk)
+    mdir = Path(tmp) / ("pyss3_model_%s_%d" % (name, ngrams))
+    t0 = time.perf_counter()
+    clf.save_model(str(mdir))
+    py_save = time.perf_counter() - t0
+    clf2 = SS3(name=clf.get_name())
+    t0 = time.perf_counter()
+    clf2.load_model(str(mdir))
+    py_load = time.perf_counter() - t0
     cats = clf.get_categories()
     # sampled terms: every 7th word of the vocabulary plus a few n-grams
     words = sorted(getattr(clf, "__index_to_word__").values())[::7][:400]
@@ -113,6 +123,7 @@ def run_case(name, x, y, ngrams, ours_args, exe, tmp):
         "test_docs": len(xte), "train_words": ntok,
         "pyss3_train_s": py_train, "ours_train_s": ours["train_s"],
         "pyss3_predict_s": py_pred_s, "ours_predict_s": ours["predict_s"],
+        "pyss3_save_load_s": py_save + py_load, "ours_save_load_s": ours["save_s"] + ours["load_s"],
         "pyss3_accuracy": acc_py, "ours_accuracy": ours["accuracy"],
         "labels_identical": f"{same}/{len(xte)}", "max_proba_diff": pmax,
         "terms_compared": len(terms) * len(cats), "max_cv_diff": cmax,
@@ -144,7 +155,7 @@ def main():
                 rows.append(run_case("fortunes", x, y, n, extra, exe, tmp))
     print(f"pyss3 {pyss3.__version__} vs orchard::ss3, one thread each")
     hdr = ("case", "n", "C", "train words", "train py/ours s", "x", "predict py/ours s", "x",
-           "acc py/ours", "labels same", "max|dcv|", "max|dproba|")
+           "save+load py/ours s", "x", "acc py/ours", "labels same", "max|dcv|", "max|dproba|")
     print(" | ".join(hdr))
     for r in rows:
         print(" | ".join([
@@ -153,6 +164,8 @@ def main():
             "%.1f" % (r["pyss3_train_s"] / max(r["ours_train_s"], 1e-9)),
             "%.3f/%.3f" % (r["pyss3_predict_s"], r["ours_predict_s"]),
             "%.1f" % (r["pyss3_predict_s"] / max(r["ours_predict_s"], 1e-9)),
+            "%.3f/%.4f" % (r["pyss3_save_load_s"], r["ours_save_load_s"]),
+            "%.1f" % (r["pyss3_save_load_s"] / max(r["ours_save_load_s"], 1e-9)),
             "%.4f/%.4f" % (r["pyss3_accuracy"], r["ours_accuracy"]), r["labels_identical"],
             "%.1e" % r["max_cv_diff"], "%.1e" % r["max_proba_diff"]]))
     print(json.dumps(rows))

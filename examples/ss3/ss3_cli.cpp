@@ -7,6 +7,7 @@
 //   ss3 eval     --data DIR ... --test-every K --out result.json   (train/test split, timings)
 #include <CLI/CLI.hpp>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <orchard/ss3.hpp>
@@ -211,6 +212,19 @@ int main(int argc, char** argv) {
         out["predict_s"] = pred_s;
         out["accuracy"] = r.accuracy;
         out["macro_f1"] = r.macro_f1;
+        {  // model file round trip (binary), timed as bench/compare/ss3.py times pyss3's
+          const std::string mp = (std::filesystem::temp_directory_path() /
+                                  ("ss3_eval_" + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()) + ".ss3b")).string();
+          t0 = std::chrono::steady_clock::now();
+          ss3::save(m, mp);
+          out["save_s"] = seconds_since(t0);
+          t0 = std::chrono::steady_clock::now();
+          const ss3::Model back = ss3::load(mp, ctx);
+          out["load_s"] = seconds_since(t0);
+          out["model_bytes"] = std::filesystem::file_size(mp);
+          std::filesystem::remove(mp);
+          if (back.num_terms() != m.num_terms()) throw std::runtime_error("model round trip changed the model");
+        }
         for (int p : pred) out["labels"].push_back(p < 0 ? "[unknown]" : m.category_name(p));
         for (const auto& x : kx) out["proba"].push_back(m.predict_proba(x));
         if (!gterms.empty())

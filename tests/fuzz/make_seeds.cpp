@@ -201,7 +201,9 @@ int main(int argc, char** argv) {
       orchard::ss3::Model m(p);
       m.fit(docs, labels);
       put("ss3_model", uni ? "json_unicode" : "json_pyss3", orchard::ss3::to_json(m).dump());
-      put("ss3_model", uni ? "binary_unicode" : "binary_pyss3", orchard::ss3::to_binary(m));
+      // binary_unicode / binary_pyss3 are version 1 files (counts only) written by an earlier
+      // make_seeds and kept as seeds of the version 1 reader; version 2 also stores the values.
+      put("ss3_model", uni ? "binary2_unicode" : "binary2_pyss3", orchard::ss3::to_binary(m));
     }
     put("ss3_model", "pyss3_ss3m",
         R"({"__a__": 0.0, "__l__": 0.5, "__p__": 1, "__s__": 0.45, "__cv_mode__": "norm_gv_xai", "__sn_mode__": "xai",)"

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstring>
 #include <map>
 #include <orchard/ss3.hpp>
 #include <orchard/ss3/data.hpp>
@@ -248,6 +249,89 @@ TEST_CASE("ss3 model files: JSON and binary round trips, truncation and corrupti
   j["term_parent"][5] = 100000;
   CHECK_THROWS_AS(from_json(j), orchard::FormatError);
   CHECK_THROWS_AS(load((dir / "missing").string()), orchard::IoError);
+}
+
+namespace {
+/// Replaces the trailing xxHash64 of a binary model (after editing its bytes).
+std::string ss3_rechecksum(std::string b) {
+  const std::uint64_t h = XXH64(b.data(), b.size() - 8, 0);
+  std::memcpy(b.data() + b.size() - 8, &h, 8);
+  return b;
+}
+void ss3_check_same_values(const Model& a, const Model& b) {
+  CHECK(a.values().lv == b.values().lv);
+  CHECK(a.values().sg == b.values().sg);
+  CHECK(a.values().gv == b.values().gv);
+  CHECK(a.values().cv == b.values().cv);
+  CHECK(a.values().max_gv == b.values().max_gv);
+}
+}  // namespace
+
+TEST_CASE("ss3 binary files store the values (version 2) and still read version 1") {
+  Params p;
+  p.ngrams = 3;
+  p.prune_floor = 1;
+  Model m(p);
+  m.fit(kDocs, kLabels);
+  REQUIRE(m.values_current());
+  const std::string bin = to_binary(m);
+  std::uint32_t version = 0;
+  std::memcpy(&version, bin.data() + 8, 4);
+  CHECK(version == 2);
+  CHECK(bin[bin.size() - 9] != 0);  // the values are stored (the flag precedes them)
+  const Model r = from_binary(bin);
+  CHECK(r.values_current());
+  ss3_check_same_values(r, m);
+  CHECK(to_binary(r) == bin);
+  for (const auto& d : kDocs) CHECK(r.classify(d) == m.classify(d));
+  // values not up to date (learned without an update): counts only, recomputed on load
+  Model stale = m;
+  stale.learn("the cat chased a new mouse around the garden", kLabels[0], false);
+  CHECK_FALSE(stale.values_current());
+  const std::string b2 = to_binary(stale);
+  CHECK(b2[b2.size() - 9] == 0);
+  const Model rs = from_binary(b2);
+  stale.update_values();
+  ss3_check_same_values(rs, stale);
+  // the same file as version 1 (no values flag)
+  std::string b1 = b2;
+  b1.erase(b1.size() - 9, 1);
+  const std::uint32_t one = 1;
+  std::memcpy(b1.data() + 8, &one, 4);
+  const Model r1 = from_binary(ss3_rechecksum(b1));
+  ss3_check_same_values(r1, stale);
+  CHECK(to_binary(r1) == to_binary(stale));
+  CHECK_THROWS_AS(from_binary(b1), orchard::FormatError);  // stale checksum
+  // stored values out of range or inconsistent with the counts (checksum valid) throw.
+  // Layout at the end: flag, varint entry count, sg x count, gv x count, checksum.
+  std::size_t present = 0;
+  for (const auto f : m.counts()) present += f > 0 ? 1 : 0;
+  const std::size_t at = bin.size() - 8 - 16 * present;  // first sg
+  std::size_t vlen = 1;
+  while (present >> (7 * vlen)) ++vlen;
+  for (const double bad : {-0.5, 2.0, std::nan("")}) {
+    std::string b = bin;
+    std::memcpy(b.data() + at, &bad, 8);  // sg outside [0, 1]
+    CHECK_THROWS_AS(from_binary(ss3_rechecksum(b)), orchard::FormatError);
+    if (bad == 2.0) continue;  // gv has no upper bound
+    b = bin;
+    std::memcpy(b.data() + bin.size() - 16, &bad, 8);  // gv negative or NaN
+    CHECK_THROWS_AS(from_binary(ss3_rechecksum(b)), orchard::FormatError);
+  }
+  std::string flag = bin;  // a values flag other than 0 / 1
+  flag[at - vlen - 1] = 7;
+  CHECK_THROWS_AS(from_binary(ss3_rechecksum(flag)), orchard::FormatError);
+  std::string fewer = bin;  // one entry fewer than the counts hold
+  fewer.erase(bin.size() - 16, 8);              // last gv
+  fewer.erase(at + 8 * (present - 1), 8);       // last sg
+  fewer.erase(at - vlen, vlen);
+  std::string enc;
+  detail::put_varint(enc, present - 1);
+  fewer.insert(at - vlen, enc);
+  CHECK_THROWS_AS(from_binary(ss3_rechecksum(fewer)), orchard::FormatError);
+  // every truncation throws
+  for (std::size_t cut = 0; cut < bin.size(); cut += 1 + cut / 8)
+    CHECK_THROWS_AS(from_binary(bin.substr(0, cut)), orchard::FormatError);
 }
 
 TEST_CASE("ss3 imports a pyss3 .ss3m model: every cached value and every prediction match") {

@@ -1,7 +1,9 @@
 #pragma once
 // Model files of orchard::ss3: a versioned JSON document, a compact binary form (varint counts,
-// xxHash64 checksum) and import of pyss3's .ss3m JSON models. Files store the counts; values are
-// recomputed on load, bit-identically, so predictions after a round trip are identical.
+// xxHash64 checksum) and import of pyss3's .ss3m JSON models. JSON files store the counts and the
+// values are recomputed on load, bit-identically. Binary files (version 2) also store sg and gv of
+// every present (term, category) entry as raw doubles, so loading is a read: lv, max gv and cv
+// follow from them in one cheap pass. Version 1 binary files (counts only) are still read.
 #include <xxhash.h>
 
 #include <cstring>
@@ -17,7 +19,8 @@
 
 namespace orchard::ss3 {
 
-inline constexpr int model_format_version = 1;
+inline constexpr int model_format_version = 1;   ///< JSON documents
+inline constexpr int binary_format_version = 2;  ///< binary files (1: counts only; 2: + values)
 
 namespace detail {
 inline std::string read_file(const std::string& path) {
@@ -81,6 +84,13 @@ class Reader {
     return v;
   }
   std::uint64_t varint() {
+    if (pos_ < end_) {  // one-byte values (most counts) without the general loop
+      const auto b0 = static_cast<unsigned char>(b_[pos_]);
+      if (b0 < 0x80) {
+        ++pos_;
+        return b0;
+      }
+    }
     std::uint64_t v = 0;
     for (int shift = 0; shift < 64; shift += 7) {
       const auto byte = pod<std::uint8_t>();
@@ -100,6 +110,13 @@ class Reader {
     const std::uint64_t n = varint();
     if (n > (end_ - pos_) / max_each_bytes + 1) throw FormatError("orchard::ss3: bad length in binary model");
     return static_cast<std::size_t>(n);
+  }
+  /// The bytes of n raw doubles (host byte order, as to_binary writes them), left in place.
+  const char* doubles(std::size_t n) {
+    if (n > (end_ - pos_) / sizeof(double)) throw FormatError("orchard::ss3: binary model is truncated");
+    const char* p = b_.data() + pos_;
+    pos_ += n * sizeof(double);
+    return p;
   }
   bool done() const { return pos_ == end_; }
 
@@ -185,8 +202,18 @@ inline Model load_json(const std::string& path, const Context& ctx = Context(1))
 // ---- binary --------------------------------------------------------------------------------
 inline std::string to_binary(const Model& m) {
   using namespace detail;
-  std::string out(binary_magic, 8);
-  put_pod<std::uint32_t>(out, model_format_version);
+  const std::size_t T = m.num_terms(), C = m.num_categories();
+  const bool with_values = m.values_current();
+  const auto& fr = m.counts();
+  std::size_t present = 0;  // entries whose values are stored
+  if (with_values)
+    for (const auto f : fr) present += f > 0 ? 1 : 0;
+  std::size_t word_bytes = 0;
+  for (const auto& w : m.words()) word_bytes += w.size() + 2;
+  std::string out;
+  out.reserve(128 + 32 * C + word_bytes + 8 * T + 3 * T * C + 16 * present);
+  out.append(binary_magic, 8);
+  put_pod<std::uint32_t>(out, binary_format_version);
   const Params& p = m.params();
   put_pod(out, p.hyper.s);
   put_pod(out, p.hyper.l);
@@ -203,7 +230,6 @@ inline std::string to_binary(const Model& m) {
   for (const auto& c : m.categories()) put_str(out, c);
   put_varint(out, m.words().size());
   for (const auto& w : m.words()) put_str(out, w);
-  const std::size_t T = m.num_terms();
   put_varint(out, T);
   for (std::size_t t = 0; t < T; ++t) {
     put_varint(out, static_cast<std::uint64_t>(m.term_parent()[t] + 1));
@@ -213,6 +239,22 @@ inline std::string to_binary(const Model& m) {
   for (const auto& mf : m.max_fr()) {
     put_varint(out, mf.size());
     for (auto v : mf) put_varint(out, static_cast<std::uint64_t>(v));
+  }
+  // version 2: the values (sg, gv of the present entries), when they match the counts
+  put_pod<std::uint8_t>(out, with_values ? 1 : 0);
+  if (with_values) {  // present sg values, then present gv values, raw
+    put_varint(out, present);
+    const std::size_t at = out.size();
+    out.resize(at + 16 * present);
+    char* sgp = out.data() + at;
+    char* gvp = sgp + 8 * present;
+    const auto& vt = m.values();
+    for (std::size_t i = 0, k = 0; i < T * C; ++i) {
+      if (fr[i] <= 0) continue;
+      std::memcpy(sgp + 8 * k, &vt.sg[i], 8);
+      std::memcpy(gvp + 8 * k, &vt.gv[i], 8);
+      ++k;
+    }
   }
   put_pod<std::uint64_t>(out, XXH64(out.data(), out.size(), 0));
   return out;
@@ -230,7 +272,7 @@ inline Model from_binary(const std::string& b, const Context& ctx = Context(1)) 
   Reader r(b, end);
   for (int i = 0; i < 8; ++i) r.pod<char>();
   const auto v = r.pod<std::uint32_t>();
-  if (v != static_cast<std::uint32_t>(model_format_version))
+  if (v != 1 && v != static_cast<std::uint32_t>(binary_format_version))
     throw FormatError("orchard::ss3: unsupported binary model version " + std::to_string(v));
   Params p;
   p.hyper.s = r.pod<double>();
@@ -269,10 +311,22 @@ inline Model from_binary(const std::string& b, const Context& ctx = Context(1)) 
     mf.resize(r.count());
     for (auto& x : mf) x = static_cast<std::int64_t>(r.varint());
   }
+  StoredValues sv;
+  bool with_values = false;
+  if (v >= 2) {
+    const auto flag = r.pod<std::uint8_t>();
+    if (flag > 1) throw FormatError("orchard::ss3: bad values flag in binary model");
+    with_values = flag == 1;
+    if (with_values) {
+      sv.count = r.count(16);
+      sv.sg = r.doubles(sv.count);
+      sv.gv = r.doubles(sv.count);
+    }
+  }
   if (!r.done()) throw FormatError("orchard::ss3: trailing bytes in binary model");
   Model m(p);
   m.assign(std::move(cats), std::move(words), std::move(parent), std::move(word), std::move(fr),
-           std::move(max_fr), ml, ctx);
+           std::move(max_fr), ml, ctx, with_values ? &sv : nullptr);
   return m;
 }
 

@@ -215,16 +215,26 @@ struct StringHash {
     const char* p = s.data();
     std::size_t n = s.size();
     std::uint64_t h = 0x9e3779b97f4a7c15ull ^ (static_cast<std::uint64_t>(n) * 0xff51afd7ed558ccdull);
-    while (n >= 8) {
+    // fixed-size loads only (a variable-length copy of the tail was a library call per word)
+    if (n >= 8) {
       std::uint64_t k;
-      std::memcpy(&k, p, 8);
+      while (n > 8) {
+        std::memcpy(&k, p, 8);
+        h = mix(h ^ (k * 0xc4ceb9fe1a85ec53ull));
+        p += 8;
+        n -= 8;
+      }
+      std::memcpy(&k, p + n - 8, 8);  // the last 8 bytes (overlapping the previous block)
       h = mix(h ^ (k * 0xc4ceb9fe1a85ec53ull));
-      p += 8;
-      n -= 8;
-    }
-    if (n > 0) {
-      std::uint64_t k = 0;
-      std::memcpy(&k, p, n);
+    } else if (n >= 4) {
+      std::uint32_t lo, hi;  // first and last 4 bytes (overlapping when n < 8)
+      std::memcpy(&lo, p, 4);
+      std::memcpy(&hi, p + n - 4, 4);
+      const std::uint64_t k = lo | (static_cast<std::uint64_t>(hi) << 32);
+      h = mix(h ^ (k * 0xc4ceb9fe1a85ec53ull));
+    } else if (n > 0) {
+      const auto b = [&](std::size_t i) { return static_cast<std::uint64_t>(static_cast<unsigned char>(p[i])); };
+      const std::uint64_t k = b(0) | (b(n / 2) << 8) | (b(n - 1) << 16);
       h = mix(h ^ (k * 0xc4ceb9fe1a85ec53ull));
     }
     return static_cast<std::size_t>(mix(h));
@@ -242,6 +252,15 @@ struct TermKeyHash {
     k ^= k >> 33;
     return static_cast<std::size_t>(k);
   }
+};
+
+/// Values saved with the counts (binary model files): sg and gv of every (term, category) entry
+/// with a positive count, in term-major order, as `count` raw doubles each (host byte order, any
+/// alignment: typically the bytes of a file buffer). lv and cv follow from them and the counts.
+struct StoredValues {
+  const char* sg = nullptr;
+  const char* gv = nullptr;
+  std::size_t count = 0;
 };
 
 class Model {
@@ -355,6 +374,7 @@ class Model {
   /// Recomputes every value (after training or a hyperparameter change).
   void update_values(const Context& ctx = Context(1)) {
     max_changed_.clear();
+    categories_changed_ = false;  // everything is recomputed for the current layout
     compute_values(values_, params_.hyper, ctx, nullptr);
     std::fill(dirty_.begin(), dirty_.end(), 0);
     most_probable_ = num_categories() > 0 ? compute_most_probable() : -1;
@@ -450,6 +470,17 @@ class Model {
   const std::vector<std::uint8_t>& term_length() const noexcept { return term_len_; }
   const std::vector<std::vector<std::int64_t>>& max_fr() const noexcept { return max_fr_; }
   const ValueTable& values() const noexcept { return values_; }
+  /// True when the value tables match the counts and hyperparameters (nothing learned since the
+  /// last update); model files then store the values so loading needs no recomputation.
+  bool values_current() const noexcept {
+    const std::size_t n = num_terms() * num_categories();
+    if (values_.lv.size() != n || values_.cv.size() != n || categories_changed_ ||
+        !max_changed_.empty() || !(values_.hyper == params_.hyper) || num_categories() == 0)
+      return false;
+    for (const auto d : dirty_)
+      if (d) return false;
+    return true;
+  }
 
   // ---- classification ----------------------------------------------------------------------
   /// Maps a document to word ids for both classification paths.
@@ -826,7 +857,7 @@ class Model {
   void assign(std::vector<std::string> categories, std::vector<std::string> words,
               std::vector<std::int32_t> parent, std::vector<std::int32_t> word,
               std::vector<std::int64_t> fr, std::vector<std::vector<std::int64_t>> max_fr,
-              bool multilabel, const Context& ctx = Context(1)) {
+              bool multilabel, const Context& ctx = Context(1), const StoredValues* stored = nullptr) {
     const std::size_t C = categories.size(), T = parent.size();
     if (word.size() != T || fr.size() != T * C || max_fr.size() != C)
       throw FormatError("orchard::ss3: inconsistent table sizes in model");
@@ -836,9 +867,19 @@ class Model {
         throw FormatError("orchard::ss3: empty or duplicate category name in model");
     }
     m.cat_names_ = std::move(categories);
-    for (std::size_t w = 0; w < words.size(); ++w)
-      if (!m.word_index_.emplace(words[w], static_cast<std::int32_t>(w)).second)
-        throw FormatError("orchard::ss3: duplicate word '" + words[w] + "' in model");
+    m.word_index_.reserve(words.size());
+    m.children_.reserve(T - std::min(T, words.size()));
+    {
+      // inserted in bucket order: the table is walked once instead of probed at random
+      const std::size_t mask = m.word_index_.bucket_count() - 1;
+      std::vector<std::pair<std::size_t, std::int32_t>> order(words.size());
+      const StringHash hash;
+      for (std::size_t w = 0; w < words.size(); ++w) order[w] = {hash(words[w]) & mask, static_cast<std::int32_t>(w)};
+      std::sort(order.begin(), order.end());
+      for (const auto& [bucket, w] : order)
+        if (!m.word_index_.emplace(words[static_cast<std::size_t>(w)], w).second)
+          throw FormatError("orchard::ss3: duplicate word '" + words[static_cast<std::size_t>(w)] + "' in model");
+    }
     m.words_ = std::move(words);
     m.word_term_.assign(m.words_.size(), -1);
     m.term_len_.resize(T);
@@ -876,7 +917,11 @@ class Model {
     m.max_fr_ = std::move(max_fr);
     m.multilabel_ = multilabel;
     m.dirty_.assign(T, 0);
-    m.update_values(ctx);
+    if (stored) {
+      m.set_stored_values(*stored, ctx);
+    } else {
+      m.update_values(ctx);
+    }
     *this = std::move(m);
   }
 
@@ -1146,7 +1191,12 @@ class Model {
 
   static double sigmoid(double v, double l) {
     if (l == 0) return 0.0;
-    return .5 * std::tanh((3. / l) * v - 3) + .5;
+    const double x = (3. / l) * v - 3;
+    // tanh(x) rounds to +-1 for |x| >= 22 (1 - tanh(22) < 1e-18; glibc returns +-1 there
+    // without computing), so these give .5 * (+-1) + .5 exactly without the call.
+    if (x >= 22) return 1.0;
+    if (x <= -22) return 0.0;
+    return .5 * std::tanh(x) + .5;
   }
   /// lv, sg, gv of one term for every category (sg/gv only where the term is present).
   static constexpr std::size_t lv_cache_size = 1024;
@@ -1168,43 +1218,113 @@ class Model {
     return t;
   }
 
-  /// Per-thread scratch of term_values: the non-zero lv values and a one-entry memo of the
-  /// sigmoid (many terms repeat the same argument, e.g. every term seen once).
+  /// lv of a count (the expression of pyss3, small counts from the cache).
+  double lv_of(std::int64_t f, std::size_t c, std::size_t n, const Hyper& h, const LvCache& lvc) const {
+    if (f <= 1) return 0.0;
+    if (static_cast<std::size_t>(f) < lvc[c][n - 1].size()) return lvc[c][n - 1][static_cast<std::size_t>(f)];
+    return std::pow(static_cast<double>(f) / static_cast<double>(max_fr_[c][n - 1]), h.s);
+  }
+
+  /// Fills the value tables from stored sg / gv (model files): lv from the counts, then max gv and
+  /// cv as compute_values does, so the tables equal a recomputation's.
+  void set_stored_values(const StoredValues& sv, const Context& ctx) {
+    const std::size_t C = num_categories(), T = num_terms();
+    std::size_t present = 0;
+    for (const auto f : fr_) present += f > 0 ? 1 : 0;
+    if (sv.count != present)
+      throw FormatError("orchard::ss3: stored values do not match the counts in model");
+    ValueTable& vt = values_;
+    vt.hyper = params_.hyper;
+    vt.lv.resize(T * C);
+    vt.sg.resize(T * C);
+    vt.gv.resize(T * C);
+    vt.cv.resize(T * C);
+    const LvCache lvc = lv_table(vt.hyper);
+    std::size_t k = 0;
+    for (std::size_t t = 0; t < T; ++t) {
+      const std::size_t n = term_len_[t];
+      const std::int64_t* f = &fr_[t * C];
+      for (std::size_t c = 0; c < C; ++c) {
+        const std::size_t i = t * C + c;
+        if (f[c] > 0) {
+          double a, g;
+          std::memcpy(&a, sv.sg + 8 * k, 8);
+          std::memcpy(&g, sv.gv + 8 * k, 8);
+          if (!(a >= 0.0 && a <= 1.0) || !(g >= 0.0) || !std::isfinite(g))  // sg in [0, 1], gv >= 0
+            throw FormatError("orchard::ss3: stored value out of range in model");
+          vt.lv[i] = lv_of(f[c], c, n, vt.hyper, lvc);
+          vt.sg[i] = a;
+          vt.gv[i] = g;
+          ++k;
+        } else {
+          vt.lv[i] = vt.sg[i] = vt.gv[i] = 0.0;
+        }
+      }
+    }
+    finish_values(vt, ctx);
+    max_changed_.clear();
+    categories_changed_ = false;
+    std::fill(dirty_.begin(), dirty_.end(), 0);
+    most_probable_ = compute_most_probable();
+  }
+
+  /// Per-thread scratch of term_values: the non-zero lv values, the categories holding the term,
+  /// and a direct-mapped memo of the sigmoid (rare terms repeat the same few arguments: lv comes
+  /// from a few small counts, the median is 0 and the deviation sits at its floor).
   struct Scratch {
+    static constexpr unsigned memo_bits = 9;
+    struct Memo {
+      double v, l, r;
+    };
+    explicit Scratch(std::size_t C)
+        : nz(C), pres(C),
+          memo(std::size_t{1} << memo_bits, Memo{std::numeric_limits<double>::quiet_NaN(), 0.0, 0.0}) {}
     std::vector<double> nz;
-    double memo_v = std::numeric_limits<double>::quiet_NaN(), memo_l = 0, memo_r = 0;
+    std::vector<std::size_t> pres;
+    std::vector<Memo> memo;
     double sigmoid(double v, double l) {
-      if (v == memo_v && l == memo_l) return memo_r;
-      memo_v = v, memo_l = l, memo_r = Model::sigmoid(v, l);
-      return memo_r;
+      std::uint64_t a, b;
+      std::memcpy(&a, &v, 8);
+      std::memcpy(&b, &l, 8);
+      const std::uint64_t k = (a ^ (b * 0x9e3779b97f4a7c15ull)) * 0xd6e8feb86659fd93ull;
+      Memo& e = memo[static_cast<std::size_t>(k >> (64 - memo_bits))];
+      if (v == e.v && l == e.l) return e.r;  // never true for a NaN argument
+      e = Memo{v, l, Model::sigmoid(v, l)};
+      return e.r;
     }
   };
   void term_values(std::size_t t, const Hyper& h, ValueTable& vt, Scratch& scratch,
-                   const LvCache* lv_cache = nullptr) const {
+                   const LvCache& lvc) const {
     const std::size_t C = num_categories();
     const std::size_t n = term_len_[t];
     const std::int64_t* f = &fr_[t * C];
     double* lv = &vt.lv[t * C];
     double* sg = &vt.sg[t * C];
     double* gv = &vt.gv[t * C];
+    // lv, the categories holding the term, and the non-zero lv values in ascending order
+    // (insertion sort: a handful of values)
+    double* tmp = scratch.nz.data();
+    std::size_t* pres = scratch.pres.data();
+    std::size_t nnz = 0, np = 0;
     for (std::size_t c = 0; c < C; ++c) {
-      if (f[c] <= 1) {
-        lv[c] = 0.0;
-      } else if (lv_cache && static_cast<std::size_t>(f[c]) < (*lv_cache)[c][n - 1].size()) {
-        lv[c] = (*lv_cache)[c][n - 1][static_cast<std::size_t>(f[c])];
-      } else {
-        lv[c] = std::pow(static_cast<double>(f[c]) / static_cast<double>(max_fr_[c][n - 1]), h.s);
+      const double x = lv_of(f[c], c, n, h, lvc);
+      lv[c] = x;
+      sg[c] = 0.0;
+      gv[c] = 0.0;
+      if (f[c] > 0) pres[np++] = c;
+      if (x != 0) {
+        std::size_t j = nnz++;
+        while (j > 0 && tmp[j - 1] > x) {
+          tmp[j] = tmp[j - 1];
+          --j;
+        }
+        tmp[j] = x;
       }
     }
     // median and mean absolute deviation of the lv vector (pyss3 sorts it, then sums |M - x| in
     // sorted order). lv >= 0, so the sorted vector is z zeros followed by the sorted non-zero
-    // values: only those are sorted, and the sum skips zeros exactly where |M - 0| adds 0.
-    std::vector<double>& tmp = scratch.nz;
-    tmp.clear();
-    for (std::size_t c = 0; c < C; ++c)
-      if (lv[c] != 0) tmp.push_back(lv[c]);
-    std::sort(tmp.begin(), tmp.end());
-    const std::size_t z = C - tmp.size();
+    // values: the sum skips zeros exactly where |M - 0| adds 0.
+    const std::size_t z = C - nnz;
     double M = 0, sd = 0;
     if (C == 2) {
       M = sd = z > 0 ? 0.0 : tmp[0];
@@ -1212,63 +1332,46 @@ class Model {
       const std::size_t mi = C % 2 ? C / 2 : C / 2 - 1;
       double sum = 0;
       if (mi < z) {
-        for (const double x : tmp) sum += x;
+        for (std::size_t i = 0; i < nnz; ++i) sum += tmp[i];
       } else {
         M = tmp[mi - z];
         for (std::size_t i = 0; i < z; ++i) sum += M;
-        for (const double x : tmp) sum += std::abs(M - x);
+        for (std::size_t i = 0; i < nnz; ++i) sum += std::abs(M - tmp[i]);
       }
       sd = sum / static_cast<double>(C);
     }
     bool stopword = M > .2;
     if (!stopword && z == 0) {
       std::size_t k = 0;
-      for (const double x : tmp) k += x > 0.09 ? 1 : 0;
+      for (std::size_t i = 0; i < nnz; ++i) k += tmp[i] > 0.09 ? 1 : 0;
       stopword = k == C;
     }
-    // categories where the term occurs (sg and gv are 0 elsewhere, and adding those zeros to the
+    // sg and gv only where the term occurs (0 elsewhere, and adding those zeros to the
     // sanction's sum changes nothing)
-    std::size_t pres_buf[64];
-    std::vector<std::size_t> pres_vec;
-    std::size_t* pres = pres_buf;
-    if (C > 64) {
-      pres_vec.resize(C);
-      pres = pres_vec.data();
-    }
-    std::size_t np = 0;
-    for (std::size_t c = 0; c < C; ++c) {
-      sg[c] = 0.0;
-      gv[c] = 0.0;
-      if (f[c] > 0) pres[np++] = c;
-    }
-    for (std::size_t q = 0; q < np; ++q) {
-      const std::size_t c = pres[q];
-      if (params_.sg_mode == SgMode::vanilla) {
-        if (sd == 0 && lv[c] != 0) {
-          sg[c] = 1.0;
-        } else {
-          sg[c] = scratch.sigmoid(lv[c] - M, h.l * sd);
-        }
-      } else {
-        double sdx = sd;
-        if (h.l * sdx <= 0.03) sdx = 0.03 / h.l;
-        if ((stopword && sdx <= .1) || M >= .3) {
-          sg[c] = 0.0;
-        } else if (sdx == 0 && lv[c] != 0) {
-          sg[c] = 1.0;
-        } else {
-          sg[c] = scratch.sigmoid(lv[c] - M, h.l * sdx);
+    if (params_.sg_mode == SgMode::vanilla) {
+      for (std::size_t q = 0; q < np; ++q) {
+        const std::size_t c = pres[q];
+        sg[c] = sd == 0 && lv[c] != 0 ? 1.0 : scratch.sigmoid(lv[c] - M, h.l * sd);
+      }
+    } else {
+      double sdx = sd;
+      if (h.l * sdx <= 0.03) sdx = 0.03 / h.l;
+      if (!((stopword && sdx <= .1) || M >= .3)) {
+        for (std::size_t q = 0; q < np; ++q) {
+          const std::size_t c = pres[q];
+          sg[c] = sdx == 0 && lv[c] != 0 ? 1.0 : scratch.sigmoid(lv[c] - M, h.l * sdx);
         }
       }
     }
+    const double Cd = static_cast<double>(C), C1 = static_cast<double>(C - 1);
     for (std::size_t q = 0; q < np; ++q) {
       const std::size_t c = pres[q];
       double sn = 1.0;
       if (C > 1) {
         double sum = 0;
         for (std::size_t r = 0; r < np; ++r)
-          if (pres[r] != c) sum += std::min(sg[pres[r]], 1.0);
-        const double base = (static_cast<double>(C) - (sum + 1)) / (static_cast<double>(C - 1) * (sum + 1));
+          if (r != q) sum += std::min(sg[pres[r]], 1.0);
+        const double base = (Cd - (sum + 1)) / (C1 * (sum + 1));
         sn = h.p == 1.0 ? base : std::pow(base, h.p);
       }
       gv[c] = lv[c] * (sg[c] * sn);
@@ -1330,33 +1433,56 @@ class Model {
       vt.gv.resize(T * C);
     }
     vt.cv.resize(T * C);  // every entry is written by the last pass
-    const std::int64_t block = 4096;
-    const std::int64_t nb = num_blocks(static_cast<std::int64_t>(T), block);
     const LvCache lvc = lv_table(h);
-    parallel_blocks(ctx, static_cast<std::int64_t>(T), block,
-                    [&](std::int64_t, std::int64_t b, std::int64_t e) {
-                      Scratch scratch;
-                      for (std::int64_t t = b; t < e; ++t)
-                        if (!only || (*only)[static_cast<std::size_t>(t)])
-                          term_values(static_cast<std::size_t>(t), h, vt, scratch, &lvc);
-                    });
-    // max gv per (category, length): per-block maxima combined in block order
-    std::vector<std::vector<std::vector<double>>> part(static_cast<std::size_t>(nb));
-    parallel_blocks(ctx, static_cast<std::int64_t>(T), block,
+    // lv / sg / gv per term and, while the row is at hand, the block's max gv per (category, length)
+    BlockMaxima part(static_cast<std::size_t>(num_blocks(static_cast<std::int64_t>(T), value_block)));
+    parallel_blocks(ctx, static_cast<std::int64_t>(T), value_block,
                     [&](std::int64_t bi, std::int64_t b, std::int64_t e) {
+                      Scratch scratch(C);
                       auto& m = part[static_cast<std::size_t>(bi)];
-                      m.resize(C);
-                      for (std::size_t c = 0; c < C; ++c) m[c].assign(max_fr_[c].size(), 0.0);
+                      init_block_maxima(m);
                       for (std::int64_t t = b; t < e; ++t) {
                         const std::size_t u = static_cast<std::size_t>(t);
-                        const std::size_t li = term_len_[u] - 1u;
-                        for (std::size_t c = 0; c < C; ++c) {
-                          if (fr_[u * C + c] <= 0) continue;
-                          const double g = vt.gv[u * C + c];
-                          if (g > m[c][li]) m[c][li] = g;
-                        }
+                        if (!only || (*only)[u]) term_values(u, h, vt, scratch, lvc);
+                        row_maxima(u, vt, m);
                       }
                     });
+    finish_values(vt, ctx, &part);
+  }
+
+  static constexpr std::int64_t value_block = 4096;
+  using BlockMaxima = std::vector<std::vector<std::vector<double>>>;  // [block][c][n-1]
+  void init_block_maxima(std::vector<std::vector<double>>& m) const {
+    const std::size_t C = num_categories();
+    m.resize(C);
+    for (std::size_t c = 0; c < C; ++c) m[c].assign(max_fr_[c].size(), 0.0);
+  }
+  void row_maxima(std::size_t t, const ValueTable& vt, std::vector<std::vector<double>>& m) const {
+    const std::size_t C = num_categories();
+    const std::size_t li = term_len_[t] - 1u;
+    const std::int64_t* f = &fr_[t * C];
+    const double* g = &vt.gv[t * C];
+    for (std::size_t c = 0; c < C; ++c)
+      if (f[c] > 0 && g[c] > m[c][li]) m[c][li] = g[c];
+  }
+
+  /// max gv per (category, n-gram length) (from per-block maxima, computed here when not given)
+  /// and cv from the lv / sg / gv tables.
+  void finish_values(ValueTable& vt, const Context& ctx, BlockMaxima* given = nullptr) const {
+    const std::size_t C = num_categories(), T = num_terms();
+    const std::int64_t nb = num_blocks(static_cast<std::int64_t>(T), value_block);
+    BlockMaxima own;
+    if (!given) {
+      own.resize(static_cast<std::size_t>(nb));
+      parallel_blocks(ctx, static_cast<std::int64_t>(T), value_block,
+                      [&](std::int64_t bi, std::int64_t b, std::int64_t e) {
+                        auto& m = own[static_cast<std::size_t>(bi)];
+                        init_block_maxima(m);
+                        for (std::int64_t t = b; t < e; ++t) row_maxima(static_cast<std::size_t>(t), vt, m);
+                      });
+    }
+    const BlockMaxima& part = given ? *given : own;
+    // per-block maxima combined in block order
     vt.max_gv.assign(C, {});
     for (std::size_t c = 0; c < C; ++c) {
       vt.max_gv[c].assign(max_fr_[c].size(), 0.0);
@@ -1364,13 +1490,29 @@ class Model {
         for (std::size_t li = 0; li < m[c].size(); ++li)
           if (m[c][li] > vt.max_gv[c][li]) vt.max_gv[c][li] = m[c][li];
     }
-    parallel_blocks(ctx, static_cast<std::int64_t>(T), block,
+    // cv; rows of words (and every row without the n-gram bonus) are gv / max gv directly
+    std::size_t maxlen = 0;
+    for (const auto& mf : max_fr_) maxlen = std::max(maxlen, mf.size());
+    std::vector<double> maxg(std::max<std::size_t>(maxlen, 1) * C, 0.0);  // [n-1][c]
+    for (std::size_t c = 0; c < C; ++c)
+      for (std::size_t li = 0; li < vt.max_gv[c].size(); ++li) maxg[li * C + c] = vt.max_gv[c][li];
+    const bool bonus = params_.cv_mode == CvMode::norm_gv_xai;
+    parallel_blocks(ctx, static_cast<std::int64_t>(T), value_block,
                     [&](std::int64_t, std::int64_t b, std::int64_t e) {
                       std::int32_t wbuf[64];
-                      for (std::int64_t t = b; t < e; ++t)
+                      for (std::int64_t t = b; t < e; ++t) {
+                        const std::size_t u = static_cast<std::size_t>(t);
+                        double* cv = &vt.cv[u * C];
+                        if ((term_len_[u] > 1 && bonus) || term_len_[u] > maxlen) {
+                          for (std::size_t c = 0; c < C; ++c) cv[c] = term_cv_value(u, c, vt, wbuf);
+                          continue;
+                        }
+                        const std::int64_t* f = &fr_[u * C];
+                        const double* g = &vt.gv[u * C];
+                        const double* mg = &maxg[(term_len_[u] - 1u) * C];
                         for (std::size_t c = 0; c < C; ++c)
-                          vt.cv[static_cast<std::size_t>(t) * C + c] =
-                              term_cv_value(static_cast<std::size_t>(t), c, vt, wbuf);
+                          cv[c] = f[c] <= 0 || mg[c] == 0 ? 0.0 : g[c] / mg[c];
+                      }
                     });
   }
 

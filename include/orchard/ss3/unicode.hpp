@@ -177,6 +177,34 @@ inline void normalize_pyss3(const std::u32string& in, std::u32string& out) {
     if (c != U'\'' && !is_nonspacing_mark(c)) out.push_back(c);
 }
 
+/// Decodes the multi-byte UTF-8 sequence starting at p[i] (p[i] >= 0x80, n = text size) as
+/// Python's strict "utf-8" codec: returns its length and sets `cp`, or returns 0 for an invalid
+/// lead byte, a truncated or malformed sequence, an overlong form, a surrogate or a code point
+/// beyond U+10FFFF.
+inline std::size_t decode_utf8_sequence(const unsigned char* p, std::size_t i, std::size_t n,
+                                        char32_t& cp) {
+  const unsigned c = p[i];
+  std::size_t len = 0;
+  char32_t min = 0;
+  if ((c & 0xE0) == 0xC0) {
+    len = 2, cp = c & 0x1F, min = 0x80;
+  } else if ((c & 0xF0) == 0xE0) {
+    len = 3, cp = c & 0x0F, min = 0x800;
+  } else if ((c & 0xF8) == 0xF0) {
+    len = 4, cp = c & 0x07, min = 0x10000;
+  } else {
+    return 0;
+  }
+  if (i + len > n) return 0;
+  for (std::size_t k = 1; k < len; ++k) {
+    const unsigned cc = p[i + k];
+    if ((cc & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (cc & 0x3F);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  return len;
+}
+
 /// Decodes UTF-8 strictly (as Python's "utf-8" codec): overlong forms, surrogates and code points
 /// beyond U+10FFFF throw InvalidArgument naming `what` and the byte offset.
 inline void decode_utf8(std::string_view s, std::u32string& out, std::string_view what = "text") {
@@ -196,24 +224,9 @@ inline void decode_utf8(std::string_view s, std::u32string& out, std::string_vie
       ++i;
       continue;
     }
-    std::size_t len = 0;
-    char32_t cp = 0, min = 0;
-    if ((c & 0xE0) == 0xC0) {
-      len = 2, cp = c & 0x1F, min = 0x80;
-    } else if ((c & 0xF0) == 0xE0) {
-      len = 3, cp = c & 0x0F, min = 0x800;
-    } else if ((c & 0xF8) == 0xF0) {
-      len = 4, cp = c & 0x07, min = 0x10000;
-    } else {
-      fail(i);
-    }
-    if (i + len > n) fail(i);
-    for (std::size_t k = 1; k < len; ++k) {
-      const unsigned cc = p[i + k];
-      if ((cc & 0xC0) != 0x80) fail(i);
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) fail(i);
+    char32_t cp = 0;
+    const std::size_t len = decode_utf8_sequence(p, i, n, cp);
+    if (len == 0) fail(i);
     out.push_back(cp);
     i += len;
   }
@@ -272,24 +285,9 @@ inline std::size_t utf8_invalid_at(std::string_view s) {
       ++i;
       continue;
     }
-    std::size_t len = 0;
-    char32_t cp = 0, min = 0;
-    if ((c & 0xE0) == 0xC0) {
-      len = 2, cp = c & 0x1F, min = 0x80;
-    } else if ((c & 0xF0) == 0xE0) {
-      len = 3, cp = c & 0x0F, min = 0x800;
-    } else if ((c & 0xF8) == 0xF0) {
-      len = 4, cp = c & 0x07, min = 0x10000;
-    } else {
-      return i;
-    }
-    if (i + len > n) return i;
-    for (std::size_t k = 1; k < len; ++k) {
-      const unsigned cc = p[i + k];
-      if ((cc & 0xC0) != 0x80) return i;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
+    char32_t cp = 0;
+    const std::size_t len = decode_utf8_sequence(p, i, n, cp);
+    if (len == 0) return i;
     i += len;
   }
   return std::string_view::npos;
