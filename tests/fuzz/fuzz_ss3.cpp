@@ -51,7 +51,7 @@ void exercise(const orchard::ss3::Model& m) {
   for (std::size_t c = 0; c < cv.size(); ++c) {
     if (!orchard_fuzz::same(cv[c], cv2[c])) fail("ss3: JSON round trip changed a confidence value");
   }
-  const auto back_bin = orchard::ss3::from_binary(orchard::ss3::to_binary(m));
+  const auto back_bin = orchard::ss3::from_binary(orchard::ss3::to_binary(m, true));
   const auto cv3 = back_bin.classify(doc);
   for (std::size_t c = 0; c < cv.size(); ++c) {
     if (!orchard_fuzz::same(cv[c], cv3[c])) fail("ss3: binary round trip changed a confidence value");
