@@ -29,7 +29,7 @@ class BoostIn : public Method {
       if (weight == 1) w[static_cast<std::size_t>(l)] = 1.0 / st.leaf_count(l);
       if (weight == 2) w[static_cast<std::size_t>(l)] = 1.0 / (st.leaf_count(l) * st.leaf_count(l));
     }
-    dv_.resize(static_cast<std::size_t>(n * T));
+    dv_.resize(static_cast<std::size_t>(n * T));  // fully overwritten, not zero-filled
     self_.resize(n);
     // row blocks in parallel; within a block trees in order (streams g, h of one tree at a time;
     // the block's row-major leaves and dv stay in cache). Only the row-major leaf layout is read,
@@ -53,7 +53,7 @@ class BoostIn : public Method {
   }
 
   bool needs_test_gradients() const override { return true; }
-  const std::vector<double>* tile_values() const override { return &dv_; }
+  const double* tile_values() const override { return dv_.data(); }
   double tile_coef(const TestSet& ts, index_t e, index_t t) const override {
     return ts.G[static_cast<std::size_t>(e * s_->trees() + t)];
   }
@@ -63,7 +63,7 @@ class BoostIn : public Method {
   Eigen::VectorXd self() const override { return self_; }
 
   /// dv of training row i in tree t at i * T + t.
-  const std::vector<double>& dv() const { return dv_; }
+  const RawVec<double>& dv() const { return dv_; }
   /// dv in the order of the inverted index (slot j of leaf_rows()), for the GPU path.
   std::vector<double> dv_index_order() const {
     const Structure& st = *s_;
@@ -78,7 +78,7 @@ class BoostIn : public Method {
   }
 
  private:
-  std::vector<double> dv_;  ///< n x T, row-major
+  RawVec<double> dv_;  ///< n x T, row-major
   Eigen::VectorXd self_;
 };
 
