@@ -406,26 +406,35 @@ class Structure {
     Ffinal_.assign(static_cast<std::size_t>(n_ * K_), 0.0);
     g_.resize(static_cast<std::size_t>(T_ * n_));  // fully overwritten, not zero-filled
     h_.resize(static_cast<std::size_t>(T_ * n_));
-    parallel_blocks(ctx_, n_, 1024, [&](std::int64_t, std::int64_t r0, std::int64_t r1) {
-      std::vector<double> P(static_cast<std::size_t>(K_)), F(static_cast<std::size_t>(K_));
+    // row blocks in parallel; within a block rounds outer and rows inner, so g and h (tree-major)
+    // are written sequentially. Every row sees the same operations in the same order as a
+    // row-at-a-time loop.
+    parallel_blocks(ctx_, n_, 256, [&](std::int64_t, std::int64_t r0, std::int64_t r1) {
+      const auto K = static_cast<std::size_t>(K_);
+      std::vector<double> P(K), Fb(static_cast<std::size_t>(r1 - r0) * K);
       for (std::int64_t i = r0; i < r1; ++i) {
-        for (index_t c = 0; c < K_; ++c) F[static_cast<std::size_t>(c)] = model_.base_score[static_cast<std::size_t>(c)];
-        const std::int32_t* li = row_leaves(i);
-        for (index_t r = 0; r < R_; ++r) {
-          if (keep_rounds_) std::copy(F.begin(), F.end(), F_.begin() + (r * n_ + i) * K_);
-          loss_.transform(F.data(), P.data());
+        for (std::size_t c = 0; c < K; ++c) Fb[static_cast<std::size_t>(i - r0) * K + c] = model_.base_score[c];
+      }
+      for (index_t r = 0; r < R_; ++r) {
+        for (std::int64_t i = r0; i < r1; ++i) {
+          double* F = Fb.data() + static_cast<std::size_t>(i - r0) * K;
+          if (keep_rounds_) std::copy(F, F + K, F_.begin() + (r * n_ + i) * K_);
+          loss_.transform(F, P.data());
           for (index_t c = 0; c < K_; ++c) {
             const index_t t = r * K_ + c;
-            const Derivs d = loss_.derivs(F.data(), P.data(), y_[static_cast<std::size_t>(i)], tree_class(t));
+            const Derivs d = loss_.derivs(F, P.data(), y_[static_cast<std::size_t>(i)], tree_class(t));
             g_[static_cast<std::size_t>(t * n_ + i)] = d.g;
             h_[static_cast<std::size_t>(t * n_ + i)] = d.h;
           }
+          const std::int32_t* li = row_leaves(i);
           for (index_t c = 0; c < K_; ++c) {
             const index_t t = r * K_ + c;
             F[static_cast<std::size_t>(tree_class(t))] += leaf_value_[static_cast<std::size_t>(li[t])];
           }
         }
-        std::copy(F.begin(), F.end(), Ffinal_.begin() + i * K_);
+      }
+      for (std::int64_t i = r0; i < r1; ++i) {
+        std::copy(Fb.begin() + (i - r0) * K_, Fb.begin() + (i - r0 + 1) * K_, Ffinal_.begin() + i * K_);
       }
     });
     // leaf sums and counts, rows ascending (the order of the inverted index); blocks of trees in
