@@ -29,18 +29,21 @@ class BoostIn : public Method {
       if (weight == 1) w[static_cast<std::size_t>(l)] = 1.0 / st.leaf_count(l);
       if (weight == 2) w[static_cast<std::size_t>(l)] = 1.0 / (st.leaf_count(l) * st.leaf_count(l));
     }
-    dv_.resize(static_cast<std::size_t>(n * T));
+    dv_.resize(static_cast<std::size_t>(n * T));  // fully overwritten, not zero-filled
     self_.resize(n);
-    // row blocks in parallel; within a block trees in order (streams g, h of one tree at a time)
+    // row blocks in parallel; within a block trees in order (streams g, h of one tree at a time;
+    // the block's row-major leaves and dv stay in cache). Only the row-major leaf layout is read,
+    // so the structure's tree-major layout and inverted index are never built for BoostIn.
+    const std::int32_t* leaves = st.row_leaves(0);
     parallel_blocks(st.ctx(), n, 256, [&](std::int64_t, std::int64_t r0, std::int64_t r1) {
       std::vector<double> acc(static_cast<std::size_t>(r1 - r0), 0.0);
       for (index_t t = 0; t < T; ++t) {
-        const std::int32_t* lt = st.tree_leaves(t);
         const double* g = st.tree_g(t);
         const double* h = st.tree_h(t);
         for (std::int64_t i = r0; i < r1; ++i) {
-          const auto l = static_cast<std::size_t>(lt[i]);
-          const double dv = (g[i] + st.leaf_value(lt[i]) * h[i]) / den[l] * eta * w[l];
+          const std::int32_t li = leaves[static_cast<std::size_t>(i * T + t)];
+          const auto l = static_cast<std::size_t>(li);
+          const double dv = (g[i] + st.leaf_value(li) * h[i]) / den[l] * eta * w[l];
           dv_[static_cast<std::size_t>(i * T + t)] = dv;
           acc[static_cast<std::size_t>(i - r0)] += dv * g[i];
         }
@@ -50,7 +53,7 @@ class BoostIn : public Method {
   }
 
   bool needs_test_gradients() const override { return true; }
-  const std::vector<double>* tile_values() const override { return &dv_; }
+  const double* tile_values() const override { return dv_.data(); }
   double tile_coef(const TestSet& ts, index_t e, index_t t) const override {
     return ts.G[static_cast<std::size_t>(e * s_->trees() + t)];
   }
@@ -60,12 +63,12 @@ class BoostIn : public Method {
   Eigen::VectorXd self() const override { return self_; }
 
   /// dv of training row i in tree t at i * T + t.
-  const std::vector<double>& dv() const { return dv_; }
+  const RawVec<double>& dv() const { return dv_; }
   /// dv in the order of the inverted index (slot j of leaf_rows()), for the GPU path.
   std::vector<double> dv_index_order() const {
     const Structure& st = *s_;
     const index_t T = st.trees();
-    std::vector<double> out(st.leaf_rows().size());
+    std::vector<double> out(st.leaf_rows().size());  // builds the index outside the parallel region
     parallel_for(st.ctx(), T, [&](std::int64_t t) {
       for (index_t j = st.leaf_begin(st.leaf_base(t)); j < st.leaf_end(st.leaf_base(t + 1) - 1); ++j) {
         out[static_cast<std::size_t>(j)] = dv_[static_cast<std::size_t>(st.leaf_rows()[static_cast<std::size_t>(j)] * T + t)];
@@ -75,7 +78,7 @@ class BoostIn : public Method {
   }
 
  private:
-  std::vector<double> dv_;  ///< n x T, row-major
+  RawVec<double> dv_;  ///< n x T, row-major
   Eigen::VectorXd self_;
 };
 

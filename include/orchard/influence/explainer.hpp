@@ -52,7 +52,7 @@ class Method {
   }
   /// Tiled methods: influence(i, e) = sum_t 1[leaf_t(i) = leaf_t(e)] val[i T + t] coef(e, t) with
   /// val (n x T, row-major) returned here and coef from tile_coef(); nullptr: not tiled.
-  virtual const std::vector<double>* tile_values() const { return nullptr; }
+  virtual const double* tile_values() const { return nullptr; }
   virtual double tile_coef(const TestSet&, index_t, index_t) const { return 0.0; }
   /// Columns e0..e1-1 at out + (e - e0) * ld; methods override it to share work between test rows.
   virtual void columns(const TestSet& ts, index_t e0, index_t e1, double* out, index_t ld) const;
@@ -89,7 +89,7 @@ inline void Method::columns(const TestSet& ts, index_t e0, index_t e1, double* o
   if (const auto* val = tile_values()) {
     for (const auto& [a, W] : tile_plan(e1 - e0)) {
       const Tile tile = make_tile(*this, ts, e0 + a, W, std::min(W, e1 - e0 - a));
-      tile_rows(*s_, *val, tile, 0, s_->n(), out + a * ld, ld);
+      tile_rows(*s_, val, tile, 0, s_->n(), out + a * ld, ld);
     }
     return;
   }
@@ -103,7 +103,7 @@ inline constexpr index_t kTileRowBlock = 512;
 /// within a group.
 inline void tiled_local(const Method& m, const TestSet& ts, double* out, index_t ld) {
   const Structure& st = m.structure();
-  const std::vector<double>& val = *m.tile_values();
+  const double* val = m.tile_values();
   const auto plan = tile_plan(ts.m);
   const std::size_t group = 8;
   for (std::size_t g0 = 0; g0 < plan.size(); g0 += group) {
@@ -238,7 +238,7 @@ class Explainer {
         const detail::Tile tile = detail::make_tile(m, *ts, e0, W, e1 - e0);
         cols.resize(static_cast<std::size_t>((e1 - e0) * n));
         parallel_blocks(s.ctx(), n, detail::kTileRowBlock, [&](std::int64_t, std::int64_t i0, std::int64_t i1) {
-          detail::tile_rows(s, *m.tile_values(), tile, i0, i1, cols.data(), n);
+          detail::tile_rows(s, m.tile_values(), tile, i0, i1, cols.data(), n);
         });
         parallel_for(s.ctx(), e1 - e0, [&](std::int64_t q) {
           std::vector<detail::Candidate> c(static_cast<std::size_t>(n));

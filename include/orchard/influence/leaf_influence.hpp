@@ -77,7 +77,7 @@ class LeafInfluenceSP : public Method {
     });
   }
 
-  const std::vector<double>* tile_values() const override { return &dv_; }
+  const double* tile_values() const override { return dv_.data(); }
   double tile_coef(const TestSet& ts, index_t e, index_t t) const override {
     return -ts.Gf[static_cast<std::size_t>(e * s_->outputs() + s_->tree_class(t))];
   }

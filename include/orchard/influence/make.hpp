@@ -57,7 +57,8 @@ inline Explainer make(const std::string& name, const gbdt::Model& model, ConstMa
   if (m == "trex" || m == "tree_sim") (void)parse_kernel(p.kernel);
   if ((m == "tree_sim" || m == "input_sim") && !p.measure.empty()) (void)parse_measure(p.measure);
   const bool round_scores = m == "leaf_influence_sp" || m == "leaf_influence" || m == "leaf_refit";
-  auto s = std::make_shared<const Structure>(model, X_train, y_train, p, round_scores);
+  const bool boostin = m == "boostin" || m == "boostin_w1" || m == "boostin_w2";
+  auto s = std::make_shared<const Structure>(model, X_train, y_train, p, round_scores, /*lazy_index=*/boostin);
   std::shared_ptr<const Method> meth;
   if (m == "boostin") meth = std::make_shared<BoostIn>(m, s, 0);
   if (m == "boostin_w1") meth = std::make_shared<BoostIn>(m, s, 1);

@@ -5,11 +5,13 @@
 // Newton-leaf check. Also the validated test set (leaves, final raw scores).
 #include <Eigen/Dense>
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -64,6 +66,29 @@ inline std::vector<double> check_labels(const gbdt::Model& m, ConstVectorView<do
   return out;
 }
 
+/// Allocator whose value-initialisation leaves trivial elements uninitialised: arrays that are
+/// fully overwritten are not zero-filled first (the first touch then happens in the parallel pass).
+template <class T>
+struct NoInitAlloc : std::allocator<T> {
+  template <class U>
+  struct rebind {
+    using other = NoInitAlloc<U>;
+  };
+  NoInitAlloc() = default;
+  template <class U>
+  NoInitAlloc(const NoInitAlloc<U>&) noexcept {}
+  template <class U, class... A>
+  void construct(U* p, A&&... a) {
+    if constexpr (sizeof...(A) == 0) {
+      ::new (static_cast<void*>(p)) U;
+    } else {
+      ::new (static_cast<void*>(p)) U(std::forward<A>(a)...);
+    }
+  }
+};
+template <class T>
+using RawVec = std::vector<T, NoInitAlloc<T>>;
+
 inline RowMatrix copy_rows(ConstMatrixView<double> X) {
   RowMatrix out(X.rows, X.cols);
   for (index_t i = 0; i < X.rows; ++i) {
@@ -90,11 +115,14 @@ class Structure {
  public:
   /// keep_round_scores: also keep every training row's raw score before every round (n x R x K;
   /// needed by score(r < rounds()), scores() and derivs(): the LeafInfluence family). Without it
-  /// only the final scores are kept.
+  /// only the final scores are kept. The tree-major leaf layout (tree_leaves()) and the inverted
+  /// index (leaf_begin() / leaf_end() / leaf_rows()) are built in the constructor, or with
+  /// lazy_index on first use (thread-safe; first use should be outside a parallel region), so a
+  /// method that needs neither (BoostIn) does not pay for them.
   Structure(const Structure&) = delete;  // packed trees point into model_
   Structure& operator=(const Structure&) = delete;
   Structure(const gbdt::Model& model, ConstMatrixView<double> X, ConstVectorView<double> y,
-            const Params& p, bool keep_round_scores = true)
+            const Params& p, bool keep_round_scores = true, bool lazy_index = false)
       : model_(model), ctx_(p.threads), keep_rounds_(keep_round_scores) {
     require(!model.trees.empty(), "model", "no trees", "influence needs a model with at least one tree");
     model.check();
@@ -114,12 +142,11 @@ class Structure {
     require(f > 0 && std::isfinite(f), "hessian_factor", f, "must be > 0 and finite");
     loss_ = Loss(model.objective, K_, f);
     number_leaves();
-    train_leaf_.assign(static_cast<std::size_t>(n_ * T_), 0);
-    tree_leaf_.assign(static_cast<std::size_t>(n_ * T_), 0);
-    leaves_into(X_, train_leaf_.data(), tree_leaf_.data());
-    build_index();
+    train_leaf_.resize(static_cast<std::size_t>(n_ * T_));  // fully overwritten, not zero-filled
+    leaves_into(X_, train_leaf_.data(), nullptr);
     derivatives();
     resolve_constants(p);
+    if (!lazy_index) ensure_index();
   }
 
   const gbdt::Model& model() const { return model_; }
@@ -143,12 +170,12 @@ class Structure {
   index_t leaf_base(index_t t) const { return leaf_base_[static_cast<std::size_t>(t)]; }
   double leaf_value(index_t l) const { return leaf_value_[static_cast<std::size_t>(l)]; }
   /// Training rows of global leaf l: rows()[leaf_begin(l) .. leaf_end(l)), ascending.
-  index_t leaf_begin(index_t l) const { return leaf_start_[static_cast<std::size_t>(l)]; }
-  index_t leaf_end(index_t l) const { return leaf_start_[static_cast<std::size_t>(l) + 1]; }
-  const std::vector<std::int32_t>& leaf_rows() const { return leaf_rows_; }
+  index_t leaf_begin(index_t l) const { ensure_index(); return leaf_start_[static_cast<std::size_t>(l)]; }
+  index_t leaf_end(index_t l) const { ensure_index(); return leaf_start_[static_cast<std::size_t>(l) + 1]; }
+  const detail::RawVec<std::int32_t>& leaf_rows() const { ensure_index(); return leaf_rows_; }
   /// Global leaf ids of all training rows in tree t (n values, row order).
-  const std::int32_t* tree_leaves(index_t t) const { return tree_leaf_.data() + t * n_; }
-  double leaf_count(index_t l) const { return static_cast<double>(leaf_end(l) - leaf_begin(l)); }
+  const std::int32_t* tree_leaves(index_t t) const { ensure_tree_major(); return tree_leaf_.data() + t * n_; }
+  double leaf_count(index_t l) const { return static_cast<double>(leaf_n_[static_cast<std::size_t>(l)]); }
   /// Derivatives of training row i for tree t at the raw score before t's round (tree-major).
   double g(index_t t, index_t i) const { return g_[static_cast<std::size_t>(t * n_ + i)]; }
   double h(index_t t, index_t i) const { return h_[static_cast<std::size_t>(t * n_ + i)]; }
@@ -327,15 +354,41 @@ class Structure {
     for (index_t t = 0; t < T_; ++t) packed_.emplace_back(model_.trees[static_cast<std::size_t>(t)], 1);
   }
 
+  void ensure_tree_major() const {
+    if (tree_ready_.load(std::memory_order_acquire)) return;
+    std::call_once(tree_once_, [this] {
+      // transpose of the row-major leaves, blocks of trees in parallel
+      tree_leaf_.resize(static_cast<std::size_t>(n_ * T_));
+      constexpr index_t kTB = 16;
+      parallel_for(ctx_, (T_ + kTB - 1) / kTB, [&](std::int64_t b) {
+        const index_t t0 = b * kTB, t1 = std::min(T_, t0 + kTB);
+        for (index_t i = 0; i < n_; ++i) {
+          const std::int32_t* li = train_leaf_.data() + i * T_;
+          for (index_t t = t0; t < t1; ++t) tree_leaf_[static_cast<std::size_t>(t * n_ + i)] = li[t];
+        }
+      });
+      tree_ready_.store(true, std::memory_order_release);
+    });
+  }
+
+  void ensure_index() const {
+    if (index_ready_.load(std::memory_order_acquire)) return;
+    std::call_once(index_once_, [this] {
+      ensure_tree_major();
+      build_index();
+      index_ready_.store(true, std::memory_order_release);
+    });
+  }
+
   // Inverted index, one counting sort per tree (trees in parallel): the slots of tree t are
   // [t n, (t + 1) n), its leaves in order, rows ascending within a leaf.
-  void build_index() {
+  void build_index() const {
     const index_t NL = leaf_base_.back();
     leaf_start_.assign(static_cast<std::size_t>(NL + 1), 0);
-    leaf_rows_.assign(static_cast<std::size_t>(n_ * T_), 0);
+    leaf_rows_.resize(static_cast<std::size_t>(n_ * T_));  // fully overwritten
     parallel_for(ctx_, T_, [&](std::int64_t t) {
       const index_t base = leaf_base(t), L = leaf_base(t + 1) - base;
-      const std::int32_t* lt = tree_leaves(t);
+      const std::int32_t* lt = tree_leaf_.data() + t * n_;
       std::vector<index_t> fill(static_cast<std::size_t>(L) + 1, 0);
       for (index_t i = 0; i < n_; ++i) ++fill[static_cast<std::size_t>(lt[i] - base) + 1];
       fill[0] = t * n_;
@@ -351,41 +404,56 @@ class Structure {
   void derivatives() {
     if (keep_rounds_) F_.assign(static_cast<std::size_t>(R_ * n_ * K_), 0.0);
     Ffinal_.assign(static_cast<std::size_t>(n_ * K_), 0.0);
-    g_.resize(static_cast<std::size_t>(T_ * n_));
+    g_.resize(static_cast<std::size_t>(T_ * n_));  // fully overwritten, not zero-filled
     h_.resize(static_cast<std::size_t>(T_ * n_));
-    parallel_blocks(ctx_, n_, 1024, [&](std::int64_t, std::int64_t r0, std::int64_t r1) {
-      std::vector<double> P(static_cast<std::size_t>(K_)), F(static_cast<std::size_t>(K_));
+    // row blocks in parallel; within a block rounds outer and rows inner, so g and h (tree-major)
+    // are written sequentially. Every row sees the same operations in the same order as a
+    // row-at-a-time loop.
+    parallel_blocks(ctx_, n_, 256, [&](std::int64_t, std::int64_t r0, std::int64_t r1) {
+      const auto K = static_cast<std::size_t>(K_);
+      std::vector<double> P(K), Fb(static_cast<std::size_t>(r1 - r0) * K);
       for (std::int64_t i = r0; i < r1; ++i) {
-        for (index_t c = 0; c < K_; ++c) F[static_cast<std::size_t>(c)] = model_.base_score[static_cast<std::size_t>(c)];
-        const std::int32_t* li = row_leaves(i);
-        for (index_t r = 0; r < R_; ++r) {
-          if (keep_rounds_) std::copy(F.begin(), F.end(), F_.begin() + (r * n_ + i) * K_);
-          loss_.transform(F.data(), P.data());
+        for (std::size_t c = 0; c < K; ++c) Fb[static_cast<std::size_t>(i - r0) * K + c] = model_.base_score[c];
+      }
+      for (index_t r = 0; r < R_; ++r) {
+        for (std::int64_t i = r0; i < r1; ++i) {
+          double* F = Fb.data() + static_cast<std::size_t>(i - r0) * K;
+          if (keep_rounds_) std::copy(F, F + K, F_.begin() + (r * n_ + i) * K_);
+          loss_.transform(F, P.data());
           for (index_t c = 0; c < K_; ++c) {
             const index_t t = r * K_ + c;
-            const Derivs d = loss_.derivs(F.data(), P.data(), y_[static_cast<std::size_t>(i)], tree_class(t));
+            const Derivs d = loss_.derivs(F, P.data(), y_[static_cast<std::size_t>(i)], tree_class(t));
             g_[static_cast<std::size_t>(t * n_ + i)] = d.g;
             h_[static_cast<std::size_t>(t * n_ + i)] = d.h;
           }
+          const std::int32_t* li = row_leaves(i);
           for (index_t c = 0; c < K_; ++c) {
             const index_t t = r * K_ + c;
             F[static_cast<std::size_t>(tree_class(t))] += leaf_value_[static_cast<std::size_t>(li[t])];
           }
         }
-        std::copy(F.begin(), F.end(), Ffinal_.begin() + i * K_);
+      }
+      for (std::int64_t i = r0; i < r1; ++i) {
+        std::copy(Fb.begin() + (i - r0) * K_, Fb.begin() + (i - r0 + 1) * K_, Ffinal_.begin() + i * K_);
       }
     });
-    // leaf sums, rows ascending (the order of the inverted index)
+    // leaf sums and counts, rows ascending (the order of the inverted index); blocks of trees in
+    // parallel, reading the row-major leaves (one cache line per row and block)
     const index_t NL = leaf_base_.back();
     leaf_G_.assign(static_cast<std::size_t>(NL), 0.0);
     leaf_H_.assign(static_cast<std::size_t>(NL), 0.0);
-    parallel_for(ctx_, T_, [&](std::int64_t t) {
-      const std::int32_t* lt = tree_leaves(t);
-      const double* gt = tree_g(t);
-      const double* ht = tree_h(t);
+    leaf_n_.assign(static_cast<std::size_t>(NL), 0);
+    constexpr index_t kTB = 16;
+    parallel_for(ctx_, (T_ + kTB - 1) / kTB, [&](std::int64_t b) {
+      const index_t t0 = b * kTB, t1 = std::min(T_, t0 + kTB);
       for (index_t i = 0; i < n_; ++i) {
-        leaf_G_[static_cast<std::size_t>(lt[i])] += gt[i];
-        leaf_H_[static_cast<std::size_t>(lt[i])] += ht[i];
+        const std::int32_t* li = train_leaf_.data() + i * T_;
+        for (index_t t = t0; t < t1; ++t) {
+          const auto l = static_cast<std::size_t>(li[t]);
+          leaf_G_[l] += g_[static_cast<std::size_t>(t * n_ + i)];
+          leaf_H_[l] += h_[static_cast<std::size_t>(t * n_ + i)];
+          ++leaf_n_[l];
+        }
       }
     });
   }
@@ -468,12 +536,17 @@ class Structure {
   std::vector<tree::PackedTree> packed_;
   std::vector<index_t> leaf_base_;
   std::vector<double> leaf_value_;
-  std::vector<std::int32_t> train_leaf_;
-  std::vector<index_t> leaf_start_;
-  std::vector<std::int32_t> leaf_rows_;
-  std::vector<std::int32_t> tree_leaf_;
-  std::vector<double> F_, Ffinal_, g_, h_;
+  detail::RawVec<std::int32_t> train_leaf_;
+  // built on first use (ensure_tree_major / ensure_index)
+  mutable std::once_flag tree_once_, index_once_;
+  mutable std::atomic<bool> tree_ready_{false}, index_ready_{false};
+  mutable std::vector<index_t> leaf_start_;
+  mutable detail::RawVec<std::int32_t> leaf_rows_;
+  mutable detail::RawVec<std::int32_t> tree_leaf_;
+  std::vector<double> F_, Ffinal_;
+  detail::RawVec<double> g_, h_;
   std::vector<double> leaf_G_, leaf_H_;
+  std::vector<index_t> leaf_n_;
   double eta_ = std::numeric_limits<double>::quiet_NaN();
   double lambda_ = std::numeric_limits<double>::quiet_NaN();
   double newton_residual_ = std::numeric_limits<double>::quiet_NaN();

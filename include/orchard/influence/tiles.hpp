@@ -174,13 +174,13 @@ inline void rows(const std::int32_t* leaves, const double* val, index_t T, const
 }  // namespace tilek
 
 /// Training rows [i0, i1) of the tile's columns: out[q * ld + i] for q < tile.width.
-inline void tile_rows(const Structure& st, const std::vector<double>& val, const Tile& tile, index_t i0, index_t i1,
+inline void tile_rows(const Structure& st, const double* val, const Tile& tile, index_t i0, index_t i1,
                       double* out, index_t ld) {
   const std::int32_t* leaves = st.row_leaves(0);
   if (tile.W == kWideTile) {
-    tilek::rows<kWideTile>(leaves, val.data(), st.trees(), tile.gm.data(), i0, i1, tile.width, out, ld);
+    tilek::rows<kWideTile>(leaves, val, st.trees(), tile.gm.data(), i0, i1, tile.width, out, ld);
   } else {
-    tilek::rows<kNarrowTile>(leaves, val.data(), st.trees(), tile.gm.data(), i0, i1, tile.width, out, ld);
+    tilek::rows<kNarrowTile>(leaves, val, st.trees(), tile.gm.data(), i0, i1, tile.width, out, ld);
   }
 }
 
