@@ -7,10 +7,8 @@ import os, subprocess, sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PINS = ["lightgbm==4.6.0", "xgboost-cpu==3.2.0", "scikit-learn==1.7.2"]
-if os.environ.get("ORCHARD_ANCHOR_CHILD") != "1":
-    py = subprocess.check_output([os.path.join(ROOT, "bench/compare/venv.sh")] + PINS, text=True).strip()
-    os.environ["ORCHARD_ANCHOR_CHILD"] = "1"
-    os.execv(py, [py] + sys.argv)
+from anchor_venv import reexec_with
+reexec_with(PINS)
 
 import numpy as np
 import lightgbm as lgb

@@ -261,17 +261,12 @@ class Grower {
     } else {
       for (std::int64_t j = 0; j < nf; ++j) run(j);
     }
-    Split best;
-    const std::int64_t bj = detail::pick_best(per, cons_.min_split_gain);
-    if (bj >= 0) {
-      const auto& p = per[static_cast<std::size_t>(bj)];
-      best.feature = features_[static_cast<std::size_t>(bj)];
-      best.bin = p.bin;
-      best.default_left = p.default_left;
-      best.gain = p.gain;
+    Split best = detail::best_split(per, features_, cons_.min_split_gain);
+    if (best.valid()) {
       best.categorical = map_.categorical(best.feature);
-      best.left = left_sums(w, static_cast<std::size_t>(bj), best.bin, best.categorical,
-                            best.default_left);
+      const auto j = static_cast<std::size_t>(
+          std::find(features_.begin(), features_.end(), best.feature) - features_.begin());
+      best.left = left_sums(w, j, best.bin, best.categorical, best.default_left);
     }
     w.split = std::move(best);
   }

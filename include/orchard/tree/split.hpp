@@ -202,6 +202,22 @@ inline std::int64_t pick_best(const std::vector<FeatureBest>& per, double min_sp
   }
   return bj;
 }
+
+// The winner among per-feature results as a Split (feature, bin, missing direction, gain;
+// invalid when none gains enough); per[j] belongs to features[j].
+inline Split best_split(const std::vector<FeatureBest>& per, std::span<const int> features,
+                        double min_split_gain) {
+  Split best;
+  const std::int64_t bj = pick_best(per, min_split_gain);
+  if (bj >= 0) {
+    const auto& p = per[static_cast<std::size_t>(bj)];
+    best.feature = features[static_cast<std::size_t>(bj)];
+    best.bin = p.bin;
+    best.default_left = p.default_left;
+    best.gain = p.gain;
+  }
+  return best;
+}
 }  // namespace detail
 
 /// The best split of a node with histogram `hist` and sums `parent` (width + 1 doubles) over
@@ -227,15 +243,7 @@ Split find_best_split(const Context& ctx, const P& policy, const BinMapper& mapp
   } else {
     for (std::int64_t j = 0; j < nf; ++j) run(j);
   }
-  Split best;
-  const std::int64_t bj = detail::pick_best(per, c.min_split_gain);
-  if (bj >= 0) {
-    const auto& p = per[static_cast<std::size_t>(bj)];
-    best.feature = features[static_cast<std::size_t>(bj)];
-    best.bin = p.bin;
-    best.default_left = p.default_left;
-    best.gain = p.gain;
-  }
+  Split best = detail::best_split(per, features, c.min_split_gain);
   if (!best.valid()) return best;
   best.categorical = mapper.categorical(best.feature);
   const int s = layout.stride;
