@@ -69,7 +69,7 @@ inline nlohmann::json explain(const Model& m, std::string_view doc, const Summar
             token += m.words()[static_cast<std::size_t>(w)];
           }
           for (std::size_t c = 0; c < C; ++c) {
-            lv[c] = vt.lv[static_cast<std::size_t>(t) * C + c];
+            lv[c] = vt.at(vt.lv, static_cast<std::size_t>(t), c);
             fr[c] = m.count(t, c);
           }
         }

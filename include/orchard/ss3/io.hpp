@@ -252,13 +252,9 @@ inline std::string to_binary(const Model& m, bool store_values = false) {
     out.resize(at + 16 * present);
     char* sgp = out.data() + at;
     char* gvp = sgp + 8 * present;
-    const auto& vt = m.values();
-    for (std::size_t i = 0, k = 0; i < T * C; ++i) {
-      if (fr[i] <= 0) continue;
-      std::memcpy(sgp + 8 * k, &vt.sg[i], 8);
-      std::memcpy(gvp + 8 * k, &vt.gv[i], 8);
-      ++k;
-    }
+    const auto& vt = m.values();  // one entry per present count, in the same order
+    std::memcpy(sgp, vt.sg.data(), 8 * present);
+    std::memcpy(gvp, vt.gv.data(), 8 * present);
   }
   put_pod<std::uint64_t>(out, XXH64(out.data(), out.size(), 0));
   return out;

@@ -167,11 +167,33 @@ struct DefaultInitAllocator : std::allocator<T> {
 };
 using ValueVector = std::vector<double, DefaultInitAllocator<double>>;
 
-/// Values derived from the counts for one set of hyperparameters.
+/// Values derived from the counts for one set of hyperparameters, stored for the present
+/// (term, category) entries only (count > 0; every value of an absent entry is 0): the entries of
+/// term t are [row[t], row[t + 1]), categories cat[k] ascending. With many categories most
+/// entries are absent (a word occurs in a few of them), so the tables stay small and loading a
+/// model file need not allocate and fill dense T x C tables.
 struct ValueTable {
+  static constexpr std::size_t npos = static_cast<std::size_t>(-1);
   Hyper hyper{};
-  ValueVector lv, sg, gv, cv;                 ///< T x C
+  std::vector<std::size_t> row;               ///< T + 1 offsets (empty: no layout yet)
+  std::vector<std::uint32_t> cat;             ///< category of each entry
+  ValueVector lv, sg, gv, cv;                 ///< one value per entry
   std::vector<std::vector<double>> max_gv;    ///< per category, per n-gram length
+  /// Entry of (t, c), npos when the term is absent from the category.
+  std::size_t find(std::size_t t, std::size_t c) const noexcept {
+    if (t + 1 >= row.size()) return npos;
+    for (std::size_t k = row[t], e = row[t + 1]; k < e; ++k) {
+      if (cat[k] == c) return k;
+      if (cat[k] > c) break;
+    }
+    return npos;
+  }
+  /// A value of (t, c) from one of the tables (0 for an absent entry).
+  double at(const ValueVector& v, std::size_t t, std::size_t c) const noexcept {
+    const std::size_t k = find(t, c);
+    return k == npos ? 0.0 : v[k];
+  }
+  std::size_t entries() const noexcept { return row.empty() ? 0 : row.back(); }
 };
 
 /// 2-means split of confidence values sorted decreasingly (pyss3's kmean_multilabel_size):
@@ -473,8 +495,7 @@ class Model {
   /// True when the value tables match the counts and hyperparameters (nothing learned since the
   /// last update); model files then store the values so loading needs no recomputation.
   bool values_current() const noexcept {
-    const std::size_t n = num_terms() * num_categories();
-    if (values_.lv.size() != n || values_.cv.size() != n || categories_changed_ ||
+    if (values_.row.size() != num_terms() + 1 || values_.cv.size() != values_.entries() || categories_changed_ ||
         !max_changed_.empty() || !(values_.hyper == params_.hyper) || num_categories() == 0)
       return false;
     for (const auto d : dirty_)
@@ -525,8 +546,7 @@ class Model {
         [&](std::string_view w, bool) {
           const std::int32_t id = word_index(w);
           if (id < 0) return;
-          const double* row = &values_.cv[static_cast<std::size_t>(word_term_[static_cast<std::size_t>(id)]) * C];
-          for (std::size_t c = 0; c < C; ++c) sent[c] += row[c] > a ? row[c] : 0.0;
+          add_row(values_, static_cast<std::size_t>(word_term_[static_cast<std::size_t>(id)]), a, sent);
         },
         [&] {
           for (std::size_t c = 0; c < C; ++c) para[c] += sent[c], sent[c] = 0.0;
@@ -536,6 +556,13 @@ class Model {
         });
     r.resize(C);
     return r;
+  }
+  /// Adds a term's cv entries above a to out (absent entries add 0, which changes no sum).
+  static void add_row(const ValueTable& vt, std::size_t t, double a, double* out) noexcept {
+    if (t + 1 >= vt.row.size()) return;  // a term learned after the table was computed
+    const std::uint32_t* cat = vt.cat.data();
+    const double* cv = vt.cv.data();
+    for (std::size_t k = vt.row[t], e = vt.row[t + 1]; k < e; ++k) out[cat[k]] += cv[k] > a ? cv[k] : 0.0;
   }
   /// Longest n-gram length over the categories (1 for word models).
   std::size_t longest_term() const {
@@ -565,8 +592,7 @@ class Model {
           if (ops.ngrams) {
             grams.push_back(term_cv(t, vt));
           } else if (t >= 0) {
-            const double* row = &vt.cv[static_cast<std::size_t>(t) * C];
-            for (std::size_t c = 0; c < C; ++c) sent[c] += row[c] > vt.hyper.a ? row[c] : 0.0;
+            add_row(vt, static_cast<std::size_t>(t), vt.hyper.a, sent.data());
           }
         }
         if (ops.ngrams) sent = ops.ngrams(grams);
@@ -592,11 +618,14 @@ class Model {
     const std::size_t C = num_categories();
     std::vector<double> r(C, 0.0);
     for (const std::int32_t w : e.fast) {
-      const double* row = &vt.cv[static_cast<std::size_t>(word_term_[static_cast<std::size_t>(w)]) * C];
+      const std::size_t t = static_cast<std::size_t>(word_term_[static_cast<std::size_t>(w)]);
+      if (t + 1 >= vt.row.size()) continue;  // a term learned after the table was computed
+      const std::uint32_t* cat = vt.cat.data();
+      const double* cv = vt.cv.data();
       if (vt.hyper.a > 0) {
-        for (std::size_t c = 0; c < C; ++c) r[c] += row[c] <= vt.hyper.a ? 0.0 : row[c];
+        for (std::size_t k = vt.row[t], e2 = vt.row[t + 1]; k < e2; ++k) r[cat[k]] += cv[k] <= vt.hyper.a ? 0.0 : cv[k];
       } else {
-        for (std::size_t c = 0; c < C; ++c) r[c] += row[c];
+        for (std::size_t k = vt.row[t], e2 = vt.row[t + 1]; k < e2; ++k) r[cat[k]] += cv[k];
       }
     }
     return r;
@@ -772,17 +801,23 @@ class Model {
         continue;
       }
       for (std::size_t c = 0; c < C; ++c) {
+        ngcv[c * L] = 0.0, ngoff[c * L] = 0, ngterm[c * L] = t0, cnt[c] = 1, maxcv[c] = 0.0;
+      }
+      // the categories holding the word (t0 >= 0: an n-gram continues it)
+      const std::size_t u0 = static_cast<std::size_t>(t0);
+      const std::size_t k0e = u0 + 1 < vt.row.size() ? vt.row[u0 + 1] : 0;
+      for (std::size_t k0 = u0 + 1 < vt.row.size() ? vt.row[u0] : 0; k0 < k0e; ++k0) {
+        const std::size_t c = vt.cat[k0];
         double* cv = &ngcv[c * L];
         std::size_t* off_c = &ngoff[c * L];
         std::int64_t* tc = &ngterm[c * L];
-        cv[0] = 0.0, off_c[0] = 0, tc[0] = t0, cnt[c] = 1, maxcv[c] = 0.0;
-        if (t0 < 0 || fr_[static_cast<std::size_t>(t0) * C + c] <= 0) continue;
-        cv[0] = vt.cv[static_cast<std::size_t>(t0) * C + c];
+        if (fr_[u0 * C + c] <= 0) continue;
+        cv[0] = vt.cv[k0];
         double mx = cv[0];
         for (std::size_t k = 0; k < chain_term.size(); ++k) {  // while the category has the n-gram
           const std::size_t ch = static_cast<std::size_t>(chain_term[k]);
           if (fr_[ch * C + c] <= 0) break;
-          const double v = vt.cv[ch * C + c];
+          const double v = vt.at(vt.cv, ch, c);
           cv[cnt[c]] = v, off_c[cnt[c]] = chain_off[k], tc[cnt[c]] = chain_term[k];
           ++cnt[c];
           mx = std::max(mx, v);
@@ -807,7 +842,7 @@ class Model {
             if (tk < 0) continue;
             const std::size_t u = static_cast<std::size_t>(
                 word_term_[static_cast<std::size_t>(term_word_[static_cast<std::size_t>(tk)])]);
-            if (fr_[u * C + c] > 0) s1 += vt.cv[u * C + c];
+            if (fr_[u * C + c] > 0) s1 += vt.at(vt.cv, u, c);
           }
           if (c == 0 || s1 > s1max) s1max = s1;
         }
@@ -827,10 +862,7 @@ class Model {
     const std::size_t C = num_categories();
     std::vector<double> r(C, 0.0);
     if (t < 0) return r;
-    for (std::size_t c = 0; c < C; ++c) {
-      const double v = vt.cv[static_cast<std::size_t>(t) * C + c];
-      r[c] = v > vt.hyper.a ? v : 0.0;
-    }
+    add_row(vt, static_cast<std::size_t>(t), vt.hyper.a, r.data());
     return r;
   }
   /// Words of a term, first to last.
@@ -940,22 +972,25 @@ class Model {
     const std::int64_t t = term_of(ngram);
     if (t < 0) return 0.0;
     const std::size_t C = num_categories();
-    const std::size_t i = static_cast<std::size_t>(t) * C + static_cast<std::size_t>(c);
+    const std::size_t u = static_cast<std::size_t>(t), uc = static_cast<std::size_t>(c);
+    const std::size_t i = u * C + uc;
     switch (what) {
       case 0:
         return static_cast<double>(fr_[i]);
       case 1:
-        return values_.lv[i];
+        return values_.at(values_.lv, u, uc);
       case 2:
-        return values_.sg[i];
+        return values_.at(values_.sg, u, uc);
       case 3:
-        return values_.gv[i];
+        return values_.at(values_.gv, u, uc);
       case 4:
-        return values_.cv[i];
+        return values_.at(values_.cv, u, uc);
       default: {
         if (fr_[i] <= 0) return 0.0;
-        return sanction(&values_.sg[static_cast<std::size_t>(t) * C], static_cast<std::size_t>(c),
-                        params_.hyper.p);
+        // the other categories' sg, in category order (absent ones add min(0, 1) = 0)
+        std::vector<double> sg(C, 0.0);
+        for (std::size_t k = values_.row[u]; k < values_.row[u + 1]; ++k) sg[values_.cat[k]] = values_.sg[k];
+        return sanction(sg.data(), uc, params_.hyper.p);
       }
     }
   }
@@ -972,7 +1007,7 @@ class Model {
       for (std::size_t c = 0; c < C; ++c) nfr[t * (C + 1) + c] = fr_[t * C + c];
     fr_.swap(nfr);
     max_fr_.emplace_back();
-    values_.lv.clear();  // layout changed: the next update recomputes everything
+    values_.row.clear();  // layout changed: the next update recomputes everything
     categories_changed_ = true;
     most_probable_ = -1;
     return idx;
@@ -1186,7 +1221,7 @@ class Model {
     term_len_.swap(nl);
     fr_.swap(nf);
     dirty_.swap(nd);
-    values_.lv.clear();
+    values_.row.clear();
   }
 
   static double sigmoid(double v, double l) {
@@ -1229,36 +1264,30 @@ class Model {
   /// cv as compute_values does, so the tables equal a recomputation's.
   void set_stored_values(const StoredValues& sv, const Context& ctx) {
     const std::size_t C = num_categories(), T = num_terms();
-    std::size_t present = 0;
-    for (const auto f : fr_) present += f > 0 ? 1 : 0;
-    if (sv.count != present)
-      throw FormatError("orchard::ss3: stored values do not match the counts in model");
     ValueTable& vt = values_;
+    build_layout(vt, ctx);
+    if (sv.count != vt.entries())
+      throw FormatError("orchard::ss3: stored values do not match the counts in model");
     vt.hyper = params_.hyper;
-    vt.lv.resize(T * C);
-    vt.sg.resize(T * C);
-    vt.gv.resize(T * C);
-    vt.cv.resize(T * C);
+    const std::size_t nnz = vt.entries();
+    vt.lv.resize(nnz);
+    vt.sg.resize(nnz);
+    vt.gv.resize(nnz);
+    vt.cv.resize(nnz);
     const LvCache lvc = lv_table(vt.hyper);
-    std::size_t k = 0;
     for (std::size_t t = 0; t < T; ++t) {
       const std::size_t n = term_len_[t];
       const std::int64_t* f = &fr_[t * C];
-      for (std::size_t c = 0; c < C; ++c) {
-        const std::size_t i = t * C + c;
-        if (f[c] > 0) {
-          double a, g;
-          std::memcpy(&a, sv.sg + 8 * k, 8);
-          std::memcpy(&g, sv.gv + 8 * k, 8);
-          if (!(a >= 0.0 && a <= 1.0) || !(g >= 0.0) || !std::isfinite(g))  // sg in [0, 1], gv >= 0
-            throw FormatError("orchard::ss3: stored value out of range in model");
-          vt.lv[i] = lv_of(f[c], c, n, vt.hyper, lvc);
-          vt.sg[i] = a;
-          vt.gv[i] = g;
-          ++k;
-        } else {
-          vt.lv[i] = vt.sg[i] = vt.gv[i] = 0.0;
-        }
+      for (std::size_t k = vt.row[t]; k < vt.row[t + 1]; ++k) {
+        const std::size_t c = vt.cat[k];
+        double a, g;
+        std::memcpy(&a, sv.sg + 8 * k, 8);
+        std::memcpy(&g, sv.gv + 8 * k, 8);
+        if (!(a >= 0.0 && a <= 1.0) || !(g >= 0.0) || !std::isfinite(g))  // sg in [0, 1], gv >= 0
+          throw FormatError("orchard::ss3: stored value out of range in model");
+        vt.lv[k] = lv_of(f[c], c, n, vt.hyper, lvc);
+        vt.sg[k] = a;
+        vt.gv[k] = g;
       }
     }
     finish_values(vt, ctx);
@@ -1268,19 +1297,44 @@ class Model {
     most_probable_ = compute_most_probable();
   }
 
-  /// Per-thread scratch of term_values: the non-zero lv values, the categories holding the term,
-  /// and a direct-mapped memo of the sigmoid (rare terms repeat the same few arguments: lv comes
-  /// from a few small counts, the median is 0 and the deviation sits at its floor).
+  /// The entry layout of a value table: the present (term, category) pairs of the counts.
+  void build_layout(ValueTable& vt, const Context& ctx) const {
+    const std::size_t C = num_categories(), T = num_terms();
+    vt.row.assign(T + 1, 0);
+    parallel_blocks(ctx, static_cast<std::int64_t>(T), value_block,
+                    [&](std::int64_t, std::int64_t b, std::int64_t e) {
+                      for (std::int64_t t = b; t < e; ++t) {
+                        const std::int64_t* f = &fr_[static_cast<std::size_t>(t) * C];
+                        std::size_t n = 0;
+                        for (std::size_t c = 0; c < C; ++c) n += f[c] > 0 ? 1 : 0;
+                        vt.row[static_cast<std::size_t>(t) + 1] = n;
+                      }
+                    });
+    for (std::size_t t = 0; t < T; ++t) vt.row[t + 1] += vt.row[t];
+    vt.cat.resize(vt.row[T]);
+    parallel_blocks(ctx, static_cast<std::int64_t>(T), value_block,
+                    [&](std::int64_t, std::int64_t b, std::int64_t e) {
+                      for (std::int64_t t = b; t < e; ++t) {
+                        const std::size_t u = static_cast<std::size_t>(t);
+                        const std::int64_t* f = &fr_[u * C];
+                        std::uint32_t* out = vt.cat.data() + vt.row[u];
+                        for (std::size_t c = 0; c < C; ++c)
+                          if (f[c] > 0) *out++ = static_cast<std::uint32_t>(c);
+                      }
+                    });
+  }
+
+  /// Per-thread scratch of term_values: the non-zero lv values and a direct-mapped memo of the
+  /// sigmoid (rare terms repeat the same few arguments: lv comes from a few small counts, the
+  /// median is 0 and the deviation sits at its floor).
   struct Scratch {
     static constexpr unsigned memo_bits = 9;
     struct Memo {
       double v, l, r;
     };
     explicit Scratch(std::size_t C)
-        : nz(C), pres(C),
-          memo(std::size_t{1} << memo_bits, Memo{std::numeric_limits<double>::quiet_NaN(), 0.0, 0.0}) {}
+        : nz(C), memo(std::size_t{1} << memo_bits, Memo{std::numeric_limits<double>::quiet_NaN(), 0.0, 0.0}) {}
     std::vector<double> nz;
-    std::vector<std::size_t> pres;
     std::vector<Memo> memo;
     double sigmoid(double v, double l) {
       std::uint64_t a, b;
@@ -1293,25 +1347,27 @@ class Model {
       return e.r;
     }
   };
+  /// lv, sg, gv of one term's entries (every category holding it). Absent categories have lv,
+  /// sg and gv 0: they count as zeros in the median / deviation and add nothing to the sanction.
   void term_values(std::size_t t, const Hyper& h, ValueTable& vt, Scratch& scratch,
                    const LvCache& lvc) const {
     const std::size_t C = num_categories();
     const std::size_t n = term_len_[t];
     const std::int64_t* f = &fr_[t * C];
-    double* lv = &vt.lv[t * C];
-    double* sg = &vt.sg[t * C];
-    double* gv = &vt.gv[t * C];
-    // lv, the categories holding the term, and the non-zero lv values in ascending order
-    // (insertion sort: a handful of values)
+    const std::size_t b = vt.row[t], np = vt.row[t + 1] - b;
+    const std::uint32_t* pres = &vt.cat[b];
+    double* lv = &vt.lv[b];
+    double* sg = &vt.sg[b];
+    double* gv = &vt.gv[b];
+    // lv and the non-zero lv values in ascending order (insertion sort: a handful of values)
     double* tmp = scratch.nz.data();
-    std::size_t* pres = scratch.pres.data();
-    std::size_t nnz = 0, np = 0;
-    for (std::size_t c = 0; c < C; ++c) {
+    std::size_t nnz = 0;
+    for (std::size_t q = 0; q < np; ++q) {
+      const std::size_t c = pres[q];
       const double x = lv_of(f[c], c, n, h, lvc);
-      lv[c] = x;
-      sg[c] = 0.0;
-      gv[c] = 0.0;
-      if (f[c] > 0) pres[np++] = c;
+      lv[q] = x;
+      sg[q] = 0.0;
+      gv[q] = 0.0;
       if (x != 0) {
         std::size_t j = nnz++;
         while (j > 0 && tmp[j - 1] > x) {
@@ -1346,35 +1402,30 @@ class Model {
       for (std::size_t i = 0; i < nnz; ++i) k += tmp[i] > 0.09 ? 1 : 0;
       stopword = k == C;
     }
-    // sg and gv only where the term occurs (0 elsewhere, and adding those zeros to the
-    // sanction's sum changes nothing)
+    // sg and gv where the term occurs (0 elsewhere, and adding those zeros to the sanction's sum
+    // changes nothing)
     if (params_.sg_mode == SgMode::vanilla) {
-      for (std::size_t q = 0; q < np; ++q) {
-        const std::size_t c = pres[q];
-        sg[c] = sd == 0 && lv[c] != 0 ? 1.0 : scratch.sigmoid(lv[c] - M, h.l * sd);
-      }
+      for (std::size_t q = 0; q < np; ++q)
+        sg[q] = sd == 0 && lv[q] != 0 ? 1.0 : scratch.sigmoid(lv[q] - M, h.l * sd);
     } else {
       double sdx = sd;
       if (h.l * sdx <= 0.03) sdx = 0.03 / h.l;
       if (!((stopword && sdx <= .1) || M >= .3)) {
-        for (std::size_t q = 0; q < np; ++q) {
-          const std::size_t c = pres[q];
-          sg[c] = sdx == 0 && lv[c] != 0 ? 1.0 : scratch.sigmoid(lv[c] - M, h.l * sdx);
-        }
+        for (std::size_t q = 0; q < np; ++q)
+          sg[q] = sdx == 0 && lv[q] != 0 ? 1.0 : scratch.sigmoid(lv[q] - M, h.l * sdx);
       }
     }
     const double Cd = static_cast<double>(C), C1 = static_cast<double>(C - 1);
     for (std::size_t q = 0; q < np; ++q) {
-      const std::size_t c = pres[q];
       double sn = 1.0;
       if (C > 1) {
         double sum = 0;
         for (std::size_t r = 0; r < np; ++r)
-          if (r != q) sum += std::min(sg[pres[r]], 1.0);
+          if (r != q) sum += std::min(sg[r], 1.0);
         const double base = (Cd - (sum + 1)) / (C1 * (sum + 1));
         sn = h.p == 1.0 ? base : std::pow(base, h.p);
       }
-      gv[c] = lv[c] * (sg[c] * sn);
+      gv[q] = lv[q] * (sg[q] * sn);
     }
   }
 
@@ -1391,26 +1442,29 @@ class Model {
     return sanction_of(sg_row, c, num_categories(), p);
   }
 
-  double term_cv_value(std::size_t t, std::size_t c, const ValueTable& vt,
+  /// cv of entry k = (t, c) of a table whose gv and max gv are final.
+  double term_cv_value(std::size_t t, std::size_t k, std::size_t c, const ValueTable& vt,
                        std::int32_t* wbuf) const {
-    const std::size_t C = num_categories();
-    if (fr_[t * C + c] <= 0) return 0.0;
     const std::size_t n = term_len_[t];
     const double maxg = n - 1 < vt.max_gv[c].size() ? vt.max_gv[c][n - 1] : 0.0;
-    const double g = vt.gv[t * C + c];
+    const double g = vt.gv[k];
     if (n > 1 && params_.cv_mode == CvMode::norm_gv_xai) {
-      std::size_t k = n, u = t;
-      while (k > 0) {
-        wbuf[--k] = term_word_[u];
+      std::size_t i = n, u = t;
+      while (i > 0) {
+        wbuf[--i] = term_word_[u];
         u = static_cast<std::size_t>(term_parent_[u]);
-        if (k == 0) break;
+        if (i == 0) break;
       }
-      double W = 0;
+      double W = 0;  // the words' gv over all categories (absent entries add 0)
       bool all = true;
-      for (std::size_t i = 0; i < n; ++i) {
-        const std::size_t ut = static_cast<std::size_t>(word_term_[static_cast<std::size_t>(wbuf[i])]);
-        for (std::size_t ic = 0; ic < C; ++ic) W += vt.gv[ut * C + ic];
-        if (!(vt.gv[ut * C + c] >= .01)) all = false;
+      for (std::size_t j = 0; j < n; ++j) {
+        const std::size_t ut = static_cast<std::size_t>(word_term_[static_cast<std::size_t>(wbuf[j])]);
+        bool here = false;
+        for (std::size_t q = vt.row[ut]; q < vt.row[ut + 1]; ++q) {
+          W += vt.gv[q];
+          if (vt.cat[q] == c) here = vt.gv[q] >= .01;
+        }
+        if (!here) all = false;
       }
       if (W < .05) return 0.0;
       if (maxg == 0) return 0.0;
@@ -1421,18 +1475,29 @@ class Model {
   }
 
   /// Computes a value table. With `only` (a dirty flag per term) only those terms' lv/sg/gv are
-  /// recomputed (the table must already hold the others); max_gv and cv are always redone.
+  /// recomputed (the others are copied from the table's previous layout); max_gv and cv are
+  /// always redone.
   void compute_values(ValueTable& vt, const Hyper& h, const Context& ctx,
                       const std::vector<std::uint8_t>* only) const {
     const std::size_t C = num_categories(), T = num_terms();
     vt.hyper = h;
-    if (!only || vt.lv.size() != T * C) {
-      only = nullptr;  // every term's lv, sg and gv rows are written below
-      vt.lv.resize(T * C);
-      vt.sg.resize(T * C);
-      vt.gv.resize(T * C);
+    ValueTable old;
+    if (only && !vt.row.empty() && vt.lv.size() == vt.entries()) {
+      old.row.swap(vt.row);
+      old.cat.swap(vt.cat);
+      old.lv.swap(vt.lv);
+      old.sg.swap(vt.sg);
+      old.gv.swap(vt.gv);
+    } else {
+      only = nullptr;  // every term's lv, sg and gv are computed below
     }
-    vt.cv.resize(T * C);  // every entry is written by the last pass
+    build_layout(vt, ctx);
+    const std::size_t nnz = vt.entries();
+    vt.lv.resize(nnz);  // every entry is written below
+    vt.sg.resize(nnz);
+    vt.gv.resize(nnz);
+    vt.cv.resize(nnz);
+    const std::size_t old_terms = old.row.empty() ? 0 : old.row.size() - 1;
     const LvCache lvc = lv_table(h);
     // lv / sg / gv per term and, while the row is at hand, the block's max gv per (category, length)
     BlockMaxima part(static_cast<std::size_t>(num_blocks(static_cast<std::int64_t>(T), value_block)));
@@ -1443,7 +1508,19 @@ class Model {
                       init_block_maxima(m);
                       for (std::int64_t t = b; t < e; ++t) {
                         const std::size_t u = static_cast<std::size_t>(t);
-                        if (!only || (*only)[u]) term_values(u, h, vt, scratch, lvc);
+                        bool copied = false;
+                        if (only && !(*only)[u] && u < old_terms) {
+                          // an unchanged term: its entries and values are the previous ones
+                          const std::size_t ob = old.row[u], len = old.row[u + 1] - ob, nb = vt.row[u];
+                          if (len == vt.row[u + 1] - nb &&
+                              std::equal(&old.cat[0] + ob, &old.cat[0] + ob + len, &vt.cat[0] + nb)) {
+                            std::copy_n(&old.lv[0] + ob, len, &vt.lv[0] + nb);
+                            std::copy_n(&old.sg[0] + ob, len, &vt.sg[0] + nb);
+                            std::copy_n(&old.gv[0] + ob, len, &vt.gv[0] + nb);
+                            copied = true;
+                          }
+                        }
+                        if (!copied) term_values(u, h, vt, scratch, lvc);
                         row_maxima(u, vt, m);
                       }
                     });
@@ -1458,12 +1535,11 @@ class Model {
     for (std::size_t c = 0; c < C; ++c) m[c].assign(max_fr_[c].size(), 0.0);
   }
   void row_maxima(std::size_t t, const ValueTable& vt, std::vector<std::vector<double>>& m) const {
-    const std::size_t C = num_categories();
     const std::size_t li = term_len_[t] - 1u;
-    const std::int64_t* f = &fr_[t * C];
-    const double* g = &vt.gv[t * C];
-    for (std::size_t c = 0; c < C; ++c)
-      if (f[c] > 0 && g[c] > m[c][li]) m[c][li] = g[c];
+    for (std::size_t k = vt.row[t]; k < vt.row[t + 1]; ++k) {
+      double& x = m[vt.cat[k]][li];
+      if (vt.gv[k] > x) x = vt.gv[k];
+    }
   }
 
   /// max gv per (category, n-gram length) (from per-block maxima, computed here when not given)
@@ -1490,7 +1566,7 @@ class Model {
         for (std::size_t li = 0; li < m[c].size(); ++li)
           if (m[c][li] > vt.max_gv[c][li]) vt.max_gv[c][li] = m[c][li];
     }
-    // cv; rows of words (and every row without the n-gram bonus) are gv / max gv directly
+    // cv; entries of words (and every entry without the n-gram bonus) are gv / max gv directly
     std::size_t maxlen = 0;
     for (const auto& mf : max_fr_) maxlen = std::max(maxlen, mf.size());
     std::vector<double> maxg(std::max<std::size_t>(maxlen, 1) * C, 0.0);  // [n-1][c]
@@ -1502,32 +1578,29 @@ class Model {
                       std::int32_t wbuf[64];
                       for (std::int64_t t = b; t < e; ++t) {
                         const std::size_t u = static_cast<std::size_t>(t);
-                        double* cv = &vt.cv[u * C];
+                        const std::size_t kb = vt.row[u], ke = vt.row[u + 1];
                         if ((term_len_[u] > 1 && bonus) || term_len_[u] > maxlen) {
-                          for (std::size_t c = 0; c < C; ++c) cv[c] = term_cv_value(u, c, vt, wbuf);
+                          for (std::size_t k = kb; k < ke; ++k) vt.cv[k] = term_cv_value(u, k, vt.cat[k], vt, wbuf);
                           continue;
                         }
-                        const std::int64_t* f = &fr_[u * C];
-                        const double* g = &vt.gv[u * C];
                         const double* mg = &maxg[(term_len_[u] - 1u) * C];
-                        for (std::size_t c = 0; c < C; ++c)
-                          cv[c] = f[c] <= 0 || mg[c] == 0 ? 0.0 : g[c] / mg[c];
+                        for (std::size_t k = kb; k < ke; ++k) {
+                          const double m = mg[vt.cat[k]];
+                          vt.cv[k] = m == 0 ? 0.0 : vt.gv[k] / m;
+                        }
                       }
                     });
   }
 
   void update_values_incremental(const Context& ctx) {
     const std::size_t C = num_categories(), T = num_terms();
-    if (categories_changed_ || values_.lv.size() != T * C || values_.hyper != params_.hyper) {
+    if (categories_changed_ || values_.row.empty() || values_.hyper != params_.hyper) {
       // new category or first update: values are computed from scratch
       categories_changed_ = false;
       max_changed_.clear();
       update_values(ctx);
       return;
     }
-    values_.lv.resize(T * C, 0.0);
-    values_.sg.resize(T * C, 0.0);
-    values_.gv.resize(T * C, 0.0);
     if (dirty_.size() < T) dirty_.resize(T, 1);
     // a changed maximum count re-normalises every term of that length present in the category
     for (const auto& [c, li] : max_changed_)
