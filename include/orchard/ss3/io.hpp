@@ -252,9 +252,15 @@ inline std::string to_binary(const Model& m, bool store_values = false) {
     out.resize(at + 16 * present);
     char* sgp = out.data() + at;
     char* gvp = sgp + 8 * present;
-    const auto& vt = m.values();  // one entry per present count, in the same order
-    std::memcpy(sgp, vt.sg.data(), 8 * present);
-    std::memcpy(gvp, vt.gv.data(), 8 * present);
+    const auto& vt = m.values();  // the present entries of the table, in its order
+    std::size_t k = 0;
+    for (std::size_t t = 0; t < T; ++t)
+      for (std::size_t q = vt.row[t]; q < vt.row[t + 1]; ++q) {
+        if (fr[t * C + vt.cat[q]] <= 0) continue;
+        std::memcpy(sgp + 8 * k, &vt.sg[q], 8);
+        std::memcpy(gvp + 8 * k, &vt.gv[q], 8);
+        ++k;
+      }
   }
   put_pod<std::uint64_t>(out, XXH64(out.data(), out.size(), 0));
   return out;

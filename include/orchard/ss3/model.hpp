@@ -167,11 +167,13 @@ struct DefaultInitAllocator : std::allocator<T> {
 };
 using ValueVector = std::vector<double, DefaultInitAllocator<double>>;
 
-/// Values derived from the counts for one set of hyperparameters, stored for the present
-/// (term, category) entries only (count > 0; every value of an absent entry is 0): the entries of
-/// term t are [row[t], row[t + 1]), categories cat[k] ascending. With many categories most
-/// entries are absent (a word occurs in a few of them), so the tables stay small and loading a
-/// model file need not allocate and fill dense T x C tables.
+/// Values derived from the counts for one set of hyperparameters, stored per term for the
+/// categories holding it (count > 0; every value of an absent entry is 0): the entries of term t
+/// are [row[t], row[t + 1]), categories cat[k] ascending. A term present in at least half of the
+/// categories gets a dense row (every category, absent ones with values 0), so frequent words are
+/// summed without indirection. With many categories most entries are absent (a word occurs in a
+/// few of them), so the tables stay small and loading a model file need not allocate and fill
+/// dense T x C tables.
 struct ValueTable {
   static constexpr std::size_t npos = static_cast<std::size_t>(-1);
   Hyper hyper{};
@@ -558,11 +560,16 @@ class Model {
     return r;
   }
   /// Adds a term's cv entries above a to out (absent entries add 0, which changes no sum).
-  static void add_row(const ValueTable& vt, std::size_t t, double a, double* out) noexcept {
+  void add_row(const ValueTable& vt, std::size_t t, double a, double* out) const noexcept {
     if (t + 1 >= vt.row.size()) return;  // a term learned after the table was computed
-    const std::uint32_t* cat = vt.cat.data();
-    const double* cv = vt.cv.data();
-    for (std::size_t k = vt.row[t], e = vt.row[t + 1]; k < e; ++k) out[cat[k]] += cv[k] > a ? cv[k] : 0.0;
+    const std::size_t b = vt.row[t], e = vt.row[t + 1];
+    const double* cv = vt.cv.data() + b;
+    if (e - b == num_categories()) {  // in every category (frequent words): a dense row
+      for (std::size_t c = 0; c < e - b; ++c) out[c] += cv[c] > a ? cv[c] : 0.0;
+      return;
+    }
+    const std::uint32_t* cat = vt.cat.data() + b;
+    for (std::size_t k = 0; k < e - b; ++k) out[cat[k]] += cv[k] > a ? cv[k] : 0.0;
   }
   /// Longest n-gram length over the categories (1 for word models).
   std::size_t longest_term() const {
@@ -620,12 +627,15 @@ class Model {
     for (const std::int32_t w : e.fast) {
       const std::size_t t = static_cast<std::size_t>(word_term_[static_cast<std::size_t>(w)]);
       if (t + 1 >= vt.row.size()) continue;  // a term learned after the table was computed
-      const std::uint32_t* cat = vt.cat.data();
-      const double* cv = vt.cv.data();
+      const std::size_t b = vt.row[t], n = vt.row[t + 1] - b;
+      const std::uint32_t* cat = vt.cat.data() + b;
+      const double* cv = vt.cv.data() + b;
       if (vt.hyper.a > 0) {
-        for (std::size_t k = vt.row[t], e2 = vt.row[t + 1]; k < e2; ++k) r[cat[k]] += cv[k] <= vt.hyper.a ? 0.0 : cv[k];
+        for (std::size_t k = 0; k < n; ++k) r[cat[k]] += cv[k] <= vt.hyper.a ? 0.0 : cv[k];
+      } else if (n == C) {  // in every category (frequent words): a dense row
+        for (std::size_t c = 0; c < C; ++c) r[c] += cv[c];
       } else {
-        for (std::size_t k = vt.row[t], e2 = vt.row[t + 1]; k < e2; ++k) r[cat[k]] += cv[k];
+        for (std::size_t k = 0; k < n; ++k) r[cat[k]] += cv[k];
       }
     }
     return r;
@@ -758,7 +768,7 @@ class Model {
     thread_local std::vector<double> ngcv, maxcv;
     thread_local std::vector<std::size_t> ngoff, cnt;
     thread_local std::vector<std::int64_t> ngterm, chain_term;
-    thread_local std::vector<std::size_t> chain_off;
+    thread_local std::vector<std::size_t> chain_off, cursor;
     ngcv.resize(C * L);
     ngoff.resize(C * L);
     ngterm.resize(C * L);
@@ -803,10 +813,20 @@ class Model {
       for (std::size_t c = 0; c < C; ++c) {
         ngcv[c * L] = 0.0, ngoff[c * L] = 0, ngterm[c * L] = t0, cnt[c] = 1, maxcv[c] = 0.0;
       }
-      // the categories holding the word (t0 >= 0: an n-gram continues it)
+      // the categories holding the word (t0 >= 0: an n-gram continues it), ascending; a cursor
+      // per chain term walks that term's entries along with them
       const std::size_t u0 = static_cast<std::size_t>(t0);
-      const std::size_t k0e = u0 + 1 < vt.row.size() ? vt.row[u0 + 1] : 0;
-      for (std::size_t k0 = u0 + 1 < vt.row.size() ? vt.row[u0] : 0; k0 < k0e; ++k0) {
+      const std::size_t nrow = vt.row.size();
+      const std::size_t k0e = u0 + 1 < nrow ? vt.row[u0 + 1] : 0;
+      cursor.resize(2 * L);
+      std::size_t* cur_b = cursor.data();
+      std::size_t* cur_e = cur_b + L;
+      for (std::size_t k = 0; k < chain_term.size(); ++k) {
+        const std::size_t ch = static_cast<std::size_t>(chain_term[k]);
+        cur_b[k] = ch + 1 < nrow ? vt.row[ch] : 0;
+        cur_e[k] = ch + 1 < nrow ? vt.row[ch + 1] : 0;
+      }
+      for (std::size_t k0 = u0 + 1 < nrow ? vt.row[u0] : 0; k0 < k0e; ++k0) {
         const std::size_t c = vt.cat[k0];
         double* cv = &ngcv[c * L];
         std::size_t* off_c = &ngoff[c * L];
@@ -817,7 +837,9 @@ class Model {
         for (std::size_t k = 0; k < chain_term.size(); ++k) {  // while the category has the n-gram
           const std::size_t ch = static_cast<std::size_t>(chain_term[k]);
           if (fr_[ch * C + c] <= 0) break;
-          const double v = vt.at(vt.cv, ch, c);
+          std::size_t& q = cur_b[k];
+          while (q < cur_e[k] && vt.cat[q] < c) ++q;
+          const double v = q < cur_e[k] && vt.cat[q] == c ? vt.cv[q] : 0.0;
           cv[cnt[c]] = v, off_c[cnt[c]] = chain_off[k], tc[cnt[c]] = chain_term[k];
           ++cnt[c];
           mx = std::max(mx, v);
@@ -833,16 +855,22 @@ class Model {
       if (use) {
         while (ngcv[ic * L + ng] != best) ++ng;
         span = ngoff[ic * L + ng] + 1;
+        // the unigram cv of each word along each category's match: the word of chain level k
+        // is the same for every category (a cursor over its entries, categories ascending)
+        for (std::size_t k = 0; k <= chain_term.size(); ++k) {
+          const std::int64_t tk = k == 0 ? t0 : chain_term[k - 1];
+          const std::size_t u = static_cast<std::size_t>(
+              word_term_[static_cast<std::size_t>(term_word_[static_cast<std::size_t>(tk)])]);
+          cur_b[k] = u + 1 < nrow ? vt.row[u] : 0;
+          cur_e[k] = u + 1 < nrow ? vt.row[u + 1] : 0;
+        }
         double s1max = 0;
         for (std::size_t c = 0; c < C; ++c) {
           double s1 = 0;
           for (std::size_t k = 0; k < cnt[c]; ++k) {
-            // the unigram cv of each word along this category's match
-            const std::int64_t tk = ngterm[c * L + k];
-            if (tk < 0) continue;
-            const std::size_t u = static_cast<std::size_t>(
-                word_term_[static_cast<std::size_t>(term_word_[static_cast<std::size_t>(tk)])]);
-            if (fr_[u * C + c] > 0) s1 += vt.at(vt.cv, u, c);
+            std::size_t& q = cur_b[k];
+            while (q < cur_e[k] && vt.cat[q] < c) ++q;
+            if (q < cur_e[k] && vt.cat[q] == c) s1 += vt.cv[q];  // absent: fr 0, nothing added
           }
           if (c == 0 || s1 > s1max) s1max = s1;
         }
@@ -1266,8 +1294,6 @@ class Model {
     const std::size_t C = num_categories(), T = num_terms();
     ValueTable& vt = values_;
     build_layout(vt, ctx);
-    if (sv.count != vt.entries())
-      throw FormatError("orchard::ss3: stored values do not match the counts in model");
     vt.hyper = params_.hyper;
     const std::size_t nnz = vt.entries();
     vt.lv.resize(nnz);
@@ -1275,14 +1301,21 @@ class Model {
     vt.gv.resize(nnz);
     vt.cv.resize(nnz);
     const LvCache lvc = lv_table(vt.hyper);
+    std::size_t j = 0;  // stored entries: the present ones, in the same order
     for (std::size_t t = 0; t < T; ++t) {
       const std::size_t n = term_len_[t];
       const std::int64_t* f = &fr_[t * C];
       for (std::size_t k = vt.row[t]; k < vt.row[t + 1]; ++k) {
         const std::size_t c = vt.cat[k];
+        if (f[c] <= 0) {
+          vt.lv[k] = vt.sg[k] = vt.gv[k] = 0.0;
+          continue;
+        }
+        if (j >= sv.count) throw FormatError("orchard::ss3: stored values do not match the counts in model");
         double a, g;
-        std::memcpy(&a, sv.sg + 8 * k, 8);
-        std::memcpy(&g, sv.gv + 8 * k, 8);
+        std::memcpy(&a, sv.sg + 8 * j, 8);
+        std::memcpy(&g, sv.gv + 8 * j, 8);
+        ++j;
         if (!(a >= 0.0 && a <= 1.0) || !(g >= 0.0) || !std::isfinite(g))  // sg in [0, 1], gv >= 0
           throw FormatError("orchard::ss3: stored value out of range in model");
         vt.lv[k] = lv_of(f[c], c, n, vt.hyper, lvc);
@@ -1290,6 +1323,7 @@ class Model {
         vt.gv[k] = g;
       }
     }
+    if (j != sv.count) throw FormatError("orchard::ss3: stored values do not match the counts in model");
     finish_values(vt, ctx);
     max_changed_.clear();
     categories_changed_ = false;
@@ -1307,7 +1341,7 @@ class Model {
                         const std::int64_t* f = &fr_[static_cast<std::size_t>(t) * C];
                         std::size_t n = 0;
                         for (std::size_t c = 0; c < C; ++c) n += f[c] > 0 ? 1 : 0;
-                        vt.row[static_cast<std::size_t>(t) + 1] = n;
+                        vt.row[static_cast<std::size_t>(t) + 1] = 2 * n >= C ? C : n;  // dense row
                       }
                     });
     for (std::size_t t = 0; t < T; ++t) vt.row[t + 1] += vt.row[t];
@@ -1318,8 +1352,12 @@ class Model {
                         const std::size_t u = static_cast<std::size_t>(t);
                         const std::int64_t* f = &fr_[u * C];
                         std::uint32_t* out = vt.cat.data() + vt.row[u];
-                        for (std::size_t c = 0; c < C; ++c)
-                          if (f[c] > 0) *out++ = static_cast<std::uint32_t>(c);
+                        if (vt.row[u + 1] - vt.row[u] == C) {
+                          for (std::size_t c = 0; c < C; ++c) out[c] = static_cast<std::uint32_t>(c);
+                        } else {
+                          for (std::size_t c = 0; c < C; ++c)
+                            if (f[c] > 0) *out++ = static_cast<std::uint32_t>(c);
+                        }
                       }
                     });
   }
@@ -1406,17 +1444,18 @@ class Model {
     // changes nothing)
     if (params_.sg_mode == SgMode::vanilla) {
       for (std::size_t q = 0; q < np; ++q)
-        sg[q] = sd == 0 && lv[q] != 0 ? 1.0 : scratch.sigmoid(lv[q] - M, h.l * sd);
+        if (f[pres[q]] > 0) sg[q] = sd == 0 && lv[q] != 0 ? 1.0 : scratch.sigmoid(lv[q] - M, h.l * sd);
     } else {
       double sdx = sd;
       if (h.l * sdx <= 0.03) sdx = 0.03 / h.l;
       if (!((stopword && sdx <= .1) || M >= .3)) {
         for (std::size_t q = 0; q < np; ++q)
-          sg[q] = sdx == 0 && lv[q] != 0 ? 1.0 : scratch.sigmoid(lv[q] - M, h.l * sdx);
+          if (f[pres[q]] > 0) sg[q] = sdx == 0 && lv[q] != 0 ? 1.0 : scratch.sigmoid(lv[q] - M, h.l * sdx);
       }
     }
     const double Cd = static_cast<double>(C), C1 = static_cast<double>(C - 1);
     for (std::size_t q = 0; q < np; ++q) {
+      if (f[pres[q]] <= 0) continue;  // an absent category of a dense row: gv 0
       double sn = 1.0;
       if (C > 1) {
         double sum = 0;
@@ -1445,6 +1484,7 @@ class Model {
   /// cv of entry k = (t, c) of a table whose gv and max gv are final.
   double term_cv_value(std::size_t t, std::size_t k, std::size_t c, const ValueTable& vt,
                        std::int32_t* wbuf) const {
+    if (fr_[t * num_categories() + c] <= 0) return 0.0;
     const std::size_t n = term_len_[t];
     const double maxg = n - 1 < vt.max_gv[c].size() ? vt.max_gv[c][n - 1] : 0.0;
     const double g = vt.gv[k];
