@@ -267,18 +267,26 @@ void ss3_check_same_values(const Model& a, const Model& b) {
 }
 }  // namespace
 
-TEST_CASE("ss3 binary files store the values (version 2) and still read version 1") {
+TEST_CASE("ss3 binary files store sparse counts and the values (version 3) and still read versions 1 and 2") {
   Params p;
   p.ngrams = 3;
   p.prune_floor = 1;
   Model m(p);
   m.fit(kDocs, kLabels);
   REQUIRE(m.values_current());
-  CHECK(to_binary(m)[to_binary(m).size() - 9] == 0);  // counts only unless asked
+  CHECK(to_binary(m, false)[to_binary(m, false).size() - 9] == 0);  // counts only on request
+  CHECK(to_binary(m) == to_binary(m, true));                        // values by default
   const std::string bin = to_binary(m, true);
   std::uint32_t version = 0;
   std::memcpy(&version, bin.data() + 8, 4);
-  CHECK(version == 2);
+  CHECK(version == 3);
+  for (const int old : {1, 2}) {  // older versions written on request, read back identically
+    const Model ro = from_binary(to_binary(m, true, old));
+    ss3_check_same_values(ro, m);
+    CHECK(ro.counts() == m.counts());
+    CHECK(to_binary(ro) == bin);
+  }
+  CHECK_THROWS_AS(to_binary(m, true, 4), orchard::InvalidArgument);
   CHECK(bin[bin.size() - 9] != 0);  // the values are stored (the flag precedes them)
   const Model r = from_binary(bin);
   CHECK(r.values_current());
@@ -289,11 +297,14 @@ TEST_CASE("ss3 binary files store the values (version 2) and still read version 
   Model stale = m;
   stale.learn("the cat chased a new mouse around the garden", kLabels[0], false);
   CHECK_FALSE(stale.values_current());
-  const std::string b2 = to_binary(stale, true);
+  CHECK(to_binary(stale, true)[to_binary(stale, true).size() - 9] == 0);
+  const Model rs3 = from_binary(to_binary(stale, true));
+  const std::string b2 = to_binary(stale, true, 2);
   CHECK(b2[b2.size() - 9] == 0);
   const Model rs = from_binary(b2);
   stale.update_values();
   ss3_check_same_values(rs, stale);
+  ss3_check_same_values(rs3, stale);
   // the same file as version 1 (no values flag)
   std::string b1 = b2;
   b1.erase(b1.size() - 9, 1);
@@ -302,6 +313,7 @@ TEST_CASE("ss3 binary files store the values (version 2) and still read version 
   const Model r1 = from_binary(ss3_rechecksum(b1));
   ss3_check_same_values(r1, stale);
   CHECK(to_binary(r1) == to_binary(stale));
+  CHECK(to_binary(r1, true, 1) == ss3_rechecksum(b1));
   CHECK_THROWS_AS(from_binary(b1), orchard::FormatError);  // stale checksum
   // stored values out of range or inconsistent with the counts (checksum valid) throw.
   // Layout at the end: flag, varint entry count, sg x count, gv x count, checksum.

@@ -1,13 +1,17 @@
 #pragma once
 // Model files of orchard::ss3: a versioned JSON document, a compact binary form (varint counts,
 // xxHash64 checksum) and import of pyss3's .ss3m JSON models. JSON files store the counts and the
-// values are recomputed on load, bit-identically. Binary files (version 2) also store sg and gv of
-// every present (term, category) entry as raw doubles, so loading is a read: lv, max gv and cv
-// follow from them in one cheap pass. Version 1 binary files (counts only) are still read.
+// values are recomputed on load, bit-identically. Binary files (version 3) store the counts of the
+// present (term, category) entries only (per term: how many, then category step and count) and,
+// by default, sg and gv of every present entry as raw doubles, so loading is a read: lv, max gv
+// and cv follow from them in one cheap pass. Versions 1 and 2 (dense T x C counts; version 2
+// with the optional values) are still read, and written on request.
 #include <xxhash.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -20,7 +24,7 @@
 namespace orchard::ss3 {
 
 inline constexpr int model_format_version = 1;   ///< JSON documents
-inline constexpr int binary_format_version = 2;  ///< binary files (1: counts only; 2: + values)
+inline constexpr int binary_format_version = 3;  ///< binary files (1: dense counts; 2: + values; 3: sparse counts)
 
 namespace detail {
 inline std::string read_file(const std::string& path) {
@@ -201,23 +205,43 @@ inline Model load_json(const std::string& path, const Context& ctx = Context(1))
 
 // ---- binary --------------------------------------------------------------------------------
 /// The compact binary form of m. store_values also writes sg and gv of every present entry so
-/// load need not recompute them; the file grows about 2.7x and, at 100 k terms, loading was
-/// not measurably faster (allocating the dense tables dominates), so counts only by default.
-/// Values that are not current are never stored.
-inline std::string to_binary(const Model& m, bool store_values = false) {
+/// load need not recompute them (values that are not current are never stored). version: 3 (the
+/// default: sparse counts), or 1 / 2 (dense T x C counts, as older releases wrote; version 1 has
+/// no values).
+inline std::string to_binary(const Model& m, bool store_values = true, int version = binary_format_version) {
   using namespace detail;
+  require(version >= 1 && version <= binary_format_version, "version", version, "must be 1, 2 or 3");
   const std::size_t T = m.num_terms(), C = m.num_categories();
-  const bool with_values = store_values && m.values_current();
+  const bool with_values = version >= 2 && store_values && m.values_current();
   const auto& fr = m.counts();
-  std::size_t present = 0;  // entries whose values are stored
-  if (with_values)
-    for (const auto f : fr) present += f > 0 ? 1 : 0;
+  // the value layout lists every present entry when the values are current: walk it instead of
+  // the T x C counts
+  const bool layout = m.values_current();
+  const auto& vt = m.values();
+  std::vector<std::size_t> per_term;  // present categories of each term (version 3)
+  std::size_t present = 0;            // entries with a count (and with stored values)
+  if (layout) {
+    for (std::size_t t = 0; t < T; ++t) {
+      std::size_t n = 0;
+      for (std::size_t k = vt.row[t]; k < vt.row[t + 1]; ++k) n += fr[t * C + vt.cat[k]] > 0 ? 1 : 0;
+      if (version >= 3) per_term.push_back(n);
+      present += n;
+    }
+  } else {
+    for (std::size_t t = 0; t < T; ++t) {
+      std::size_t n = 0;
+      for (std::size_t c = 0; c < C; ++c) n += fr[t * C + c] > 0 ? 1 : 0;
+      if (version >= 3) per_term.push_back(n);
+      present += n;
+    }
+  }
   std::size_t word_bytes = 0;
   for (const auto& w : m.words()) word_bytes += w.size() + 2;
   std::string out;
-  out.reserve(128 + 32 * C + word_bytes + 8 * T + 3 * T * C + 16 * present);
+  out.reserve(128 + 32 * C + word_bytes + 8 * T + (version >= 3 ? 2 * T + 6 * present : 3 * T * C) +
+              (with_values ? 16 * present : 0));
   out.append(binary_magic, 8);
-  put_pod<std::uint32_t>(out, binary_format_version);
+  put_pod<std::uint32_t>(out, static_cast<std::uint32_t>(version));
   const Params& p = m.params();
   put_pod(out, p.hyper.s);
   put_pod(out, p.hyper.l);
@@ -239,21 +263,39 @@ inline std::string to_binary(const Model& m, bool store_values = false) {
     put_varint(out, static_cast<std::uint64_t>(m.term_parent()[t] + 1));
     put_varint(out, static_cast<std::uint64_t>(m.term_word()[t]));
   }
-  for (const auto v : m.counts()) put_varint(out, static_cast<std::uint64_t>(v));
+  if (version >= 3) {  // per term: number of categories, then (category step, count) pairs
+    for (std::size_t t = 0; t < T; ++t) {
+      const std::int64_t* f = &fr[t * C];
+      put_varint(out, per_term[t]);
+      std::size_t next = 0;  // the first category the next step counts from
+      const auto put = [&](std::size_t c) {
+        if (f[c] <= 0) return;
+        put_varint(out, c - next);
+        put_varint(out, static_cast<std::uint64_t>(f[c]));
+        next = c + 1;
+      };
+      if (layout) {
+        for (std::size_t k = vt.row[t]; k < vt.row[t + 1]; ++k) put(vt.cat[k]);
+      } else {
+        for (std::size_t c = 0; c < C; ++c) put(c);
+      }
+    }
+  } else {
+    for (const auto v : m.counts()) put_varint(out, static_cast<std::uint64_t>(v));
+  }
   for (const auto& mf : m.max_fr()) {
     put_varint(out, mf.size());
     for (auto v : mf) put_varint(out, static_cast<std::uint64_t>(v));
   }
-  // version 2: the values (sg, gv of the present entries), when they match the counts
-  put_pod<std::uint8_t>(out, with_values ? 1 : 0);
+  // version 2 and later: the values (sg, gv of the present entries), when they match the counts
+  if (version >= 2) put_pod<std::uint8_t>(out, with_values ? 1 : 0);
   if (with_values) {  // present sg values, then present gv values, raw
     put_varint(out, present);
     const std::size_t at = out.size();
     out.resize(at + 16 * present);
     char* sgp = out.data() + at;
     char* gvp = sgp + 8 * present;
-    const auto& vt = m.values();  // the present entries of the table, in its order
-    std::size_t k = 0;
+    std::size_t k = 0;  // the present entries of the table, in its order
     for (std::size_t t = 0; t < T; ++t)
       for (std::size_t q = vt.row[t]; q < vt.row[t + 1]; ++q) {
         if (fr[t * C + vt.cat[q]] <= 0) continue;
@@ -278,7 +320,7 @@ inline Model from_binary(const std::string& b, const Context& ctx = Context(1)) 
   Reader r(b, end);
   for (int i = 0; i < 8; ++i) r.pod<char>();
   const auto v = r.pod<std::uint32_t>();
-  if (v != 1 && v != static_cast<std::uint32_t>(binary_format_version))
+  if (v < 1 || v > static_cast<std::uint32_t>(binary_format_version))
     throw FormatError("orchard::ss3: unsupported binary model version " + std::to_string(v));
   Params p;
   p.hyper.s = r.pod<double>();
@@ -309,9 +351,37 @@ inline Model from_binary(const std::string& b, const Context& ctx = Context(1)) 
     parent[t] = static_cast<std::int32_t>(r.varint()) - 1;
     word[t] = static_cast<std::int32_t>(r.varint());
   }
-  if (cats.size() > 0 && T > (end) / cats.size() + 1) throw FormatError("orchard::ss3: bad term count");
-  std::vector<std::int64_t> fr(T * cats.size());
-  for (auto& f : fr) f = static_cast<std::int64_t>(r.varint());
+  const std::size_t C = cats.size();
+  Model::SparseCounts sc;
+  std::vector<std::int64_t> fr;  // versions 1 and 2: dense
+  if (v >= 3) {
+    // the counts live in a dense T x C table once loaded: refuse one far beyond what a file of
+    // this size describes (256 entries per byte; a real model needs a few bytes per term)
+    if (C > 0 && T > std::max<std::size_t>(std::size_t{1} << 20, 256 * end) / C)
+      throw FormatError("orchard::ss3: binary model declares " + std::to_string(T) + " terms x " +
+                        std::to_string(C) + " categories, too many for its size");
+    sc.row.resize(T + 1, 0);
+    for (std::size_t t = 0; t < T; ++t) {
+      const std::size_t n = r.count(2);
+      if (n > C) throw FormatError("orchard::ss3: bad number of categories of a term in binary model");
+      std::uint64_t next = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        const std::uint64_t c = next + r.varint();
+        const std::uint64_t f = r.varint();
+        if (c >= C || c < next) throw FormatError("orchard::ss3: bad category index in binary model");
+        if (f < 1 || f > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+          throw FormatError("orchard::ss3: bad count in binary model");
+        sc.cat.push_back(static_cast<std::uint32_t>(c));
+        sc.count.push_back(static_cast<std::int64_t>(f));
+        next = c + 1;
+      }
+      sc.row[t + 1] = sc.cat.size();
+    }
+  } else {
+    if (C > 0 && T > (end) / C + 1) throw FormatError("orchard::ss3: bad term count");
+    fr.resize(T * C);
+    for (auto& f : fr) f = static_cast<std::int64_t>(r.varint());
+  }
   std::vector<std::vector<std::int64_t>> max_fr(cats.size());
   for (auto& mf : max_fr) {
     mf.resize(r.count());
@@ -331,12 +401,17 @@ inline Model from_binary(const std::string& b, const Context& ctx = Context(1)) 
   }
   if (!r.done()) throw FormatError("orchard::ss3: trailing bytes in binary model");
   Model m(p);
-  m.assign(std::move(cats), std::move(words), std::move(parent), std::move(word), std::move(fr),
-           std::move(max_fr), ml, ctx, with_values ? &sv : nullptr);
+  if (v >= 3) {
+    m.assign_sparse(std::move(cats), std::move(words), std::move(parent), std::move(word), std::move(sc),
+                    std::move(max_fr), ml, ctx, with_values ? &sv : nullptr);
+  } else {
+    m.assign(std::move(cats), std::move(words), std::move(parent), std::move(word), std::move(fr),
+             std::move(max_fr), ml, ctx, with_values ? &sv : nullptr);
+  }
   return m;
 }
 
-inline void save_binary(const Model& m, const std::string& path, bool store_values = false) {
+inline void save_binary(const Model& m, const std::string& path, bool store_values = true) {
   detail::write_file(path, to_binary(m, store_values));
 }
 inline Model load_binary(const std::string& path, const Context& ctx = Context(1)) {

@@ -401,7 +401,7 @@ class Model {
     categories_changed_ = false;  // everything is recomputed for the current layout
     compute_values(values_, params_.hyper, ctx, nullptr);
     std::fill(dirty_.begin(), dirty_.end(), 0);
-    most_probable_ = num_categories() > 0 ? compute_most_probable() : -1;
+    most_probable_ = num_categories() > 0 ? compute_most_probable(true) : -1;
   }
 
   void set_hyperparameters(const Hyper& h, const Context& ctx = Context(1)) {
@@ -449,13 +449,20 @@ class Model {
     if (most_probable_ >= 0) return most_probable_;
     return compute_most_probable();
   }
-  int compute_most_probable() const {
+  /// layout_fresh: the value layout was built from the current counts (its entries hold them all).
+  int compute_most_probable(bool layout_fresh = false) const {
     require(num_categories() > 0, "model", "empty", "has no categories");
     const std::size_t C = num_categories();
     std::vector<std::int64_t> size(C, 0);
+    const ValueTable& vt = values_;
+    const bool layout = layout_fresh && vt.row.size() == num_terms() + 1;
     for (std::size_t w = 0; w < word_term_.size(); ++w) {
       const std::size_t t = static_cast<std::size_t>(word_term_[w]);
-      for (std::size_t c = 0; c < C; ++c) size[c] += fr_[t * C + c];
+      if (layout) {
+        for (std::size_t k = vt.row[t]; k < vt.row[t + 1]; ++k) size[vt.cat[k]] += fr_[t * C + vt.cat[k]];
+      } else {
+        for (std::size_t c = 0; c < C; ++c) size[c] += fr_[t * C + c];
+      }
     }
     int best = 0;
     for (std::size_t c = 0; c < C; ++c)
@@ -921,6 +928,44 @@ class Model {
     const std::size_t C = categories.size(), T = parent.size();
     if (word.size() != T || fr.size() != T * C || max_fr.size() != C)
       throw FormatError("orchard::ss3: inconsistent table sizes in model");
+    SparseCounts sc;
+    sc.row.resize(T + 1, 0);
+    for (std::size_t t = 0; t < T; ++t) {
+      for (std::size_t c = 0; c < C; ++c) {
+        const std::int64_t f = fr[t * C + c];
+        if (f < 0) throw FormatError("orchard::ss3: negative count in model");
+        if (f > 0) {
+          sc.cat.push_back(static_cast<std::uint32_t>(c));
+          sc.count.push_back(f);
+        }
+      }
+      sc.row[t + 1] = sc.cat.size();
+    }
+    assign_sparse(std::move(categories), std::move(words), std::move(parent), std::move(word),
+                  std::move(sc), std::move(max_fr), multilabel, ctx, stored);
+  }
+
+  /// The counts of the present (term, category) entries: those of term t are
+  /// [row[t], row[t + 1]), categories ascending, counts >= 1.
+  struct SparseCounts {
+    std::vector<std::size_t> row;
+    std::vector<std::uint32_t> cat;
+    std::vector<std::int64_t> count;
+  };
+  /// assign from the present entries only (binary files store the counts this way): the value
+  /// layout follows from them without scanning a T x C table.
+  void assign_sparse(std::vector<std::string> categories, std::vector<std::string> words,
+                     std::vector<std::int32_t> parent, std::vector<std::int32_t> word,
+                     SparseCounts sc, std::vector<std::vector<std::int64_t>> max_fr,
+                     bool multilabel, const Context& ctx = Context(1),
+                     const StoredValues* stored = nullptr) {
+    const std::size_t C = categories.size(), T = parent.size();
+    if (word.size() != T || sc.row.size() != T + 1 || sc.row[0] != 0 || sc.row[T] != sc.cat.size() ||
+        sc.count.size() != sc.cat.size() || max_fr.size() != C)
+      throw FormatError("orchard::ss3: inconsistent table sizes in model");
+    if (C > 0 && T > (std::size_t{1} << 31) / C)
+      throw FormatError("orchard::ss3: model declares " + std::to_string(T) + " terms x " +
+                        std::to_string(C) + " categories, more than 2^31 counts");
     Model m(params_);
     for (std::size_t c = 0; c < C; ++c) {
       if (categories[c].empty() || !m.cat_index_.emplace(categories[c], static_cast<int>(c)).second)
@@ -943,6 +988,11 @@ class Model {
     m.words_ = std::move(words);
     m.word_term_.assign(m.words_.size(), -1);
     m.term_len_.resize(T);
+    m.fr_.assign(T * C, 0);
+    // the value layout: present entries, dense rows for terms in at least half of the categories
+    ValueTable& vt = m.values_;
+    vt.row.resize(T + 1);
+    vt.row[0] = 0;
     for (std::size_t t = 0; t < T; ++t) {
       const std::int32_t p = parent[t], w = word[t];
       if (w < 0 || static_cast<std::size_t>(w) >= m.words_.size() || p >= static_cast<std::int32_t>(t))
@@ -959,18 +1009,34 @@ class Model {
         if (len > 64) throw FormatError("orchard::ss3: n-gram too long in model");
         m.term_len_[t] = static_cast<std::uint8_t>(len);
       }
-      for (std::size_t c = 0; c < C; ++c) {
-        const std::int64_t f = fr[t * C + c];
-        if (f < 0) throw FormatError("orchard::ss3: negative count in model");
-        if (f > 0 && static_cast<std::size_t>(m.term_len_[t]) > max_fr[c].size())
+      const std::size_t kb = sc.row[t], ke = sc.row[t + 1];
+      if (ke < kb || ke > sc.cat.size()) throw FormatError("orchard::ss3: bad count offsets in model");
+      for (std::size_t k = kb; k < ke; ++k) {
+        const std::size_t c = sc.cat[k];
+        const std::int64_t f = sc.count[k];
+        if (c >= C || (k > kb && c <= sc.cat[k - 1]))
+          throw FormatError("orchard::ss3: bad category index in the counts of model");
+        if (f < 1) throw FormatError("orchard::ss3: counts of present entries must be >= 1");
+        if (static_cast<std::size_t>(m.term_len_[t]) > max_fr[c].size())
           throw FormatError("orchard::ss3: n-gram longer than its category's max_fr list");
+        m.fr_[t * C + c] = f;
+      }
+      vt.row[t + 1] = vt.row[t] + (2 * (ke - kb) >= C ? C : ke - kb);
+    }
+    vt.cat.resize(vt.row[T]);
+    for (std::size_t t = 0; t < T; ++t) {
+      std::uint32_t* out = vt.cat.data() + vt.row[t];
+      if (vt.row[t + 1] - vt.row[t] == C) {
+        for (std::size_t c = 0; c < C; ++c) out[c] = static_cast<std::uint32_t>(c);
+      } else {
+        std::copy(sc.cat.begin() + static_cast<std::ptrdiff_t>(sc.row[t]),
+                  sc.cat.begin() + static_cast<std::ptrdiff_t>(sc.row[t + 1]), out);
       }
     }
     for (std::size_t w = 0; w < m.word_term_.size(); ++w)
       if (m.word_term_[w] < 0) throw FormatError("orchard::ss3: word without term in model");
     m.term_parent_ = std::move(parent);
     m.term_word_ = std::move(word);
-    m.fr_ = std::move(fr);
     for (auto& v : max_fr)
       for (auto x : v)
         if (x < 1) throw FormatError("orchard::ss3: max_fr values must be >= 1");
@@ -980,7 +1046,8 @@ class Model {
     if (stored) {
       m.set_stored_values(*stored, ctx);
     } else {
-      m.update_values(ctx);
+      m.compute_values(m.values_, m.params_.hyper, ctx, nullptr, true);
+      m.most_probable_ = C > 0 ? m.compute_most_probable(true) : -1;
     }
     *this = std::move(m);
   }
@@ -1292,8 +1359,7 @@ class Model {
   /// cv as compute_values does, so the tables equal a recomputation's.
   void set_stored_values(const StoredValues& sv, const Context& ctx) {
     const std::size_t C = num_categories(), T = num_terms();
-    ValueTable& vt = values_;
-    build_layout(vt, ctx);
+    ValueTable& vt = values_;  // the layout is built
     vt.hyper = params_.hyper;
     const std::size_t nnz = vt.entries();
     vt.lv.resize(nnz);
@@ -1328,7 +1394,7 @@ class Model {
     max_changed_.clear();
     categories_changed_ = false;
     std::fill(dirty_.begin(), dirty_.end(), 0);
-    most_probable_ = compute_most_probable();
+    most_probable_ = compute_most_probable(true);
   }
 
   /// The entry layout of a value table: the present (term, category) pairs of the counts.
@@ -1518,7 +1584,7 @@ class Model {
   /// recomputed (the others are copied from the table's previous layout); max_gv and cv are
   /// always redone.
   void compute_values(ValueTable& vt, const Hyper& h, const Context& ctx,
-                      const std::vector<std::uint8_t>* only) const {
+                      const std::vector<std::uint8_t>* only, bool layout_built = false) const {
     const std::size_t C = num_categories(), T = num_terms();
     vt.hyper = h;
     ValueTable old;
@@ -1531,7 +1597,7 @@ class Model {
     } else {
       only = nullptr;  // every term's lv, sg and gv are computed below
     }
-    build_layout(vt, ctx);
+    if (!layout_built) build_layout(vt, ctx);
     const std::size_t nnz = vt.entries();
     vt.lv.resize(nnz);  // every entry is written below
     vt.sg.resize(nnz);
@@ -1649,7 +1715,7 @@ class Model {
     max_changed_.clear();
     compute_values(values_, params_.hyper, ctx, &dirty_);
     std::fill(dirty_.begin(), dirty_.end(), 0);
-    most_probable_ = compute_most_probable();
+    most_probable_ = compute_most_probable(true);
   }
 
   Params params_;
