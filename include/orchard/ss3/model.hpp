@@ -974,7 +974,11 @@ class Model {
     m.cat_names_ = std::move(categories);
     m.word_index_.reserve(words.size());
     m.children_.reserve(T - std::min(T, words.size()));
-    {
+    if (words.size() < (std::size_t{1} << 15)) {  // a table that stays in cache: input order
+      for (std::size_t w = 0; w < words.size(); ++w)
+        if (!m.word_index_.emplace(words[w], static_cast<std::int32_t>(w)).second)
+          throw FormatError("orchard::ss3: duplicate word '" + words[w] + "' in model");
+    } else {
       // inserted in bucket order: the table is walked once instead of probed at random
       const std::size_t mask = m.word_index_.bucket_count() - 1;
       std::vector<std::pair<std::size_t, std::int32_t>> order(words.size());
