@@ -202,8 +202,10 @@ int main(int argc, char** argv) {
       m.fit(docs, labels);
       put("ss3_model", uni ? "json_unicode" : "json_pyss3", orchard::ss3::to_json(m).dump());
       // binary_unicode / binary_pyss3 are version 1 files (counts only) written by an earlier
-      // make_seeds and kept as seeds of the version 1 reader; these version 2 seeds store values.
-      put("ss3_model", uni ? "binary2_unicode" : "binary2_pyss3", orchard::ss3::to_binary(m, true));
+      // make_seeds and kept as seeds of the version 1 reader; the version 2 seeds store dense
+      // counts and values, the version 3 seeds sparse counts and values.
+      put("ss3_model", uni ? "binary2_unicode" : "binary2_pyss3", orchard::ss3::to_binary(m, true, 2));
+      put("ss3_model", uni ? "binary3_unicode" : "binary3_pyss3", orchard::ss3::to_binary(m, true, 3));
     }
     put("ss3_model", "pyss3_ss3m",
         R"({"__a__": 0.0, "__l__": 0.5, "__p__": 1, "__s__": 0.45, "__cv_mode__": "norm_gv_xai", "__sn_mode__": "xai",)"
