@@ -501,3 +501,24 @@ TEST_CASE("ss3 fit's sparse category learning equals dense learning + pruning (w
   }
   CHECK(ngrams > 5);
 }
+
+TEST_CASE("ss3 streamed n-gram classification equals the encoded path") {
+  for (const auto mode : {TokenizerMode::pyss3, TokenizerMode::unicode}) {
+    Params p;
+    p.ngrams = 3;
+    p.prune_floor = 0;
+    p.tokenizer = mode;
+    Model m(p);
+    m.fit(kDocs, kLabels);
+    REQUIRE(m.longest_term() > 1);
+    std::vector<std::string> docs(kDocs.begin(), kDocs.end());
+    docs.push_back("");
+    docs.push_back("the cat. sat on\n\nthe mat the cat sat. dogs bark at the mailman");
+    docs.push_back("...\n\n  the cat sat on the mat without an end");
+    for (const auto& d : docs) {
+      CAPTURE(d);
+      CHECK(m.classify(d) == m.classify_encoded(m.encode(d, true, false), m.values()));
+      CHECK(m.predict_proba(d) == m.proba_encoded(m.encode(d), m.values()));
+    }
+  }
+}

@@ -538,7 +538,7 @@ class Model {
   /// pyss3's classify(doc, sort=False): the document confidence vector.
   std::vector<double> classify(std::string_view doc, const SummaryOps& ops = {}) const {
     check_ready();
-    if (ops.pristine() && longest_term() == 1) return classify_words(doc);
+    if (ops.pristine()) return longest_term() == 1 ? classify_words(doc) : classify_ngrams(doc);
     return classify_encoded(encode(doc, true, false), values_, ops);
   }
   /// The classify path of a word model with the default operators, streamed from the tokenizer
@@ -558,6 +558,41 @@ class Model {
           add_row(values_, static_cast<std::size_t>(word_term_[static_cast<std::size_t>(id)]), a, sent);
         },
         [&] {
+          for (std::size_t c = 0; c < C; ++c) para[c] += sent[c], sent[c] = 0.0;
+        },
+        [&] {
+          for (std::size_t c = 0; c < C; ++c) out[c] += para[c], para[c] = 0.0;
+        });
+    r.resize(C);
+    return r;
+  }
+  /// The classify path of an n-gram model with the default operators: each sentence's pieces are
+  /// buffered (per thread, reused across documents) and parsed when it ends, with the sums of
+  /// classify_encoded in the same order, without building the encoded document.
+  std::vector<double> classify_ngrams(std::string_view doc) const {
+    const std::size_t C = num_categories();
+    const double a = values_.hyper.a;
+    thread_local EncodedDoc sentence;
+    thread_local std::vector<std::int64_t> parsed;
+    sentence.word.clear();
+    sentence.space.clear();
+    std::vector<double> r(3 * C, 0.0);
+    double* out = r.data();
+    double* para = out + C;
+    double* sent = out + 2 * C;
+    tok_.classify_pieces(
+        doc,
+        [&](std::string_view w, bool space) {
+          sentence.word.push_back(word_index(w));
+          sentence.space.push_back(space ? 1 : 0);
+        },
+        [&] {
+          parsed.clear();
+          parse_sentence(sentence, 0, sentence.word.size(), values_, parsed);
+          sentence.word.clear();
+          sentence.space.clear();
+          for (const std::int64_t t : parsed)
+            if (t >= 0) add_row(values_, static_cast<std::size_t>(t), a, sent);
           for (std::size_t c = 0; c < C; ++c) para[c] += sent[c], sent[c] = 0.0;
         },
         [&] {
@@ -653,7 +688,7 @@ class Model {
   std::vector<double> predict_proba(std::string_view doc, const SummaryOps& ops = {}) const {
     check_ready();
     const bool fast = uses_fast_path(ops);
-    if (!fast && ops.pristine() && longest_term() == 1) return classify_words(doc);
+    if (!fast && ops.pristine()) return longest_term() == 1 ? classify_words(doc) : classify_ngrams(doc);
     const EncodedDoc e = encode(doc, !fast, fast);
     return proba_encoded(e, values_, ops);
   }
