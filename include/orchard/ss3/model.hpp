@@ -574,6 +574,7 @@ class Model {
     const double a = values_.hyper.a;
     thread_local EncodedDoc sentence;
     thread_local std::vector<std::int64_t> parsed;
+    const std::size_t L = longest_term();
     sentence.word.clear();
     sentence.space.clear();
     std::vector<double> r(3 * C, 0.0);
@@ -588,7 +589,7 @@ class Model {
         },
         [&] {
           parsed.clear();
-          parse_sentence(sentence, 0, sentence.word.size(), values_, parsed);
+          parse_sentence(sentence, 0, sentence.word.size(), values_, parsed, nullptr, L);
           sentence.word.clear();
           sentence.space.clear();
           for (const std::int64_t t : parsed)
@@ -793,11 +794,11 @@ class Model {
   /// Parses pieces [b, e) of an encoded document into terms (-1 for pieces that are not known
   /// words); `spans` (optional) receives the number of pieces each parsed element covers.
   void parse_sentence(const EncodedDoc& d, std::size_t b, std::size_t e, const ValueTable& vt,
-                      std::vector<std::int64_t>& out, std::vector<std::size_t>* spans = nullptr) const {
+                      std::vector<std::int64_t>& out, std::vector<std::size_t>* spans = nullptr,
+                      std::size_t longest = 0) const {
     const std::size_t C = num_categories();
     const double a = vt.hyper.a;
-    std::size_t L = 1;
-    for (const auto& mf : max_fr_) L = std::max(L, mf.size());
+    const std::size_t L = longest > 0 ? longest : longest_term();  // longest: longest_term(), given
     if (L == 1) {  // words only: every piece is its own term (what the general loop gives too)
       for (std::size_t cur = b; cur < e; ++cur) {
         const std::int32_t w0 = d.word[cur];
