@@ -182,6 +182,10 @@ int main(int argc, char** argv) {
         std::printf("  step %4zu  %s %.4f\n", t + 1, what, staged[t]);
     }
     std::printf("GBNN: %s %.4f, trained in %.2f s\n", what, staged.back(), t_gbnn);
+    long evals = 0;
+    for (long e : model.evaluations()) evals += e;
+    std::printf("  L-BFGS objective evaluations: %ld (%.1f per step)\n", evals,
+                double(evals) / double(model.n_steps()));
     const auto net = model.to_network();
     H = net.n_hidden();
     for (int pct : {25, 50}) {
@@ -211,6 +215,7 @@ int main(int argc, char** argv) {
                         : (pred[i] == yte[i] ? 1.0 : 0.0);
       std::printf("MLP (L-BFGS, %ld units): %s %.4f, trained in %.2f s\n", long(H), what,
                   s / double(pred.size()), t_mlp);
+      std::printf("  L-BFGS iterations: %d\n", m.iterations());
     }
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << "\n";
