@@ -147,6 +147,9 @@ class NetObjective final : public Objective<T> {
 
   /// Objective value; writes the gradient (size n_params()).
   T operator()(const Vec& w, Vec& grad) override {
+    // Eigen's own GEMM threading would change the blocking (and the rounding) with the thread
+    // count outside a parallel region: all parallelism goes through the fixed row blocks.
+    detail::EigenSingleThread single;
     const index_t d = d_, J = J_, K = K_;
     using CMap = Eigen::Map<const RowMatrix<T>>;
     CMap W1(w.data(), d, J);
