@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <orchard/core.hpp>
@@ -167,12 +168,14 @@ int main(int argc, char** argv) {
     index_t H = static_cast<index_t>(p.steps) * p.units;
     if (!mlp_only) {
     auto t0 = std::chrono::steady_clock::now();
+    const std::clock_t c0 = std::clock();
     model.fit(Xtr, ytr, p, ctx, [&](const gbnn::Progress& pr) {
       std::fprintf(stderr, "\r  step %d/%d  train loss %.5f  %.1f s", pr.step, pr.total,
                    pr.train_loss, pr.seconds);
       return true;
     });
     const double t_gbnn = seconds_since(t0);
+    const double cpu_gbnn = double(std::clock() - c0) / CLOCKS_PER_SEC;
     std::fprintf(stderr, "\n");
     const auto staged = model.staged_score(Xte, yte, ctx);
     const char* what = regression ? "test MSE" : "test accuracy";
@@ -181,7 +184,12 @@ int main(int argc, char** argv) {
           t + 1 == staged.size())
         std::printf("  step %4zu  %s %.4f\n", t + 1, what, staged[t]);
     }
-    std::printf("GBNN: %s %.4f, trained in %.2f s\n", what, staged.back(), t_gbnn);
+    std::printf("GBNN: %s %.4f, trained in %.2f s (CPU %.2f s, all threads)\n", what,
+                staged.back(), t_gbnn, cpu_gbnn);
+    long evals = 0;
+    for (long e : model.evaluations()) evals += e;
+    std::printf("  L-BFGS objective evaluations: %ld (%.1f per step)\n", evals,
+                double(evals) / double(model.n_steps()));
     const auto net = model.to_network();
     H = net.n_hidden();
     for (int pct : {25, 50}) {
@@ -202,15 +210,18 @@ int main(int argc, char** argv) {
       mp.seed = p.seed;
       gbnn::Mlp<float> m;
       auto t1 = std::chrono::steady_clock::now();
+      const std::clock_t c1 = std::clock();
       m.fit(Xtr, ytr, mp, ctx);
       const double t_mlp = seconds_since(t1);
+      const double cpu_mlp = double(std::clock() - c1) / CLOCKS_PER_SEC;
       const Vec pred = m.predict(Xte, ctx);
       double s = 0;
       for (index_t i = 0; i < pred.size(); ++i)
         s += regression ? double(pred[i] - yte[i]) * double(pred[i] - yte[i])
                         : (pred[i] == yte[i] ? 1.0 : 0.0);
-      std::printf("MLP (L-BFGS, %ld units): %s %.4f, trained in %.2f s\n", long(H), what,
-                  s / double(pred.size()), t_mlp);
+      std::printf("MLP (L-BFGS, %ld units): %s %.4f, trained in %.2f s (CPU %.2f s, all threads)\n",
+                  long(H), what, s / double(pred.size()), t_mlp, cpu_mlp);
+      std::printf("  L-BFGS iterations: %d\n", m.iterations());
     }
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << "\n";

@@ -54,8 +54,9 @@ const tour::Register reg(50, "gbnn", [](const tour::Options& o) {
   t0 = std::chrono::steady_clock::now();
   mlp.fit(fm.X_train, ytr, mp, ctx);
   const double tm = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("  MLP   %ld units, L-BFGS %d iterations: test accuracy %.4f, %.2f s\n", H,
-              mp.max_iter, accuracy(mlp.predict(fm.X_test, ctx), fm.y_test), tm);
+  std::printf("  MLP   %ld units, L-BFGS %d of at most %d iterations: test accuracy %.4f, %.2f s\n",
+              H, mlp.iterations(), mp.max_iter, accuracy(mlp.predict(fm.X_test, ctx), fm.y_test),
+              tm);
   // Switching off units of a conventionally trained network is not graceful.
   std::printf("        last 50%% of units off: accuracy %.4f\n",
               accuracy(mlp.network().predict(fm.X_test, H / 2, ctx), fm.y_test));

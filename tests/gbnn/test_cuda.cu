@@ -53,7 +53,7 @@ TEST_CASE("gbnn cuda: network objective matches the CPU (float)") {
   compare_cpu_gpu<float>(1000, 50, 8, 5, gbnn::OutputLoss::softmax, 2e-3);
 }
 
-// Training on the GPU follows the CPU trajectory: a fixed number of L-BFGS iterations (ftol = 0)
+// Training on the GPU follows the CPU trajectory: a fixed number of L-BFGS iterations (ftol = tol = 0)
 // from the same seeded start, so only rounding differs (GEMM summation order). Stated tolerance:
 // 1e-6 on every class probability, in double.
 TEST_CASE("gbnn cuda: GBNN fit on the GPU equals the CPU fit (1e-6)") {
@@ -81,6 +81,7 @@ TEST_CASE("gbnn cuda: MLP fit on the GPU equals the CPU fit (L-BFGS 1e-6, Adam 1
     mp.hidden = 12;
     mp.max_iter = 30;
     mp.ftol = 0;
+    mp.tol = 0;
     mp.seed = 3;
     for (auto solver : {gbnn::Solver::lbfgs, gbnn::Solver::adam}) {
       mp.solver = solver;

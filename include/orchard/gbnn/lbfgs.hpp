@@ -28,14 +28,43 @@ void glorot_init(Rng& rng, index_t d, index_t J, index_t K, Vector<T>& w) {
     w[d * J + J * K + J + q] = static_cast<T>(rng.uniform(-bound2, bound2));
 }
 
+/// Thrown by GtolLineSearch when an accepted point's gradient is small enough (caught inside
+/// LbfgsDriver::minimize).
+struct GradientConverged {};
+
+/// LBFGS++'s strong-Wolfe line search followed by scipy's gradient test: after each accepted step,
+/// stop when max_i |g_i| <= gtol (scipy's L-BFGS-B `pgtol`, which scikit-learn sets to its `tol`).
+/// LBFGS++'s own gradient test uses the 2-norm; this one makes the rules the same as scipy's.
+template <class Scalar>
+class GtolLineSearch {
+ public:
+  template <class Foo, class Vec>
+  static void LineSearch(Foo& f, Scalar& fx, Vec& x, Vec& grad, Scalar& step, const Vec& drt,
+                         const Vec& xp, const LBFGSpp::LBFGSParam<Scalar>& param) {
+    LBFGSpp::LineSearchNocedalWright<Scalar>::LineSearch(f, fx, x, grad, step, drt, xp, param);
+    ++f.iterations;
+    if (f.gtol > 0 && grad.template lpNorm<Eigen::Infinity>() <= f.gtol) throw GradientConverged{};
+  }
+};
+
 /// One L-BFGS solver reused for many minimisations (its buffers are allocated once).
+///
+/// Stopping rules are scipy's L-BFGS-B (as scikit-learn and the gbnn package call it): at most
+/// max_iter iterations; max_i |g_i| <= tol; (f_k − f_{k+1}) <= ftol·max(|f_k|, |f_{k+1}|, 1).
+/// `value_scale` multiplies the objective (and its gradient) the solver sees: the minimiser is
+/// the same, but the relative-decrease test then runs on the scaled value (GBNN's step objective
+/// uses 1/K so that the value is scikit-learn's squared loss, a mean over all n·K entries).
 template <class T>
 class LbfgsDriver {
  public:
-  /// memory m, gradient-norm tolerance, relative-decrease tolerance (0 = off), iterations.
-  LbfgsDriver(index_t n_params, int memory, double tol, double ftol, int max_iter)
-      : param_(settings(memory, tol, ftol, max_iter)), solver_(param_) {
+  /// memory m, max-abs gradient tolerance (0 = off), relative-decrease tolerance (0 = off),
+  /// iterations, scale of the objective value.
+  LbfgsDriver(index_t n_params, int memory, double tol, double ftol, int max_iter,
+              double value_scale = 1.0)
+      : param_(settings(memory, ftol, max_iter)), solver_(param_) {
     tracked_.best_x.resize(n_params);
+    tracked_.gtol = static_cast<T>(tol);
+    tracked_.scale = static_cast<T>(value_scale);
   }
   LbfgsDriver(const LbfgsDriver&) = delete;
   LbfgsDriver& operator=(const LbfgsDriver&) = delete;
@@ -46,10 +75,13 @@ class LbfgsDriver {
     tracked_.obj = &obj;
     tracked_.best = std::numeric_limits<T>::infinity();
     tracked_.evaluations = 0;
+    tracked_.iterations = 0;
     T fx = 0;
     int iterations = -1;
     try {
       iterations = solver_.minimize(tracked_, w, fx);
+    } catch (const GradientConverged&) {
+      iterations = static_cast<int>(tracked_.iterations);
     } catch (const Error&) {
       throw;
     } catch (const std::exception&) {
@@ -61,8 +93,8 @@ class LbfgsDriver {
 
   /// Objective evaluations of the last minimize().
   long evaluations() const { return tracked_.evaluations; }
-  /// Lowest objective value of the last minimize().
-  T best_value() const { return tracked_.best; }
+  /// Lowest objective value of the last minimize() (unscaled).
+  T best_value() const { return tracked_.best / tracked_.scale; }
 
  private:
   struct Tracked {
@@ -70,9 +102,22 @@ class LbfgsDriver {
     Vector<T> best_x;
     T best = std::numeric_limits<T>::infinity();
     long evaluations = 0;
+    long iterations = 0;
+    T gtol = 0;
+    T scale = 1;
     T operator()(const Vector<T>& w, Vector<T>& grad) {
-      const T v = (*obj)(w, grad);
+      T v = (*obj)(w, grad);
+      if (scale != T(1)) {
+        v *= scale;
+        grad *= scale;
+      }
       ++evaluations;
+      // scipy also tests the starting point's gradient
+      if (evaluations == 1 && gtol > 0 && grad.template lpNorm<Eigen::Infinity>() <= gtol) {
+        best = v;
+        best_x = w;
+        throw GradientConverged{};
+      }
       if (v < best && std::isfinite(v)) {
         best = v;
         best_x = w;
@@ -81,10 +126,10 @@ class LbfgsDriver {
     }
   };
 
-  static LBFGSpp::LBFGSParam<T> settings(int memory, double tol, double ftol, int max_iter) {
+  static LBFGSpp::LBFGSParam<T> settings(int memory, double ftol, int max_iter) {
     LBFGSpp::LBFGSParam<T> lp;
     lp.m = memory;
-    lp.epsilon = static_cast<T>(tol);
+    lp.epsilon = T(0);  // the gradient test is GtolLineSearch's (max-abs, as scipy)
     lp.epsilon_rel = T(0);
     lp.past = ftol > 0 ? 1 : 0;
     lp.delta = static_cast<T>(ftol);
@@ -95,7 +140,7 @@ class LbfgsDriver {
   }
 
   LBFGSpp::LBFGSParam<T> param_;  // the solver keeps a reference: declared (built) first
-  LBFGSpp::LBFGSSolver<T, LBFGSpp::LineSearchNocedalWright> solver_;
+  LBFGSpp::LBFGSSolver<T, GtolLineSearch> solver_;
   Tracked tracked_;
 };
 

@@ -335,7 +335,10 @@ class Model {
         detail::make_objective<T>(ctx, n_sub, d, J, K, OutputLoss::squared, static_cast<T>(p.alpha));
     const index_t P = obj->n_params();
     Vector<T> w(P);
-    detail::LbfgsDriver<T> lbfgs(P, p.lbfgs_memory, p.tol, p.ftol, p.max_iter);
+    // Value scaled by 1/K: ½·(mean over all n·K residual entries) + α/(2nK)‖W‖², the package's
+    // (scikit-learn's) loss value up to the penalty's 1/K, so its relative-decrease stop applies.
+    detail::LbfgsDriver<T> lbfgs(P, p.lbfgs_memory, p.tol, p.ftol, p.max_iter,
+                                 1.0 / static_cast<double>(K));
     RowMatrix<T> step_part(num_blocks(n, newton_block(n)), 2 * K);
 
     const Rng base(p.seed);

@@ -24,7 +24,7 @@ struct Params {
   int max_iter = 200;      ///< L-BFGS iterations per step
   int lbfgs_memory = 10;   ///< L-BFGS history length m
   double alpha = 1e-4;     ///< L2 penalty α on the step network's weights (α/(2n)·‖W‖²)
-  double tol = 0.0;        ///< L-BFGS stops when the gradient norm is <= tol (0 = never)
+  double tol = 0.0;        ///< L-BFGS stops when max_i |g_i| <= tol (0 = never; the package's)
   double ftol = kScipyFtol;  ///< L-BFGS stops when the relative objective decrease is <= ftol
   bool per_class_step = false;  ///< multiclass: one Newton step ρ_k per class instead of one ρ
   bool line_search = false;     ///< regression: exact step ρ* = Σrf / Σf² instead of ρ* = 1
@@ -96,7 +96,7 @@ struct MlpParams {
   int max_iter = 200;             ///< L-BFGS iterations, or Adam epochs
   double alpha = 1e-4;            ///< L2 penalty α/(2n)·‖W‖²
   int lbfgs_memory = 10;
-  double tol = 0.0;               ///< L-BFGS gradient-norm tolerance (0 = never)
+  double tol = 1e-4;              ///< L-BFGS stops when max_i |g_i| <= tol (0 = never)
   double ftol = kScipyFtol;       ///< L-BFGS relative objective decrease tolerance
   double learning_rate = 1e-3;    ///< Adam step size
   double beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8;  ///< Adam moments
