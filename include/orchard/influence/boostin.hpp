@@ -43,7 +43,8 @@ class BoostIn : public Method {
         for (std::int64_t i = r0; i < r1; ++i) {
           const std::int32_t li = leaves[static_cast<std::size_t>(i * T + t)];
           const auto l = static_cast<std::size_t>(li);
-          const double dv = (g[i] + st.leaf_value(li) * h[i]) / den[l] * eta * w[l];
+          double dv = (g[i] + st.leaf_value(li) * h[i]) / den[l] * eta;
+          if (weight != 0) dv *= w[l];  // (x * 1 == x)
           dv_[static_cast<std::size_t>(i * T + t)] = dv;
           acc[static_cast<std::size_t>(i - r0)] += dv * g[i];
         }

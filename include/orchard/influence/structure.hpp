@@ -506,7 +506,7 @@ class Structure {
     leaf_G_.assign(static_cast<std::size_t>(NL), 0.0);
     leaf_H_.assign(static_cast<std::size_t>(NL), 0.0);
     leaf_n_.assign(static_cast<std::size_t>(NL), 0);
-    constexpr index_t kTB = 16;
+    constexpr index_t kTB = 8;  // enough blocks to balance two threads
     parallel_for(ctx_, (T_ + kTB - 1) / kTB, [&](std::int64_t b) {
       const index_t t0 = b * kTB, t1 = std::min(T_, t0 + kTB);
       for (index_t i = 0; i < n_; ++i) {
