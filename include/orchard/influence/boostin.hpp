@@ -5,8 +5,8 @@
 // with G_e^t the test gradient at the score before tree t's round, for tree t's class. W1 / W2
 // scale dv by 1/|D_l| / 1/|D_l|^2. Self-influence sum_t dv_i^t g_i^t in O(n T).
 // Storage: dv row-major (n x T) next to the row-major leaves; local() streams them once per tile
-// of 32 test rows (tiles.hpp: a dense leaf x test-row table of G, fused multiply-adds in vector
-// registers, trees in order).
+// of 32 test rows (tiles.hpp: a leaf x test-row table of G, dense or factored, fused
+// multiply-adds in vector registers, trees in order).
 #include <Eigen/Dense>
 #include <memory>
 #include <string>

@@ -11,6 +11,7 @@
 // tiling, the instruction set chosen at run time (AVX-512, AVX2 or the portable loop, which uses
 // std::fma) or the thread count; the GPU kernel uses the same fused operation in the same order.
 // The zero entries of Gm add +-0, which changes nothing but possibly the sign of a zero result.
+// With AVX-512 the table is factored (see Tile) so that it stays in L1.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -62,8 +63,8 @@ inline std::vector<std::pair<index_t, index_t>> tile_plan(index_t m, bool factor
 
 namespace tilek {
 
-// out[q * ld + i] for q < width, i in [i0, i1): sum over trees of val * gm[leaf][q]. Training rows
-// in blocks of kRows whose accumulators (kRows x W) stay in L1; trees in groups whose part of gm
+// out[q * ld + i] for q < width, i in [i0, i1): sum over trees of val * gm[leaf][q]. Dense kernels:
+// training rows in blocks of kRows whose accumulators (kRows x W) stay in L1; trees in groups whose part of gm
 // (group x leaves x W) stays in L1 too; within a group a row's accumulators live in registers.
 // (Measured on the 2-core dev machine at n = 50 000, T = 100: 32 rows x 4 trees for W = 32 beat
 // 64 x 2, 32 x all trees and 256 x 1.)
