@@ -108,9 +108,13 @@ __attribute__((target("avx2,fma"))) inline void group_avx2(const std::int32_t* l
 /// A mask register loaded straight from memory (a load, not a move from a general register,
 /// which would compete with the fused multiply-adds for their port).
 __attribute__((target("avx512f,avx512dq"))) inline __mmask8 load_mask8(const std::uint8_t* p) {
+#if defined(__clang__)
+  return _load_mask8(const_cast<__mmask8*>(p));
+#else
   __mmask8 m;
   asm("kmovb %1, %0" : "=Yk"(m) : "m"(*p));
   return m;
+#endif
 }
 
 /// acc[r W + q] = sum_{t < T} v[r T + t] Gm[l[r T + t]][q], q < 8 V, for R consecutive training
