@@ -5,8 +5,8 @@
 // with G_e^t the test gradient at the score before tree t's round, for tree t's class. W1 / W2
 // scale dv by 1/|D_l| / 1/|D_l|^2. Self-influence sum_t dv_i^t g_i^t in O(n T).
 // Storage: dv row-major (n x T) next to the row-major leaves; local() streams them once per tile
-// of 32 test rows (tiles.hpp: a dense leaf x test-row table of G, fused multiply-adds in vector
-// registers, trees in order).
+// of 32 test rows (tiles.hpp: a leaf x test-row table of G, dense or factored, fused
+// multiply-adds in vector registers, trees in order).
 #include <Eigen/Dense>
 #include <memory>
 #include <string>
@@ -43,7 +43,8 @@ class BoostIn : public Method {
         for (std::int64_t i = r0; i < r1; ++i) {
           const std::int32_t li = leaves[static_cast<std::size_t>(i * T + t)];
           const auto l = static_cast<std::size_t>(li);
-          const double dv = (g[i] + st.leaf_value(li) * h[i]) / den[l] * eta * w[l];
+          double dv = (g[i] + st.leaf_value(li) * h[i]) / den[l] * eta;
+          if (weight != 0) dv *= w[l];  // (x * 1 == x)
           dv_[static_cast<std::size_t>(i * T + t)] = dv;
           acc[static_cast<std::size_t>(i - r0)] += dv * g[i];
         }

@@ -69,20 +69,11 @@ class Method {
 
 /// The tile of test rows [e0, e0 + width) (width <= W) with its table Gm (see tiles.hpp).
 inline Tile make_tile(const Method& m, const TestSet& ts, index_t e0, index_t W, index_t width) {
-  const Structure& st = m.structure();
-  const index_t T = st.trees();
-  Tile tile;
-  tile.e0 = e0;
-  tile.W = W;
-  tile.width = width;
-  tile.gm.assign(static_cast<std::size_t>(st.total_leaves() * W), 0.0);
-  for (index_t q = 0; q < width; ++q) {
-    for (index_t t = 0; t < T; ++t) {
-      const auto l = static_cast<index_t>(ts.leaf[static_cast<std::size_t>((e0 + q) * T + t)]);
-      tile.gm[static_cast<std::size_t>(l * W + q)] = m.tile_coef(ts, e0 + q, t);
-    }
-  }
-  return tile;
+  const index_t T = m.structure().trees();
+  return build_tile(
+      m.structure(), e0, W, width,
+      [&](index_t q, index_t t) { return static_cast<index_t>(ts.leaf[static_cast<std::size_t>((e0 + q) * T + t)]); },
+      [&](index_t q, index_t t) { return m.tile_coef(ts, e0 + q, t); });
 }
 
 inline void Method::columns(const TestSet& ts, index_t e0, index_t e1, double* out, index_t ld) const {
@@ -189,6 +180,7 @@ class Explainer {
     const Structure& s = m.structure();
     const index_t n = s.n(), nt = ts->m;
     Eigen::MatrixXd out(n, nt);
+    detail::advise_huge_pages(out.data(), static_cast<std::size_t>(out.size()) * sizeof(double));
     detail::Stopwatch sw;
     if (m.tile_values() != nullptr) {
       detail::tiled_local(m, *ts, out.data(), n);
