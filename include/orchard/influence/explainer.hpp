@@ -225,7 +225,9 @@ class Explainer {
     if (m.tile_values() != nullptr) {
       // one tile of test rows at a time: training rows in parallel, then the selection per test row
       std::vector<double> cols;
-      for (const auto& [e0, W] : detail::tile_plan(nt)) {
+      for (const auto& step : detail::tile_plan(nt)) {
+        // named copies: clang 14 lacks C++20 lambda capture of structured bindings
+        const index_t e0 = step.first, W = step.second;
         const index_t e1 = std::min(nt, e0 + W);
         const detail::Tile tile = detail::make_tile(m, *ts, e0, W, e1 - e0);
         cols.resize(static_cast<std::size_t>((e1 - e0) * n));
