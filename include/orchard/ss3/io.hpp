@@ -130,13 +130,14 @@ class Reader {
     }
     throw FormatError("orchard::ss3: bad varint in binary model");
   }
-  std::string str() {
+  std::string_view view() {
     const std::uint64_t n = varint();
     need(n);
-    std::string s(b_.substr(pos_, n));
+    const std::string_view s = b_.substr(pos_, n);
     pos_ += n;
     return s;
   }
+  std::string str() { return std::string(view()); }
   std::size_t count(std::size_t max_each_bytes = 1) {
     const std::uint64_t n = varint();
     if (n > (end_ - pos_) / max_each_bytes + 1) throw FormatError("orchard::ss3: bad length in binary model");
@@ -371,8 +372,10 @@ inline Model from_binary(std::string_view b, const Context& ctx = Context(1)) {
   const bool ml = r.pod<std::uint8_t>() != 0;
   std::vector<std::string> cats(r.count());
   for (auto& c : cats) c = r.str();
-  std::vector<std::string> words(r.count());
-  for (auto& w : words) w = r.str();
+  std::vector<std::string> words;
+  const std::size_t num_words = r.count();
+  words.reserve(num_words);  // each word built once, in place
+  for (std::size_t i = 0; i < num_words; ++i) words.emplace_back(r.view());
   const std::size_t T = r.count(2);
   std::vector<std::int32_t> parent(T), word(T);
   for (std::size_t t = 0; t < T; ++t) {
