@@ -182,3 +182,46 @@ TEST_CASE("ss3 unicode tokenizer: a long text cut into pieces gives the stream o
   CHECK(a.size() > 3000);
   CHECK(a == b);
 }
+
+TEST_CASE("ss3 pyss3 tokenizer: the one-pass ASCII path equals clean_and_ready on random ASCII text") {
+  // texts without digits and '#' take tok::learn_ascii_plain; some with them take the general
+  // path; reference: clean_and_ready (the code point path), "\n" inside a token splitting words
+  const Tokenizer tk(TokenizerMode::pyss3);
+  const std::string plain = "aBzQ_e ''' \n\t\r.(,;!?\"|[]<>=/:-&*~%$", digits = "0123#";
+  orchard::Rng rng(20261128);
+  for (int it = 0; it < 400; ++it) {
+    const bool general = it % 4 == 3;
+    std::string text;
+    const std::size_t len = rng() % 40;
+    for (std::size_t k = 0; k < len; ++k) {
+      if (general && rng() % 5 == 0) {
+        text.push_back(digits[rng() % digits.size()]);
+      } else {
+        text.push_back(plain[rng() % plain.size()]);
+      }
+    }
+    CAPTURE(text);
+    std::string got;
+    tk.learn_stream(text, [&](std::string_view w) { got.append(w).push_back(' '); }, [&] { got += ". "; });
+    std::string want;
+    std::size_t i = 0;
+    const std::string ref = tok::clean_and_ready(text, true) + " ";
+    while (i < ref.size()) {
+      const std::size_t j = ref.find(' ', i);
+      const std::string t = ref.substr(i, j - i);
+      i = j + 1;
+      if (t == ".") {
+        want += ". ";
+        continue;
+      }
+      std::size_t a = 0;
+      while (a <= t.size()) {
+        std::size_t b = t.find('\n', a);
+        if (b == std::string::npos) b = t.size();
+        if (b > a) want.append(t, a, b - a).push_back(' ');
+        a = b + 1;
+      }
+    }
+    CHECK(got == want);
+  }
+}

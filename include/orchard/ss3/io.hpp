@@ -13,9 +13,11 @@
 #include <fstream>
 #include <limits>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "../core/json.hpp"
@@ -41,6 +43,31 @@ inline std::string read_file(const std::string& path) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+/// The bytes of a file read straight into an uninitialised buffer (no zero fill, no copy): model
+/// files are read this way.
+struct FileBytes {
+  std::unique_ptr<char[]> data;
+  std::size_t size = 0;
+  std::string_view view() const noexcept { return {data.get(), size}; }
+};
+inline FileBytes read_file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) throw IoError("orchard::ss3: cannot open '" + path + "' for reading");
+  const std::streamoff size = in.tellg();
+  if (size >= 0) {
+    FileBytes f;
+    f.data = std::make_unique_for_overwrite<char[]>(static_cast<std::size_t>(size) + 1);
+    f.size = static_cast<std::size_t>(size);
+    in.seekg(0);
+    if (in.read(f.data.get(), size)) return f;
+  }
+  const std::string s = read_file(path);  // not a regular file: read as a stream
+  FileBytes f;
+  f.data = std::make_unique_for_overwrite<char[]>(s.size() + 1);
+  f.size = s.size();
+  std::memcpy(f.data.get(), s.data(), s.size());
+  return f;
 }
 inline void write_file(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary);
@@ -75,7 +102,7 @@ inline Params params_from_json(const nlohmann::json& j) {
 /// Bounds-checked reader of the binary format.
 class Reader {
  public:
-  Reader(const std::string& b, std::size_t end) : b_(b), end_(end) {}
+  Reader(std::string_view b, std::size_t end) : b_(b), end_(end) {}
   void need(std::size_t n) const {
     if (pos_ + n > end_) throw FormatError("orchard::ss3: binary model is truncated");
   }
@@ -103,13 +130,14 @@ class Reader {
     }
     throw FormatError("orchard::ss3: bad varint in binary model");
   }
-  std::string str() {
+  std::string_view view() {
     const std::uint64_t n = varint();
     need(n);
-    std::string s = b_.substr(pos_, n);
+    const std::string_view s = b_.substr(pos_, n);
     pos_ += n;
     return s;
   }
+  std::string str() { return std::string(view()); }
   std::size_t count(std::size_t max_each_bytes = 1) {
     const std::uint64_t n = varint();
     if (n > (end_ - pos_) / max_each_bytes + 1) throw FormatError("orchard::ss3: bad length in binary model");
@@ -123,9 +151,10 @@ class Reader {
     return p;
   }
   bool done() const { return pos_ == end_; }
+  std::size_t left() const { return end_ - pos_; }
 
  private:
-  const std::string& b_;
+  std::string_view b_;
   std::size_t end_, pos_ = 0;
 };
 inline void put_varint(std::string& out, std::uint64_t v) {
@@ -308,7 +337,7 @@ inline std::string to_binary(const Model& m, bool store_values = true, int versi
   return out;
 }
 
-inline Model from_binary(const std::string& b, const Context& ctx = Context(1)) {
+inline Model from_binary(std::string_view b, const Context& ctx = Context(1)) {
   using namespace detail;
   if (b.size() < 8 + 4 + 8 || std::memcmp(b.data(), binary_magic, 8) != 0)
     throw FormatError("orchard::ss3: not an orchard ss3 binary model (bad magic or truncated)");
@@ -343,8 +372,10 @@ inline Model from_binary(const std::string& b, const Context& ctx = Context(1)) 
   const bool ml = r.pod<std::uint8_t>() != 0;
   std::vector<std::string> cats(r.count());
   for (auto& c : cats) c = r.str();
-  std::vector<std::string> words(r.count());
-  for (auto& w : words) w = r.str();
+  std::vector<std::string> words;
+  const std::size_t num_words = r.count();
+  words.reserve(num_words);  // each word built once, in place
+  for (std::size_t i = 0; i < num_words; ++i) words.emplace_back(r.view());
   const std::size_t T = r.count(2);
   std::vector<std::int32_t> parent(T), word(T);
   for (std::size_t t = 0; t < T; ++t) {
@@ -361,6 +392,11 @@ inline Model from_binary(const std::string& b, const Context& ctx = Context(1)) 
       throw FormatError("orchard::ss3: binary model declares " + std::to_string(T) + " terms x " +
                         std::to_string(C) + " categories, too many for its size");
     sc.row.resize(T + 1, 0);
+    // at most one entry per two bytes left (step and count): reserved once, so the entries are
+    // never moved while they grow (pages of the reserve that are never written are never touched)
+    const std::size_t max_entries = std::min(r.left() / 2, T * C);
+    sc.cat.reserve(max_entries);
+    sc.count.reserve(max_entries);
     for (std::size_t t = 0; t < T; ++t) {
       const std::size_t n = r.count(2);
       if (n > C) throw FormatError("orchard::ss3: bad number of categories of a term in binary model");
@@ -415,7 +451,8 @@ inline void save_binary(const Model& m, const std::string& path, bool store_valu
   detail::write_file(path, to_binary(m, store_values));
 }
 inline Model load_binary(const std::string& path, const Context& ctx = Context(1)) {
-  return from_binary(detail::read_file(path), ctx);
+  const detail::FileBytes f = detail::read_file_bytes(path);
+  return from_binary(f.view(), ctx);
 }
 
 /// Saves as binary when the path ends in ".ss3b", as JSON otherwise.
@@ -539,7 +576,8 @@ inline Model import_pyss3(const std::string& path, const Context& ctx = Context(
 }
 
 inline Model load(const std::string& path, const Context& ctx) {
-  const std::string b = detail::read_file(path);
+  const detail::FileBytes f = detail::read_file_bytes(path);
+  const std::string_view b = f.view();
   if (b.size() >= 8 && std::memcmp(b.data(), detail::binary_magic, 8) == 0) return from_binary(b, ctx);
   nlohmann::json j;
   try {

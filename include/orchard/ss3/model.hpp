@@ -29,7 +29,26 @@
 #include "../core/parallel.hpp"
 #include "tokenizer.hpp"
 
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
 namespace orchard::ss3 {
+
+namespace detail {
+/// A hint that the pages of [p, p + bytes) be backed by transparent huge pages (Linux, tables of
+/// 4 MiB or more, before they are first written): far fewer page faults when a large table is
+/// filled. Only the 2 MiB-aligned interior is advised; a refused hint changes nothing.
+inline void advise_huge_pages([[maybe_unused]] void* p, [[maybe_unused]] std::size_t bytes) noexcept {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  constexpr std::uintptr_t huge = std::uintptr_t{1} << 21;
+  if (p == nullptr || bytes < 2 * huge) return;
+  const auto a = reinterpret_cast<std::uintptr_t>(p);
+  const std::uintptr_t lo = (a + huge - 1) & ~(huge - 1), hi = (a + bytes) & ~(huge - 1);
+  if (hi > lo) (void)::madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_HUGEPAGE);
+#endif
+}
+}  // namespace detail
 
 enum class SgMode { xai, vanilla };
 enum class CvMode { norm_gv_xai, norm_gv };
@@ -1028,7 +1047,13 @@ class Model {
     m.words_ = std::move(words);
     m.word_term_.assign(m.words_.size(), -1);
     m.term_len_.resize(T);
-    m.fr_.assign(T * C, 0);
+    // the dense counts are filled in blocks of rows as the terms are checked: each block is zeroed
+    // and its counts written while it is in cache (one pass over the table, not a zero fill and
+    // then a second, scattered pass); large tables ask for transparent huge pages first
+    m.fr_.clear();
+    m.fr_.reserve(T * C);
+    detail::advise_huge_pages(m.fr_.data(), T * C * sizeof(std::int64_t));
+    constexpr std::size_t fill_block = 256;
     // the value layout: present entries, dense rows for terms in at least half of the categories
     ValueTable& vt = m.values_;
     vt.row.resize(T + 1);
@@ -1051,6 +1076,7 @@ class Model {
       }
       const std::size_t kb = sc.row[t], ke = sc.row[t + 1];
       if (ke < kb || ke > sc.cat.size()) throw FormatError("orchard::ss3: bad count offsets in model");
+      if (t % fill_block == 0) m.fr_.resize(std::min(T, t + fill_block) * C, 0);
       for (std::size_t k = kb; k < ke; ++k) {
         const std::size_t c = sc.cat[k];
         const std::int64_t f = sc.count[k];

@@ -331,6 +331,66 @@ inline void normalize_ascii(std::string_view s, std::string& out) {
   }
 }
 
+/// pyss3's cleaning (with dots) of an ASCII piece that holds no digit and no '#', in one pass and
+/// without a cleaned copy: with no digit none of the number patterns can match and with no '#'
+/// neither '#' rule applies, so what is left is apostrophe removal, the punctuation runs (one
+/// break each; an apostrophe inside a run is removed first, so it does not end it), runs of \w
+/// and "\n" (lowercased; "\n" separates words without a break) and the closing break. Gives the
+/// words and breaks of normalize_ascii + clean_normalized + the learn emission, byte for byte.
+/// Returns false, having emitted nothing, when the piece holds a digit or '#'.
+inline bool ascii_plain(std::string_view s) {
+  for (const char ch : s)
+    if (static_cast<unsigned>(ch - '0') < 10u || ch == '#') return false;
+  return true;
+}
+template <class OnWord, class OnBreak>
+inline bool learn_ascii_plain(std::string_view s, std::string& w, OnWord& on_word, OnBreak& on_break,
+                              bool final_dot, bool checked = false) {
+  if (!checked && !ascii_plain(s)) return false;
+  const std::size_t n = s.size();
+  std::size_t i = 0;
+  while (i < n) {
+    const char ch = s[i];
+    if (ch == '\n' || unicode::is_word(cp(ch))) {
+      while (i < n) {  // words of the run, one per stretch between "\n"s
+        const std::size_t b = i;
+        bool copy = false;  // an apostrophe to drop or a letter to lowercase
+        for (; i < n; ++i) {
+          const char d = s[i];
+          if (d == '\'' || (d >= 'A' && d <= 'Z')) {
+            copy = true;
+          } else if (!unicode::is_word(cp(d))) {
+            break;
+          }
+        }
+        if (!copy) {
+          if (i > b) on_word(s.substr(b, i - b));
+        } else {
+          w.resize(i - b);
+          std::size_t k = 0;
+          for (std::size_t q = b; q < i; ++q) {
+            const char d = s[q];
+            if (d != '\'') w[k++] = d >= 'A' && d <= 'Z' ? static_cast<char>(d + 32) : d;
+          }
+          if (k > 0) on_word(std::string_view(w.data(), k));
+        }
+        if (i < n && s[i] == '\n') {
+          ++i;
+          continue;
+        }
+        break;
+      }
+    } else if (dots_char(cp(ch))) {
+      while (i < n && (s[i] == '\'' || dots_char(cp(s[i])))) ++i;
+      on_break();
+    } else {
+      ++i;
+    }
+  }
+  if (final_dot) on_break();
+  return true;
+}
+
 /// pyss3's Preproc.clean_and_ready(text, dots) as a list of tokens: joined by " " it is pyss3's
 /// output string. Tokens are runs of \w and "\n" characters, or "." when dots is true.
 inline void clean_tokens(const U32& raw, bool dots, std::vector<U32>& tokens) {
@@ -568,6 +628,7 @@ class Tokenizer {
     tok::Cleaned<std::string> c;
     tok::Cleaned<tok::U32> cu;
     tok::U32 raw;
+    std::string w;
     std::size_t start = 0;
     do {
       std::size_t end = doc.size();
@@ -579,9 +640,7 @@ class Tokenizer {
       const std::string_view part = doc.substr(start, end - start);
       const bool last = end == doc.size();
       if (tok::is_ascii(part)) {
-        tok::normalize_ascii(part, c.text);
-        tok::clean_normalized(c, true, last);
-        emit_learn(c, on_word, on_break);
+        learn_ascii(part, last, c, w, on_word, on_break);
       } else {
         unicode::decode_utf8(part, raw, "doc");
         unicode::normalize_pyss3(raw, cu.text);
@@ -714,6 +773,43 @@ class Tokenizer {
   static void utf8_of(const tok::U32& text, std::size_t b, std::size_t e, std::string& out) {
     out.clear();
     for (std::size_t i = b; i < e; ++i) unicode::append_utf8(out, text[i]);
+  }
+
+  /// An ASCII piece of the training stream, cut further at safe newlines into runs of lines
+  /// without digits and '#' (the one-pass tok::learn_ascii_plain) and runs of the other lines
+  /// (normalize_ascii + clean_normalized); the same words and breaks as cleaning it whole.
+  template <class OnWord, class OnBreak>
+  static void learn_ascii(std::string_view part, bool last, tok::Cleaned<std::string>& c, std::string& w,
+                          OnWord& on_word, OnBreak& on_break) {
+    const auto next_cut = [&](std::size_t a) {
+      std::size_t j = part.find('\n', a);
+      while (j != std::string_view::npos && !tok::safe_cut(part, j)) j = part.find('\n', j + 1);
+      return j == std::string_view::npos ? part.size() : j + 1;
+    };
+    if (part.empty()) {  // cleaned, an empty text is the closing "." alone
+      if (last) on_break();
+      return;
+    }
+    std::size_t a = 0;
+    while (a < part.size()) {
+      std::size_t b = next_cut(a);
+      const bool plain = tok::ascii_plain(part.substr(a, b - a));
+      while (b < part.size()) {
+        const std::size_t nb = next_cut(b);
+        if (tok::ascii_plain(part.substr(b, nb - b)) != plain) break;
+        b = nb;
+      }
+      const std::string_view run = part.substr(a, b - a);
+      const bool fin = last && b == part.size();
+      if (plain) {
+        tok::learn_ascii_plain(run, w, on_word, on_break, fin, true);
+      } else {
+        tok::normalize_ascii(run, c.text);
+        tok::clean_normalized(c, true, fin);
+        emit_learn(c, on_word, on_break);
+      }
+      a = b;
+    }
   }
 
   template <class S, class OnWord, class OnBreak>
