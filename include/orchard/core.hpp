@@ -4,6 +4,7 @@
 #include "core/context.hpp"
 #include "core/error.hpp"
 #include "core/matrix_view.hpp"
+#include "core/memory.hpp"
 #include "core/parallel.hpp"
 #include "core/random.hpp"
 #include "core/io.hpp"

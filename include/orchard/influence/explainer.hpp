@@ -180,7 +180,7 @@ class Explainer {
     const Structure& s = m.structure();
     const index_t n = s.n(), nt = ts->m;
     Eigen::MatrixXd out(n, nt);
-    detail::advise_huge_pages(out.data(), static_cast<std::size_t>(out.size()) * sizeof(double));
+    advise_huge_pages(out.data(), static_cast<std::size_t>(out.size()) * sizeof(double));
     detail::Stopwatch sw;
     if (m.tile_values() != nullptr) {
       detail::tiled_local(m, *ts, out.data(), n);

@@ -16,13 +16,10 @@
 #include <string>
 #include <vector>
 
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
-
 #include "../core/context.hpp"
 #include "../core/error.hpp"
 #include "../core/matrix_view.hpp"
+#include "../core/memory.hpp"
 #include "../core/parallel.hpp"
 #include "../gbdt/model.hpp"
 #include "../tree/predict.hpp"
@@ -68,22 +65,6 @@ inline std::vector<double> check_labels(const gbdt::Model& m, ConstVectorView<do
     out[static_cast<std::size_t>(i)] = v;
   }
   return out;
-}
-
-/// Asks the kernel to back [p, p + bytes) with transparent huge pages (Linux, when the region is
-/// large): the first touch of a large array then costs one page fault per 2 MiB instead of one per
-/// 4 KiB (at n = 50 000, T = 100 the page faults were a quarter of BoostIn's fit). A hint only.
-inline void advise_huge_pages(void* p, std::size_t bytes) {
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-  constexpr std::size_t kHuge = std::size_t{2} << 20;
-  if (bytes < 2 * kHuge) return;
-  const auto a = reinterpret_cast<std::uintptr_t>(p);
-  const std::uintptr_t b = (a + kHuge - 1) / kHuge * kHuge, e = (a + bytes) / kHuge * kHuge;
-  if (e > b) madvise(reinterpret_cast<void*>(b), e - b, MADV_HUGEPAGE);
-#else
-  (void)p;
-  (void)bytes;
-#endif
 }
 
 /// Allocator whose value-initialisation leaves trivial elements uninitialised: arrays that are

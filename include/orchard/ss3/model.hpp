@@ -26,29 +26,13 @@
 
 #include "../core/context.hpp"
 #include "../core/error.hpp"
+#include "../core/memory.hpp"
 #include "../core/parallel.hpp"
 #include "tokenizer.hpp"
 
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
 
 namespace orchard::ss3 {
 
-namespace detail {
-/// A hint that the pages of [p, p + bytes) be backed by transparent huge pages (Linux, tables of
-/// 4 MiB or more, before they are first written): far fewer page faults when a large table is
-/// filled. Only the 2 MiB-aligned interior is advised; a refused hint changes nothing.
-inline void advise_huge_pages([[maybe_unused]] void* p, [[maybe_unused]] std::size_t bytes) noexcept {
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-  constexpr std::uintptr_t huge = std::uintptr_t{1} << 21;
-  if (p == nullptr || bytes < 2 * huge) return;
-  const auto a = reinterpret_cast<std::uintptr_t>(p);
-  const std::uintptr_t lo = (a + huge - 1) & ~(huge - 1), hi = (a + bytes) & ~(huge - 1);
-  if (hi > lo) (void)::madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_HUGEPAGE);
-#endif
-}
-}  // namespace detail
 
 enum class SgMode { xai, vanilla };
 enum class CvMode { norm_gv_xai, norm_gv };
@@ -1052,7 +1036,7 @@ class Model {
     // then a second, scattered pass); large tables ask for transparent huge pages first
     m.fr_.clear();
     m.fr_.reserve(T * C);
-    detail::advise_huge_pages(m.fr_.data(), T * C * sizeof(std::int64_t));
+    advise_huge_pages(m.fr_.data(), T * C * sizeof(std::int64_t));
     constexpr std::size_t fill_block = 256;
     // the value layout: present entries, dense rows for terms in at least half of the categories
     ValueTable& vt = m.values_;
