@@ -417,7 +417,7 @@ class Structure {
   }
 
   void derivatives() {
-    if (keep_rounds_) F_.assign(static_cast<std::size_t>(R_ * n_ * K_), 0.0);
+    if (keep_rounds_) F_.resize(static_cast<std::size_t>(R_ * n_ * K_));  // fully overwritten
     Ffinal_.assign(static_cast<std::size_t>(n_ * K_), 0.0);
     g_.resize(static_cast<std::size_t>(T_ * n_));  // fully overwritten, not zero-filled
     h_.resize(static_cast<std::size_t>(T_ * n_));
@@ -587,7 +587,8 @@ class Structure {
   mutable std::vector<index_t> leaf_start_;
   mutable detail::RawVec<std::int32_t> leaf_rows_;
   mutable detail::RawVec<std::int32_t> tree_leaf_;
-  std::vector<double> F_, Ffinal_;
+  detail::RawVec<double> F_;
+  std::vector<double> Ffinal_;
   detail::RawVec<double> g_, h_;
   std::vector<double> leaf_G_, leaf_H_;
   std::vector<index_t> leaf_n_;
