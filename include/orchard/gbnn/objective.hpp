@@ -180,13 +180,9 @@ class NetObjective final : public Objective<T> {
         Hq.noalias() = Xq * W1;
         for (index_t i = 0; i < m; ++i)
           for (index_t j = 0; j < J; ++j) Hq(i, j) = sigmoid(static_cast<T>(Hq(i, j) + b1[j]));
+        loss += output_and_delta(q, m, W2, b2);
         auto Eq = E_.middleRows(q, m);
-        Eq.noalias() = Hq * W2;
-        Eq.rowwise() += b2.transpose();
-        loss += output_loss(Eq, q, m);
         auto Dq = D_.middleRows(q, m);
-        Dq.noalias() = Eq * W2.transpose();
-        Dq.array() *= Hq.array() * (T(1) - Hq.array());
         if (q == s) {
           gW2.noalias() = Hq.transpose() * Eq;
           gb2.noalias() = Eq.colwise().sum().transpose();
@@ -263,15 +259,11 @@ class NetObjective final : public Objective<T> {
         detail::dot_many(X + q * d, m, d, w1t + j * d, d, &Hq(0, j), J);
       for (index_t i = 0; i < m; ++i)
         for (index_t j = 0; j < J; ++j) Hq(i, j) = sigmoid(static_cast<T>(Hq(i, j) + b1[j]));
+      loss += output_and_delta(q, m, W2, b2);
       auto Eq = E_.middleRows(q, m);
-      Eq.noalias() = Hq * W2;
-      Eq.rowwise() += b2.transpose();
-      loss += output_loss(Eq, q, m);
+      auto Dq = D_.middleRows(q, m);
       gW2.noalias() += Hq.transpose() * Eq;
       gb2.noalias() += Eq.colwise().sum().transpose();
-      auto Dq = D_.middleRows(q, m);
-      Dq.noalias() = Eq * W2.transpose();
-      Dq.array() *= Hq.array() * (T(1) - Hq.array());
       gb1.noalias() += Dq.colwise().sum().transpose();
       for (index_t j = 0; j < J; ++j)
         detail::axpy_many(&Dq(0, j), J, X + q * d, m, d, gw1t + j * d, d);
@@ -279,6 +271,21 @@ class NetObjective final : public Objective<T> {
     for (index_t c = 0; c < d; ++c)
       for (index_t j = 0; j < J; ++j) gW1(c, j) = gw1t[j * d + c];
     block_loss_[b] = loss;
+  }
+
+  /// Rows [q, q + m) with their hidden activations in H_: outputs into E_, replaced by
+  /// d loss / d out, and the hidden units' deltas into D_; returns the rows' summed loss.
+  template <class W2Type, class B2Type>
+  T output_and_delta(index_t q, index_t m, const W2Type& W2, const B2Type& b2) {
+    auto Hq = H_.middleRows(q, m);
+    auto Eq = E_.middleRows(q, m);
+    Eq.noalias() = Hq * W2;
+    Eq.rowwise() += b2.transpose();
+    const T loss = output_loss(Eq, q, m);
+    auto Dq = D_.middleRows(q, m);
+    Dq.noalias() = Eq * W2.transpose();
+    Dq.array() *= Hq.array() * (T(1) - Hq.array());
+    return loss;
   }
 
   // Replaces the outputs in Eb by d loss / d out and returns the block's summed loss.
