@@ -10,16 +10,7 @@
 // The batched forward and backward passes run as cuBLAS GEMMs (Context::device_id() selects the
 // device); pseudo-residuals, Newton steps and F stay on the CPU. Without this header a CUDA
 // Context makes fit throw orchard::DeviceError.
-//
-// Under nvcc, Eigen 3.4.0's host/device annotations trigger front-end diagnostics 20011/20014
-// (host function called from a host/device one) and 20012 (annotation ignored on a defaulted
-// function) where Eigen templates are instantiated in host code; they are about Eigen's code, and
-// are suppressed for the rest of the translation unit. The kernels never use Eigen.
-#if defined(__CUDACC__)
-#pragma nv_diag_suppress 20011
-#pragma nv_diag_suppress 20012
-#pragma nv_diag_suppress 20014
-#endif
+#include "../core/nvcc_eigen.hpp"
 #include "../gbnn.hpp"
 
 #if defined(__CUDACC__)

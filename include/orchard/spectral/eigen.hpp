@@ -4,16 +4,9 @@
 // SelfAdjointEigenSolver), and with -march=native an unused variable in Eigen 3.4.0's AVX-512
 // bfloat16 code; both are about Eigen's code, not ours, so they are silenced for Eigen's headers
 // only. (Include this before anything else that includes Eigen for the silencing to apply.)
-// Under nvcc, Eigen 3.4.0's host/device annotations trigger front-end diagnostics 20011/20014
-// (host function called from a host/device one) and 20012 (annotation ignored on a defaulted
-// function) in host-only code; they are suppressed for the rest of the translation unit, since
-// they fire where Eigen templates are instantiated. Orchard's kernels never use Eigen. The host
+// Under nvcc, core/nvcc_eigen.hpp silences Eigen's host/device annotation diagnostics. The host
 // compiler also sees Eigen's own nvcc pragmas (-Wunknown-pragmas), silenced with the rest.
-#if defined(__CUDACC__)
-#pragma nv_diag_suppress 20011
-#pragma nv_diag_suppress 20012
-#pragma nv_diag_suppress 20014
-#endif
+#include "../core/nvcc_eigen.hpp"
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
