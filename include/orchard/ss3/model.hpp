@@ -547,43 +547,47 @@ class Model {
   /// The classify path of a word model with the default operators, streamed from the tokenizer
   /// (the sums of classify_encoded, in the same order, without building the encoded document).
   std::vector<double> classify_words(std::string_view doc) const {
-    const std::size_t C = num_categories();
     const double a = values_.hyper.a;
-    std::vector<double> r(3 * C, 0.0);
-    double* out = r.data();
-    double* para = out + C;
-    double* sent = out + 2 * C;
+    LevelSums sums(num_categories());
     tok_.classify_pieces(
         doc,
         [&](std::string_view w, bool) {
           const std::int32_t id = word_index(w);
           if (id < 0) return;
-          add_row(values_, static_cast<std::size_t>(word_term_[static_cast<std::size_t>(id)]), a, sent);
+          add_row(values_, static_cast<std::size_t>(word_term_[static_cast<std::size_t>(id)]), a, sums.sentence());
         },
-        [&] {
-          for (std::size_t c = 0; c < C; ++c) para[c] += sent[c], sent[c] = 0.0;
-        },
-        [&] {
-          for (std::size_t c = 0; c < C; ++c) out[c] += para[c], para[c] = 0.0;
-        });
-    r.resize(C);
-    return r;
+        [&] { sums.end_sentence(); }, [&] { sums.end_paragraph(); });
+    return sums.document();
   }
+  /// Per-category sums of the default summary operators: sentence into paragraph into document.
+  struct LevelSums {
+    explicit LevelSums(std::size_t C) : C_(C), r_(3 * C, 0.0) {}
+    double* sentence() { return r_.data() + 2 * C_; }
+    void end_sentence() { move(2 * C_, C_); }
+    void end_paragraph() { move(C_, 0); }
+    std::vector<double> document() {
+      r_.resize(C_);
+      return std::move(r_);
+    }
+
+   private:
+    void move(std::size_t from, std::size_t to) {
+      for (std::size_t c = 0; c < C_; ++c) r_[to + c] += r_[from + c], r_[from + c] = 0.0;
+    }
+    std::size_t C_;
+    std::vector<double> r_;  // document, paragraph, sentence
+  };
   /// The classify path of an n-gram model with the default operators: each sentence's pieces are
   /// buffered (per thread, reused across documents) and parsed when it ends, with the sums of
   /// classify_encoded in the same order, without building the encoded document.
   std::vector<double> classify_ngrams(std::string_view doc) const {
-    const std::size_t C = num_categories();
     const double a = values_.hyper.a;
     thread_local EncodedDoc sentence;
     thread_local std::vector<std::int64_t> parsed;
     const std::size_t L = longest_term();
     sentence.word.clear();
     sentence.space.clear();
-    std::vector<double> r(3 * C, 0.0);
-    double* out = r.data();
-    double* para = out + C;
-    double* sent = out + 2 * C;
+    LevelSums sums(num_categories());
     tok_.classify_pieces(
         doc,
         [&](std::string_view w, bool space) {
@@ -596,14 +600,11 @@ class Model {
           sentence.word.clear();
           sentence.space.clear();
           for (const std::int64_t t : parsed)
-            if (t >= 0) add_row(values_, static_cast<std::size_t>(t), a, sent);
-          for (std::size_t c = 0; c < C; ++c) para[c] += sent[c], sent[c] = 0.0;
+            if (t >= 0) add_row(values_, static_cast<std::size_t>(t), a, sums.sentence());
+          sums.end_sentence();
         },
-        [&] {
-          for (std::size_t c = 0; c < C; ++c) out[c] += para[c], para[c] = 0.0;
-        });
-    r.resize(C);
-    return r;
+        [&] { sums.end_paragraph(); });
+    return sums.document();
   }
   /// Adds a term's cv entries above a to out (absent entries add 0, which changes no sum).
   void add_row(const ValueTable& vt, std::size_t t, double a, double* out) const noexcept {
