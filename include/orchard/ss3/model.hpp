@@ -6,7 +6,9 @@
 //
 // Storage: one term table shared by all categories (a term is a word or an n-gram, found by
 // (parent term, last word) in a hash map), with counts and values stored term-major (T x C), so
-// the values of a term are recomputed for every category at once.
+// the values of a term are recomputed for every category at once. A model read from a file keeps
+// its counts in the sparse form the file has (present entries only): the dense T x C table is
+// built when it learns again; values, prediction and saving work from either form.
 #include <tsl/robin_map.h>
 #include <tsl/robin_set.h>
 
@@ -461,7 +463,9 @@ class Model {
     const bool layout = layout_fresh && vt.row.size() == num_terms() + 1;
     for (std::size_t w = 0; w < word_term_.size(); ++w) {
       const std::size_t t = static_cast<std::size_t>(word_term_[w]);
-      if (layout) {
+      if (!dense_fr_) {  // the present entries of the sparse counts
+        for (std::size_t k = sfr_.row[t]; k < sfr_.row[t + 1]; ++k) size[sfr_.cat[k]] += sfr_.count[k];
+      } else if (layout) {
         for (std::size_t k = vt.row[t]; k < vt.row[t + 1]; ++k) size[vt.cat[k]] += fr_[t * C + vt.cat[k]];
       } else {
         for (std::size_t c = 0; c < C; ++c) size[c] += fr_[t * C + c];
@@ -498,7 +502,43 @@ class Model {
   double sn(std::string_view ngram, std::string_view cat) const { return lookup(ngram, cat, 5); }
 
   // ---- raw tables (for model files, evaluation and tests) ----------------------------------
-  const std::vector<std::int64_t>& counts() const noexcept { return fr_; }
+  /// The T x C counts, term-major (a copy; built from the sparse counts of a loaded model).
+  std::vector<std::int64_t> counts() const {
+    if (dense_fr_) return fr_;
+    std::vector<std::int64_t> d(num_terms() * num_categories(), 0);
+    for (std::size_t t = 0; t < num_terms(); ++t)
+      for (std::size_t k = sfr_.row[t]; k < sfr_.row[t + 1]; ++k) d[t * num_categories() + sfr_.cat[k]] = sfr_.count[k];
+    return d;
+  }
+  /// Calls f(category, count) for every category in which term t has a positive count, in
+  /// ascending order. layout_current: the value layout lists every present entry (values_current()),
+  /// so a dense count row is read at those entries only.
+  template <class F>
+  void for_each_count(std::size_t t, F&& f, bool layout_current = false) const {
+    if (!dense_fr_) {
+      for (std::size_t k = sfr_.row[t]; k < sfr_.row[t + 1]; ++k) f(static_cast<std::size_t>(sfr_.cat[k]), sfr_.count[k]);
+      return;
+    }
+    const std::size_t C = num_categories();
+    const std::int64_t* r = &fr_[t * C];
+    if (layout_current) {
+      for (std::size_t k = values_.row[t]; k < values_.row[t + 1]; ++k)
+        if (r[values_.cat[k]] > 0) f(static_cast<std::size_t>(values_.cat[k]), r[values_.cat[k]]);
+    } else {
+      for (std::size_t c = 0; c < C; ++c)
+        if (r[c] > 0) f(c, r[c]);
+    }
+  }
+  /// Whether entry k of term t in a value table of this model has a positive count (a dense value
+  /// row also lists the categories a term is absent from).
+  bool entry_present(const ValueTable& vt, std::size_t t, std::size_t k) const noexcept {
+    const std::size_t C = num_categories(), c = vt.cat[k];
+    if (dense_fr_) return fr_[t * C + c] > 0;
+    if (vt.row[t + 1] - vt.row[t] < C) return true;  // a sparse row: built from these counts' entries
+    return count_at(t, c) > 0;
+  }
+  /// True while the counts are held in the sparse form of a model file (nothing learned since).
+  bool counts_sparse() const noexcept { return !dense_fr_; }
   const std::vector<std::int32_t>& term_parent() const noexcept { return term_parent_; }
   const std::vector<std::int32_t>& term_word() const noexcept { return term_word_; }
   const std::vector<std::uint8_t>& term_length() const noexcept { return term_len_; }
@@ -878,15 +918,16 @@ class Model {
         double* cv = &ngcv[c * L];
         std::size_t* off_c = &ngoff[c * L];
         std::int64_t* tc = &ngterm[c * L];
-        if (fr_[u0 * C + c] <= 0) continue;
+        if (!entry_present(vt, u0, k0)) continue;
         cv[0] = vt.cv[k0];
         double mx = cv[0];
         for (std::size_t k = 0; k < chain_term.size(); ++k) {  // while the category has the n-gram
           const std::size_t ch = static_cast<std::size_t>(chain_term[k]);
-          if (fr_[ch * C + c] <= 0) break;
           std::size_t& q = cur_b[k];
           while (q < cur_e[k] && vt.cat[q] < c) ++q;
-          const double v = q < cur_e[k] && vt.cat[q] == c ? vt.cv[q] : 0.0;
+          const bool found = q < cur_e[k] && vt.cat[q] == c;
+          if (dense_fr_ ? fr_[ch * C + c] <= 0 : !(found && entry_present(vt, ch, q))) break;
+          const double v = found ? vt.cv[q] : 0.0;
           cv[cnt[c]] = v, off_c[cnt[c]] = chain_off[k], tc[cnt[c]] = chain_term[k];
           ++cnt[c];
           mx = std::max(mx, v);
@@ -950,9 +991,7 @@ class Model {
     std::reverse(w.begin(), w.end());
     return w;
   }
-  std::int64_t count(std::int64_t t, std::size_t c) const {
-    return fr_[static_cast<std::size_t>(t) * num_categories() + c];
-  }
+  std::int64_t count(std::int64_t t, std::size_t c) const { return count_at(static_cast<std::size_t>(t), c); }
   std::int64_t child(std::int64_t parent, std::int32_t w) const {
     auto it = children_.find(key(parent, w));
     return it == children_.end() ? -1 : it->second;
@@ -1032,13 +1071,6 @@ class Model {
     m.words_ = std::move(words);
     m.word_term_.assign(m.words_.size(), -1);
     m.term_len_.resize(T);
-    // the dense counts are filled in blocks of rows as the terms are checked: each block is zeroed
-    // and its counts written while it is in cache (one pass over the table, not a zero fill and
-    // then a second, scattered pass); large tables ask for transparent huge pages first
-    m.fr_.clear();
-    m.fr_.reserve(T * C);
-    advise_huge_pages(m.fr_.data(), T * C * sizeof(std::int64_t));
-    constexpr std::size_t fill_block = 256;
     // the value layout: present entries, dense rows for terms in at least half of the categories
     ValueTable& vt = m.values_;
     vt.row.resize(T + 1);
@@ -1061,7 +1093,6 @@ class Model {
       }
       const std::size_t kb = sc.row[t], ke = sc.row[t + 1];
       if (ke < kb || ke > sc.cat.size()) throw FormatError("orchard::ss3: bad count offsets in model");
-      if (t % fill_block == 0) m.fr_.resize(std::min(T, t + fill_block) * C, 0);
       for (std::size_t k = kb; k < ke; ++k) {
         const std::size_t c = sc.cat[k];
         const std::int64_t f = sc.count[k];
@@ -1070,7 +1101,6 @@ class Model {
         if (f < 1) throw FormatError("orchard::ss3: counts of present entries must be >= 1");
         if (static_cast<std::size_t>(m.term_len_[t]) > max_fr[c].size())
           throw FormatError("orchard::ss3: n-gram longer than its category's max_fr list");
-        m.fr_[t * C + c] = f;
       }
       vt.row[t + 1] = vt.row[t] + (2 * (ke - kb) >= C ? C : ke - kb);
     }
@@ -1093,6 +1123,9 @@ class Model {
         if (x < 1) throw FormatError("orchard::ss3: max_fr values must be >= 1");
     m.max_fr_ = std::move(max_fr);
     m.multilabel_ = multilabel;
+    m.fr_.clear();
+    m.sfr_ = std::move(sc);  // the dense table is built if the model learns again
+    m.dense_fr_ = false;
     m.dirty_.assign(T, 0);
     if (stored) {
       m.set_stored_values(*stored, ctx);
@@ -1109,6 +1142,41 @@ class Model {
            static_cast<std::uint32_t>(w);
   }
 
+  /// Count of (t, c) from either form of the counts.
+  std::int64_t count_at(std::size_t t, std::size_t c) const noexcept {
+    if (dense_fr_) return fr_[t * num_categories() + c];
+    const std::uint32_t* b = sfr_.cat.data() + sfr_.row[t];
+    const std::uint32_t* e = sfr_.cat.data() + sfr_.row[t + 1];
+    const std::uint32_t* it = std::lower_bound(b, e, static_cast<std::uint32_t>(c));
+    return it != e && *it == c ? sfr_.count[static_cast<std::size_t>(it - sfr_.cat.data())] : 0;
+  }
+  /// The counts of term t at the entries of its row in a value table (0 where absent).
+  void row_counts(const ValueTable& vt, std::size_t t, std::int64_t* out) const noexcept {
+    const std::size_t b = vt.row[t], np = vt.row[t + 1] - b;
+    const std::uint32_t* pres = vt.cat.data() + b;
+    if (dense_fr_) {
+      const std::int64_t* f = &fr_[t * num_categories()];
+      for (std::size_t q = 0; q < np; ++q) out[q] = f[pres[q]];
+      return;
+    }
+    std::size_t s = sfr_.row[t];
+    const std::size_t se = sfr_.row[t + 1];
+    for (std::size_t q = 0; q < np; ++q) {  // both lists ascending
+      while (s < se && sfr_.cat[s] < pres[q]) ++s;
+      out[q] = s < se && sfr_.cat[s] == pres[q] ? sfr_.count[s] : 0;
+    }
+  }
+  /// Builds the dense T x C counts from the sparse ones (before the model learns or prunes).
+  void ensure_dense() {
+    if (dense_fr_) return;
+    const std::size_t C = num_categories(), T = num_terms();
+    fr_.assign(T * C, 0);
+    for (std::size_t t = 0; t < T; ++t)
+      for (std::size_t k = sfr_.row[t]; k < sfr_.row[t + 1]; ++k) fr_[t * C + sfr_.cat[k]] = sfr_.count[k];
+    sfr_ = SparseCounts{};
+    dense_fr_ = true;
+  }
+
   void check_ready() const {
     if (cat_names_.empty()) throw StateError("orchard::ss3: the model has no categories (train it first)");
   }
@@ -1119,10 +1187,9 @@ class Model {
     if (t < 0) return 0.0;
     const std::size_t C = num_categories();
     const std::size_t u = static_cast<std::size_t>(t), uc = static_cast<std::size_t>(c);
-    const std::size_t i = u * C + uc;
     switch (what) {
       case 0:
-        return static_cast<double>(fr_[i]);
+        return static_cast<double>(count_at(u, uc));
       case 1:
         return values_.at(values_.lv, u, uc);
       case 2:
@@ -1132,7 +1199,7 @@ class Model {
       case 4:
         return values_.at(values_.cv, u, uc);
       default: {
-        if (fr_[i] <= 0) return 0.0;
+        if (count_at(u, uc) <= 0) return 0.0;
         // the other categories' sg, in category order (absent ones add min(0, 1) = 0)
         std::vector<double> sg(C, 0.0);
         for (std::size_t k = values_.row[u]; k < values_.row[u + 1]; ++k) sg[values_.cat[k]] = values_.sg[k];
@@ -1144,6 +1211,7 @@ class Model {
   int add_category(const std::string& name) {
     auto it = cat_index_.find(name);
     if (it != cat_index_.end()) return it->second;
+    ensure_dense();
     const std::size_t C = num_categories(), T = num_terms();
     const int idx = static_cast<int>(C);
     cat_index_.emplace(name, idx);
@@ -1174,6 +1242,7 @@ class Model {
     term_parent_.push_back(parent);
     term_word_.push_back(w);
     term_len_.push_back(static_cast<std::uint8_t>(len));
+    ensure_dense();
     fr_.resize(fr_.size() + num_categories(), 0);
     dirty_.push_back(1);
     if (parent >= 0) children_.emplace(key(parent, w), t);
@@ -1188,6 +1257,7 @@ class Model {
 
   void learn_impl(std::string_view doc, const std::string& cat) {
     if (doc.empty()) return;
+    ensure_dense();
     if (!unicode::valid_utf8(doc)) unicode::decode_utf8(doc, "doc");  // throws, model untouched
     const std::size_t c = static_cast<std::size_t>(add_category(cat));
     const std::size_t n = static_cast<std::size_t>(params_.ngrams);
@@ -1241,6 +1311,7 @@ class Model {
   /// term x category table. Same counts, maxima and pruning as learn_impl followed by prune().
   void learn_sparse(std::string_view doc, std::size_t c) {
     if (doc.empty()) return;
+    ensure_dense();
     if (!unicode::valid_utf8(doc)) unicode::decode_utf8(doc, "doc");
     const std::size_t n = static_cast<std::size_t>(params_.ngrams);
     tsl::robin_map<std::uint64_t, std::int32_t, TermKeyHash> lchild;
@@ -1322,6 +1393,7 @@ class Model {
   }
 
   void prune_counts_only() {
+    ensure_dense();
     const std::size_t C = num_categories();
     for (std::size_t t = 0; t < term_len_.size(); ++t) {
       if (term_len_[t] < 2) continue;
@@ -1338,6 +1410,7 @@ class Model {
 
   /// Drops terms absent from every category (after pruning) and renumbers the rest.
   void compact() {
+    ensure_dense();
     const std::size_t C = num_categories(), T = num_terms();
     std::vector<std::int32_t> remap(T, -1);
     std::size_t nt = 0;
@@ -1410,6 +1483,7 @@ class Model {
   /// cv as compute_values does, so the tables equal a recomputation's.
   void set_stored_values(const StoredValues& sv, const Context& ctx) {
     const std::size_t C = num_categories(), T = num_terms();
+    if (dense_fr_) throw StateError("orchard::ss3: stored values are read with the sparse counts of a model file");
     ValueTable& vt = values_;  // the layout is built
     vt.hyper = params_.hyper;
     const std::size_t nnz = vt.entries();
@@ -1417,14 +1491,40 @@ class Model {
     vt.sg.resize(nnz);
     vt.gv.resize(nnz);
     vt.cv.resize(nnz);
-    const LvCache lvc = lv_table(vt.hyper);
+    // lv of small counts, computed when first needed (the expressions of lv_table and lv_of):
+    // a loaded model uses a few of them
+    LvCache lvc(C);
+    for (std::size_t c = 0; c < C; ++c) {
+      lvc[c].resize(max_fr_[c].size());
+      for (std::size_t li = 0; li < max_fr_[c].size(); ++li)
+        lvc[c][li].assign(static_cast<std::size_t>(std::min<std::int64_t>(static_cast<std::int64_t>(lv_cache_size),
+                                                                          max_fr_[c][li] + 1)),
+                          -1.0);
+    }
+    const double hs = vt.hyper.s;
+    const auto lv_at = [&](std::int64_t f, std::size_t c, std::size_t n) {
+      if (f <= 1) return 0.0;
+      auto& cache = lvc[c][n - 1];
+      const double mf = static_cast<double>(max_fr_[c][n - 1]);
+      if (static_cast<std::size_t>(f) >= cache.size()) return std::pow(static_cast<double>(f) / mf, hs);
+      double& x = cache[static_cast<std::size_t>(f)];
+      if (x < 0) x = std::pow(static_cast<double>(f) / mf, hs);
+      return x;
+    };
+    // max gv per (category, length) while the values are copied (absent entries have gv 0, the
+    // maxima start at 0): finish_values takes them as one block's maxima
+    BlockMaxima part(1);
+    init_block_maxima(part[0]);
     std::size_t j = 0;  // stored entries: the present ones, in the same order
     for (std::size_t t = 0; t < T; ++t) {
       const std::size_t n = term_len_[t];
-      const std::int64_t* f = &fr_[t * C];
+      std::size_t s = sfr_.row[t];  // the sparse counts (a model being read), categories ascending
+      const std::size_t se = sfr_.row[t + 1];
       for (std::size_t k = vt.row[t]; k < vt.row[t + 1]; ++k) {
         const std::size_t c = vt.cat[k];
-        if (f[c] <= 0) {
+        while (s < se && sfr_.cat[s] < c) ++s;
+        const std::int64_t f = s < se && sfr_.cat[s] == c ? sfr_.count[s] : 0;
+        if (f <= 0) {
           vt.lv[k] = vt.sg[k] = vt.gv[k] = 0.0;
           continue;
         }
@@ -1435,13 +1535,15 @@ class Model {
         ++j;
         if (!(a >= 0.0 && a <= 1.0) || !(g >= 0.0) || !std::isfinite(g))  // sg in [0, 1], gv >= 0
           throw FormatError("orchard::ss3: stored value out of range in model");
-        vt.lv[k] = lv_of(f[c], c, n, vt.hyper, lvc);
+        vt.lv[k] = lv_at(f, c, n);
         vt.sg[k] = a;
         vt.gv[k] = g;
+        double& mx = part[0][c][n - 1];
+        if (g > mx) mx = g;
       }
     }
     if (j != sv.count) throw FormatError("orchard::ss3: stored values do not match the counts in model");
-    finish_values(vt, ctx);
+    finish_values(vt, ctx, &part);
     max_changed_.clear();
     categories_changed_ = false;
     std::fill(dirty_.begin(), dirty_.end(), 0);
@@ -1455,9 +1557,14 @@ class Model {
     parallel_blocks(ctx, static_cast<std::int64_t>(T), value_block,
                     [&](std::int64_t, std::int64_t b, std::int64_t e) {
                       for (std::int64_t t = b; t < e; ++t) {
-                        const std::int64_t* f = &fr_[static_cast<std::size_t>(t) * C];
+                        const std::size_t u = static_cast<std::size_t>(t);
                         std::size_t n = 0;
-                        for (std::size_t c = 0; c < C; ++c) n += f[c] > 0 ? 1 : 0;
+                        if (dense_fr_) {
+                          const std::int64_t* f = &fr_[u * C];
+                          for (std::size_t c = 0; c < C; ++c) n += f[c] > 0 ? 1 : 0;
+                        } else {
+                          n = sfr_.row[u + 1] - sfr_.row[u];
+                        }
                         vt.row[static_cast<std::size_t>(t) + 1] = 2 * n >= C ? C : n;  // dense row
                       }
                     });
@@ -1467,11 +1574,14 @@ class Model {
                     [&](std::int64_t, std::int64_t b, std::int64_t e) {
                       for (std::int64_t t = b; t < e; ++t) {
                         const std::size_t u = static_cast<std::size_t>(t);
-                        const std::int64_t* f = &fr_[u * C];
                         std::uint32_t* out = vt.cat.data() + vt.row[u];
                         if (vt.row[u + 1] - vt.row[u] == C) {
                           for (std::size_t c = 0; c < C; ++c) out[c] = static_cast<std::uint32_t>(c);
+                        } else if (!dense_fr_) {
+                          std::copy(sfr_.cat.begin() + static_cast<std::ptrdiff_t>(sfr_.row[u]),
+                                    sfr_.cat.begin() + static_cast<std::ptrdiff_t>(sfr_.row[u + 1]), out);
                         } else {
+                          const std::int64_t* f = &fr_[u * C];
                           for (std::size_t c = 0; c < C; ++c)
                             if (f[c] > 0) *out++ = static_cast<std::uint32_t>(c);
                         }
@@ -1488,8 +1598,9 @@ class Model {
       double v, l, r;
     };
     explicit Scratch(std::size_t C)
-        : nz(C), memo(std::size_t{1} << memo_bits, Memo{std::numeric_limits<double>::quiet_NaN(), 0.0, 0.0}) {}
+        : nz(C), cnt(C), memo(std::size_t{1} << memo_bits, Memo{std::numeric_limits<double>::quiet_NaN(), 0.0, 0.0}) {}
     std::vector<double> nz;
+    std::vector<std::int64_t> cnt;  ///< counts of the term's entries
     std::vector<Memo> memo;
     double sigmoid(double v, double l) {
       std::uint64_t a, b;
@@ -1508,9 +1619,10 @@ class Model {
                    const LvCache& lvc) const {
     const std::size_t C = num_categories();
     const std::size_t n = term_len_[t];
-    const std::int64_t* f = &fr_[t * C];
     const std::size_t b = vt.row[t], np = vt.row[t + 1] - b;
     const std::uint32_t* pres = &vt.cat[b];
+    std::int64_t* f = scratch.cnt.data();  // f[q]: count of entry q (either form of the counts)
+    row_counts(vt, t, f);
     double* lv = &vt.lv[b];
     double* sg = &vt.sg[b];
     double* gv = &vt.gv[b];
@@ -1519,7 +1631,7 @@ class Model {
     std::size_t nnz = 0;
     for (std::size_t q = 0; q < np; ++q) {
       const std::size_t c = pres[q];
-      const double x = lv_of(f[c], c, n, h, lvc);
+      const double x = lv_of(f[q], c, n, h, lvc);
       lv[q] = x;
       sg[q] = 0.0;
       gv[q] = 0.0;
@@ -1561,18 +1673,18 @@ class Model {
     // changes nothing)
     if (params_.sg_mode == SgMode::vanilla) {
       for (std::size_t q = 0; q < np; ++q)
-        if (f[pres[q]] > 0) sg[q] = sd == 0 && lv[q] != 0 ? 1.0 : scratch.sigmoid(lv[q] - M, h.l * sd);
+        if (f[q] > 0) sg[q] = sd == 0 && lv[q] != 0 ? 1.0 : scratch.sigmoid(lv[q] - M, h.l * sd);
     } else {
       double sdx = sd;
       if (h.l * sdx <= 0.03) sdx = 0.03 / h.l;
       if (!((stopword && sdx <= .1) || M >= .3)) {
         for (std::size_t q = 0; q < np; ++q)
-          if (f[pres[q]] > 0) sg[q] = sdx == 0 && lv[q] != 0 ? 1.0 : scratch.sigmoid(lv[q] - M, h.l * sdx);
+          if (f[q] > 0) sg[q] = sdx == 0 && lv[q] != 0 ? 1.0 : scratch.sigmoid(lv[q] - M, h.l * sdx);
       }
     }
     const double Cd = static_cast<double>(C), C1 = static_cast<double>(C - 1);
     for (std::size_t q = 0; q < np; ++q) {
-      if (f[pres[q]] <= 0) continue;  // an absent category of a dense row: gv 0
+      if (f[q] <= 0) continue;  // an absent category of a dense row: gv 0
       double sn = 1.0;
       if (C > 1) {
         double sum = 0;
@@ -1601,7 +1713,7 @@ class Model {
   /// cv of entry k = (t, c) of a table whose gv and max gv are final.
   double term_cv_value(std::size_t t, std::size_t k, std::size_t c, const ValueTable& vt,
                        std::int32_t* wbuf) const {
-    if (fr_[t * num_categories() + c] <= 0) return 0.0;
+    if (!entry_present(vt, t, k)) return 0.0;
     const std::size_t n = term_len_[t];
     const double maxg = n - 1 < vt.max_gv[c].size() ? vt.max_gv[c][n - 1] : 0.0;
     const double g = vt.gv[k];
@@ -1750,6 +1862,7 @@ class Model {
   }
 
   void update_values_incremental(const Context& ctx) {
+    ensure_dense();  // a no-op after learning (learning builds the dense counts)
     const std::size_t C = num_categories(), T = num_terms();
     if (categories_changed_ || values_.row.empty() || values_.hyper != params_.hyper) {
       // new category or first update: values are computed from scratch
@@ -1781,7 +1894,9 @@ class Model {
   std::vector<std::int32_t> term_parent_, term_word_;
   std::vector<std::uint8_t> term_len_;
   tsl::robin_map<std::uint64_t, std::int32_t, TermKeyHash> children_;
-  std::vector<std::int64_t> fr_;
+  std::vector<std::int64_t> fr_;  ///< dense T x C counts (while dense_fr_)
+  SparseCounts sfr_;               ///< present entries (while !dense_fr_: a model read from a file)
+  bool dense_fr_ = true;
   std::vector<std::vector<std::int64_t>> max_fr_;
   ValueTable values_;
   bool multilabel_ = false;
