@@ -1491,58 +1491,66 @@ class Model {
     vt.sg.resize(nnz);
     vt.gv.resize(nnz);
     vt.cv.resize(nnz);
-    // lv of small counts, computed when first needed (the expressions of lv_table and lv_of):
-    // a loaded model uses a few of them
-    LvCache lvc(C);
-    for (std::size_t c = 0; c < C; ++c) {
-      lvc[c].resize(max_fr_[c].size());
-      for (std::size_t li = 0; li < max_fr_[c].size(); ++li)
-        lvc[c][li].assign(static_cast<std::size_t>(std::min<std::int64_t>(static_cast<std::int64_t>(lv_cache_size),
-                                                                          max_fr_[c][li] + 1)),
-                          -1.0);
-    }
+    // stored entries are the present ones, in the order of the sparse counts
+    if (sv.count != sfr_.cat.size()) throw FormatError("orchard::ss3: stored values do not match the counts in model");
+    // lv of small counts, computed when first needed (the expressions of lv_table and lv_of): a
+    // loaded model uses a few of them. Flat: the cache of (c, n - 1) starts at off[c * L + n - 1].
+    const std::size_t L = longest_term();
+    std::vector<std::size_t> off(C * L + 1, 0);
+    for (std::size_t c = 0; c < C; ++c)
+      for (std::size_t li = 0; li < L; ++li)
+        off[c * L + li + 1] = off[c * L + li] + (li < max_fr_[c].size()
+                                                     ? static_cast<std::size_t>(std::min<std::int64_t>(
+                                                           static_cast<std::int64_t>(lv_cache_size), max_fr_[c][li] + 1))
+                                                     : 0);
+    std::vector<double> lvc(off.back(), -1.0);
     const double hs = vt.hyper.s;
     const auto lv_at = [&](std::int64_t f, std::size_t c, std::size_t n) {
       if (f <= 1) return 0.0;
-      auto& cache = lvc[c][n - 1];
+      const std::size_t at = c * L + n - 1;
       const double mf = static_cast<double>(max_fr_[c][n - 1]);
-      if (static_cast<std::size_t>(f) >= cache.size()) return std::pow(static_cast<double>(f) / mf, hs);
-      double& x = cache[static_cast<std::size_t>(f)];
+      if (static_cast<std::size_t>(f) >= off[at + 1] - off[at]) return std::pow(static_cast<double>(f) / mf, hs);
+      double& x = lvc[off[at] + static_cast<std::size_t>(f)];
       if (x < 0) x = std::pow(static_cast<double>(f) / mf, hs);
       return x;
     };
     // max gv per (category, length) while the values are copied (absent entries have gv 0, the
     // maxima start at 0): finish_values takes them as one block's maxima
-    BlockMaxima part(1);
-    init_block_maxima(part[0]);
-    std::size_t j = 0;  // stored entries: the present ones, in the same order
+    std::vector<double> mx(C * L, 0.0);  // [c * L + n - 1]
+    const std::size_t* vrow = vt.row.data();
+    const std::size_t* srow = sfr_.row.data();
+    const std::uint32_t* scat = sfr_.cat.data();
+    const std::int64_t* scnt = sfr_.count.data();
+    double* lv = vt.lv.data();
+    double* sg = vt.sg.data();
+    double* gv = vt.gv.data();
+    const auto put = [&](std::size_t k, std::size_t s, std::size_t n) {  // entry k, stored entry s
+      double a, g;
+      std::memcpy(&a, sv.sg + 8 * s, 8);
+      std::memcpy(&g, sv.gv + 8 * s, 8);
+      if (!(a >= 0.0 && a <= 1.0 && g >= 0.0 && g <= std::numeric_limits<double>::max()))  // sg in [0, 1], gv >= 0
+        throw FormatError("orchard::ss3: stored value out of range in model");
+      const std::size_t c = scat[s];
+      lv[k] = lv_at(scnt[s], c, n);
+      sg[k] = a;
+      gv[k] = g;
+      double& m = mx[c * L + n - 1];
+      if (g > m) m = g;
+    };
     for (std::size_t t = 0; t < T; ++t) {
       const std::size_t n = term_len_[t];
-      std::size_t s = sfr_.row[t];  // the sparse counts (a model being read), categories ascending
-      const std::size_t se = sfr_.row[t + 1];
-      for (std::size_t k = vt.row[t]; k < vt.row[t + 1]; ++k) {
-        const std::size_t c = vt.cat[k];
-        while (s < se && sfr_.cat[s] < c) ++s;
-        const std::int64_t f = s < se && sfr_.cat[s] == c ? sfr_.count[s] : 0;
-        if (f <= 0) {
-          vt.lv[k] = vt.sg[k] = vt.gv[k] = 0.0;
-          continue;
-        }
-        if (j >= sv.count) throw FormatError("orchard::ss3: stored values do not match the counts in model");
-        double a, g;
-        std::memcpy(&a, sv.sg + 8 * j, 8);
-        std::memcpy(&g, sv.gv + 8 * j, 8);
-        ++j;
-        if (!(a >= 0.0 && a <= 1.0) || !(g >= 0.0) || !std::isfinite(g))  // sg in [0, 1], gv >= 0
-          throw FormatError("orchard::ss3: stored value out of range in model");
-        vt.lv[k] = lv_at(f, c, n);
-        vt.sg[k] = a;
-        vt.gv[k] = g;
-        double& mx = part[0][c][n - 1];
-        if (g > mx) mx = g;
+      const std::size_t kb = vrow[t], ke = vrow[t + 1], sb = srow[t], se = srow[t + 1];
+      if (ke - kb == se - sb) {  // the row lists exactly the present entries
+        for (std::size_t i = 0; i < se - sb; ++i) put(kb + i, sb + i, n);
+      } else {  // a dense row (every category, in order): absent entries are 0
+        for (std::size_t k = kb; k < ke; ++k) lv[k] = sg[k] = gv[k] = 0.0;
+        for (std::size_t s = sb; s < se; ++s) put(kb + scat[s], s, n);
       }
     }
-    if (j != sv.count) throw FormatError("orchard::ss3: stored values do not match the counts in model");
+    BlockMaxima part(1);
+    init_block_maxima(part[0]);
+    for (std::size_t c = 0; c < C; ++c)
+      for (std::size_t li = 0; li < part[0][c].size(); ++li) part[0][c][li] = mx[c * L + li];
     finish_values(vt, ctx, &part);
     max_changed_.clear();
     categories_changed_ = false;
