@@ -4,7 +4,8 @@
 // values are recomputed on load, bit-identically. Binary files (version 3) store the counts of the
 // present (term, category) entries only (per term: how many, then category step and count) and,
 // by default, sg and gv of every present entry as raw doubles, so loading is a read: lv, max gv
-// and cv follow from them in one cheap pass. Versions 1 and 2 (dense T x C counts; version 2
+// and cv follow from them in one cheap pass. A loaded model keeps the counts in that sparse form
+// (no dense T x C table unless it learns again), and saving writes one buffer sized up front. Versions 1 and 2 (dense T x C counts; version 2
 // with the optional values) are still read, and written on request.
 #include <xxhash.h>
 
@@ -156,6 +157,12 @@ class Reader {
     return p;
   }
   bool done() const { return pos_ == end_; }
+  /// Raw cursor access for tight decoding loops: the next byte, the end, and moving to a byte.
+  const unsigned char* cursor() const noexcept { return reinterpret_cast<const unsigned char*>(b_.data()) + pos_; }
+  const unsigned char* limit() const noexcept { return reinterpret_cast<const unsigned char*>(b_.data()) + end_; }
+  void seek(const unsigned char* p) noexcept {
+    pos_ = static_cast<std::size_t>(p - reinterpret_cast<const unsigned char*>(b_.data()));
+  }
   std::size_t left() const { return end_ - pos_; }
 
  private:
@@ -440,17 +447,42 @@ inline Model from_binary(std::string_view b, const Context& ctx = Context(1)) {
   words.reserve(num_words);  // each word built once, in place
   for (std::size_t i = 0; i < num_words; ++i) words.emplace_back(r.view());
   const std::size_t T = r.count(2);
+  // the varints of the term and count sections from a local cursor (no bounds check per byte
+  // while 10 bytes are left); the reader takes the last few bytes
+  const unsigned char* cur = r.cursor();
+  const unsigned char* const pe = r.limit();
+  const auto vi_long = [&]() -> std::uint64_t {
+    if (pe - cur >= 10) {
+      std::uint64_t x = 0;
+      for (int shift = 0; shift < 64; shift += 7) {
+        const unsigned b = *cur++;
+        x |= static_cast<std::uint64_t>(b & 0x7F) << shift;
+        if (!(b & 0x80)) return x;
+      }
+      throw FormatError("orchard::ss3: bad varint in binary model");
+    }
+    r.seek(cur);
+    const std::uint64_t x = r.varint();
+    cur = r.cursor();
+    return x;
+  };
+  const auto vi = [&]() -> std::uint64_t {
+    if (cur < pe && *cur < 0x80) return *cur++;  // most values
+    return vi_long();
+  };
   std::vector<std::int32_t> parent(T), word(T);
   for (std::size_t t = 0; t < T; ++t) {
-    parent[t] = static_cast<std::int32_t>(r.varint()) - 1;
-    word[t] = static_cast<std::int32_t>(r.varint());
+    parent[t] = static_cast<std::int32_t>(vi()) - 1;
+    word[t] = static_cast<std::int32_t>(vi());
   }
+  r.seek(cur);
   const std::size_t C = cats.size();
   Model::SparseCounts sc;
   std::vector<std::int64_t> fr;  // versions 1 and 2: dense
   if (v >= 3) {
-    // the counts live in a dense T x C table once loaded: refuse one far beyond what a file of
-    // this size describes (256 entries per byte; a real model needs a few bytes per term)
+    // the counts become a dense T x C table if the loaded model learns: refuse one far beyond
+    // what a file of this size describes (256 entries per byte; a real model needs a few bytes
+    // per term)
     if (C > 0 && T > std::max<std::size_t>(std::size_t{1} << 20, 256 * end) / C)
       throw FormatError("orchard::ss3: binary model declares " + std::to_string(T) + " terms x " +
                         std::to_string(C) + " categories, too many for its size");
@@ -460,13 +492,14 @@ inline Model from_binary(std::string_view b, const Context& ctx = Context(1)) {
     const std::size_t max_entries = std::min(r.left() / 2, T * C);
     sc.cat.reserve(max_entries);
     sc.count.reserve(max_entries);
+    cur = r.cursor();
     for (std::size_t t = 0; t < T; ++t) {
-      const std::size_t n = r.count(2);
+      const std::uint64_t n = vi();
       if (n > C) throw FormatError("orchard::ss3: bad number of categories of a term in binary model");
       std::uint64_t next = 0;
       for (std::size_t i = 0; i < n; ++i) {
-        const std::uint64_t c = next + r.varint();
-        const std::uint64_t f = r.varint();
+        const std::uint64_t c = next + vi();
+        const std::uint64_t f = vi();
         if (c >= C || c < next) throw FormatError("orchard::ss3: bad category index in binary model");
         if (f < 1 || f > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
           throw FormatError("orchard::ss3: bad count in binary model");
@@ -476,6 +509,7 @@ inline Model from_binary(std::string_view b, const Context& ctx = Context(1)) {
       }
       sc.row[t + 1] = sc.cat.size();
     }
+    r.seek(cur);
   } else {
     if (C > 0 && T > (end) / C + 1) throw FormatError("orchard::ss3: bad term count");
     fr.resize(T * C);

@@ -1517,6 +1517,7 @@ class Model {
     // max gv per (category, length) while the values are copied (absent entries have gv 0, the
     // maxima start at 0): finish_values takes them as one block's maxima
     std::vector<double> mx(C * L, 0.0);  // [c * L + n - 1]
+    std::vector<std::int64_t> size(C, 0);  // word occurrences per category (most_probable_category)
     const std::size_t* vrow = vt.row.data();
     const std::size_t* srow = sfr_.row.data();
     const std::uint32_t* scat = sfr_.cat.data();
@@ -1536,6 +1537,7 @@ class Model {
       gv[k] = g;
       double& m = mx[c * L + n - 1];
       if (g > m) m = g;
+      if (n == 1) size[c] += scnt[s];  // the terms of length 1 are the words
     };
     for (std::size_t t = 0; t < T; ++t) {
       const std::size_t n = term_len_[t];
@@ -1555,7 +1557,14 @@ class Model {
     max_changed_.clear();
     categories_changed_ = false;
     std::fill(dirty_.begin(), dirty_.end(), 0);
-    most_probable_ = compute_most_probable(true);
+    if (C == 0) {  // throws, as for any model without categories
+      most_probable_ = compute_most_probable(true);
+      return;
+    }
+    int best = 0;  // compute_most_probable's choice: the last category with the most words
+    for (std::size_t c = 0; c < C; ++c)
+      if (size[c] >= size[static_cast<std::size_t>(best)]) best = static_cast<int>(c);
+    most_probable_ = best;
   }
 
   /// The entry layout of a value table: the present (term, category) pairs of the counts.
