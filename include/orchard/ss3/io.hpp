@@ -317,13 +317,13 @@ inline FileBytes binary_bytes(const Model& m, bool store_values, int version) {
   }
   // worst case: every varint at its longest
   constexpr std::size_t V = max_varint_bytes;
-  std::size_t cap = 8 + 4 + 4 * 8 + 3 + 4 * V + 8;  // magic, version, params, flags, checksum
+  std::size_t cap = 8 + 4 + 4 * 8 + 3 + 3 * V + 1 + 8;  // magic, version, params, modes, multilabel, checksum
   for (const auto& c : m.categories()) cap += V + c.size();
   for (const auto& w : m.words()) cap += V + w.size();
-  cap += 3 * V + 2 * V * T;                                      // sizes, parent and word of each term
-  cap += version >= 3 ? V * T + 2 * V * present : V * T * C;     // counts
-  for (const auto& mf : m.max_fr()) cap += V + V * mf.size();    // max_fr
-  cap += 1 + V + (with_values ? 16 * present : 0);               // values
+  cap += 3 * V + 2 * V * T;  // category, word and term counts; parent and word of each term
+  cap += version >= 3 ? V * T + 2 * V * present : V * T * C;  // counts
+  for (const auto& mf : m.max_fr()) cap += V + V * mf.size();  // max_fr
+  cap += 1 + V + (with_values ? 16 * present : 0);             // values flag, count, values
   Writer out(cap);
   out.bytes(binary_magic, 8);
   out.pod<std::uint32_t>(static_cast<std::uint32_t>(version));
