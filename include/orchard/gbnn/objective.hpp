@@ -10,9 +10,12 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <type_traits>
+#include <vector>
 
 #include "common.hpp"
 
@@ -92,6 +95,103 @@ inline void axpy_many(const T* a, index_t a_stride, const S* x, index_t rows, in
   for (; i < rows; ++i) axpy_rows<1>(a + i * a_stride, x + i * stride, stride, y, n);
 }
 
+/// Features stored as one byte per value: a codebook of at most 256 distinct values of the
+/// matrix (distinct bit patterns, so −0.0 and 0.0 are two entries) and one code per entry, e.g.
+/// image pixels / 255 or small integer counts, however they were rounded on the way in.
+///
+/// Why this is exact: the row kernel decodes a chunk of rows through the codebook into T before
+/// the same dot products and axpys as the plain path run on it, so the arithmetic sees the same T
+/// values in the same order: the objective, its gradient and the trained model are bit-identical
+/// to the plain path; only the bytes streamed per evaluation shrink (1 instead of sizeof(T)), so
+/// a 2500 × 784 subsample (2 MB) stays in a core's L2 cache between evaluations. Decoding by
+/// arithmetic (k·scale) instead would not cover all inputs: pixels k/255 rounded to double by
+/// division, or printed with 9 digits and read as float, are not k·s for any one s (k = 2, 4, …
+/// differ by an ulp); folding the scale into the weights would change the rounding.
+template <class T>
+struct ByteCodes {
+  bool ok = false;  ///< the matrix has at most 256 distinct values
+  int size = 0;     ///< codebook entries in use
+  /// table[k] == T(k)·scale for every code in use: decode by arithmetic (a vectorised convert and
+  /// multiply, ~3× faster than the table lookups here, which the compiler leaves scalar)
+  bool arithmetic = false;
+  T scale = 0;
+  T table[256] = {};
+  /// out[i] = table[codes[i]] for i < count.
+  void decode(const std::uint8_t* codes, index_t count, T* out) const {
+    if (arithmetic) {
+      const T sc = scale;
+      for (index_t i = 0; i < count; ++i) out[i] = static_cast<T>(codes[i]) * sc;
+    } else {
+      for (index_t i = 0; i < count; ++i) out[i] = table[codes[i]];
+    }
+  }
+};
+
+/// The codebook of X (count values) with the codes written to `codes` (count bytes), or ok = false
+/// when X has more than 256 distinct values (codes are then unspecified).
+template <class T>
+ByteCodes<T> encode_bytes(const T* X, index_t count, std::uint8_t* codes) {
+  using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+  static_assert(sizeof(Bits) == sizeof(T));
+  ByteCodes<T> b;
+  // open addressing on the bit patterns: 1024 slots for at most 256 keys
+  constexpr std::size_t kSlots = 1024;
+  std::vector<Bits> key(kSlots);
+  std::vector<int> code(kSlots, -1);
+  Bits last_bits = 0;
+  int last_code = -1;
+  for (index_t i = 0; i < count; ++i) {
+    Bits bits;
+    std::memcpy(&bits, X + i, sizeof(T));
+    if (last_code >= 0 && bits == last_bits) {
+      codes[i] = static_cast<std::uint8_t>(last_code);
+      continue;
+    }
+    std::uint64_t h = static_cast<std::uint64_t>(bits) * 0x9E3779B97F4A7C15ull;
+    std::size_t slot = static_cast<std::size_t>(h >> 54);  // top 10 bits
+    while (code[slot] >= 0 && key[slot] != bits) slot = (slot + 1) & (kSlots - 1);
+    if (code[slot] < 0) {
+      if (b.size == 256) return ByteCodes<T>{};
+      key[slot] = bits;
+      code[slot] = b.size;
+      b.table[b.size++] = X[i];
+    }
+    last_bits = bits;
+    last_code = code[slot];
+    codes[i] = static_cast<std::uint8_t>(last_code);
+  }
+  b.ok = true;
+  // Arithmetic decoding: a scale s with every value equal to T(k)·s bit for bit for an integer k
+  // in 0..255 (e.g. pixel · (1/255) in float); s = v/k0 for the smallest positive value v.
+  T v = std::numeric_limits<T>::infinity();
+  for (int j = 0; j < b.size; ++j) {
+    if (!(b.table[j] >= T(0)) || std::signbit(b.table[j])) return b;  // negative or −0.0
+    if (b.table[j] > T(0)) v = std::min(v, b.table[j]);
+  }
+  if (!std::isfinite(v)) v = T(1);  // all zeros
+  int remap[256];
+  for (int k0 = 1; k0 <= 255; ++k0) {
+    const T sc = v / static_cast<T>(k0);
+    if (!(sc > T(0))) break;
+    bool fits = true;
+    for (int j = 0; j < b.size && fits; ++j) {
+      const double k = std::round(static_cast<double>(b.table[j]) / static_cast<double>(sc));
+      fits = k >= 0 && k <= 255 && static_cast<T>(k) * sc == b.table[j];
+      if (fits) remap[j] = static_cast<int>(k);
+    }
+    if (!fits) continue;
+    for (index_t i = 0; i < count; ++i) codes[i] = static_cast<std::uint8_t>(remap[codes[i]]);
+    T table[256] = {};
+    for (int k = 0; k < 256; ++k) table[k] = static_cast<T>(k) * sc;
+    std::copy(table, table + 256, b.table);
+    b.size = 256;
+    b.arithmetic = true;
+    b.scale = sc;
+    return b;
+  }
+  return b;
+}
+
 }  // namespace detail
 
 /// What the L-BFGS driver and the Adam loop see: NetObjective on the CPU, or the GPU objective
@@ -131,6 +231,7 @@ class NetObjective final : public Objective<T> {
   void bind(const T* X, const T* targets, index_t n, const Context& ctx) override {
     require(n > 0 && n <= H_.rows(), "rows", n, "must lie in [1, configured rows]");
     X_ = X;
+    codes_ = nullptr;
     targets_ = targets;
     n_ = n;
     ctx_ = &ctx;
@@ -139,6 +240,21 @@ class NetObjective final : public Objective<T> {
     sub_rows_ = std::clamp<index_t>((index_t{512} << 10) / (d_ * index_t(sizeof(T))), 16, 1024);
     reserve_blocks(n);
   }
+
+  /// Like bind, with X given as byte codes of `book` (n × d, row-major): the evaluations are
+  /// bit-identical to bind with the decoded matrix. Needs hidden() <= row_kernel_units().
+  void bind_codes(const std::uint8_t* codes, const detail::ByteCodes<T>& book, const T* targets,
+                  index_t n, const Context& ctx) {
+    require(J_ <= kRowKernelUnits, "hidden", J_,
+            "must be <= " + std::to_string(kRowKernelUnits) + " for byte-coded features");
+    require(book.ok, "book", "off", "must be a codebook from encode_bytes");
+    bind(nullptr, targets, n, ctx);
+    codes_ = codes;
+    book_ = &book;
+  }
+
+  /// Hidden units up to which the row kernel runs (and bind_codes is available).
+  static constexpr index_t row_kernel_units() { return kRowKernelUnits; }
 
   index_t n_params() const override { return d_ * J_ + J_ * K_ + J_ + K_; }
   index_t features() const { return d_; }
@@ -162,7 +278,17 @@ class NetObjective final : public Objective<T> {
       for (index_t c = 0; c < d; ++c)
         for (index_t j = 0; j < J; ++j) W1t_[j * d + c] = W1(c, j);
       parallel_blocks(*ctx_, n_, block_, [&](index_t b, index_t s, index_t e) {
-        row_kernel_block(X_, b, s, e, W2, b1, b2);
+        if (codes_ != nullptr) {
+          T* buf = chunk_.row(b).data();
+          row_kernel_block(
+              [&](index_t q, index_t m) {
+                book_->decode(codes_ + q * d, m * d, buf);
+                return static_cast<const T*>(buf);
+              },
+              b, s, e, W2, b1, b2);
+        } else {
+          row_kernel_block([&](index_t q, index_t) { return X_ + q * d; }, b, s, e, W2, b1, b2);
+        }
       });
     } else {
     parallel_blocks(*ctx_, n_, block_, [&](index_t b, index_t s, index_t e) {
@@ -201,7 +327,10 @@ class NetObjective final : public Objective<T> {
     // Fixed-order reduction of the block partials (parallel over parameter chunks).
     const index_t P = n_params();
     grad.resize(P);
-    parallel_blocks(*ctx_, P, 4096, [&](index_t, index_t p0, index_t p1) {
+    // Parallel over parameter chunks only when the sum is worth waking threads for (each p is
+    // summed over the blocks in block order either way).
+    const index_t reduce_chunk = P * nb >= (index_t{1} << 20) ? 4096 : std::max<index_t>(P, 1);
+    parallel_blocks(*ctx_, P, reduce_chunk, [&](index_t, index_t p0, index_t p1) {
       for (index_t p = p0; p < p1; ++p) {
         T acc = partial_(0, p);
         for (index_t b = 1; b < nb; ++b) acc += partial_(b, p);
@@ -224,7 +353,10 @@ class NetObjective final : public Objective<T> {
     if (partial_.rows() < nb || partial_.cols() != n_params()) {
       partial_.resize(std::max<index_t>(nb, 1), n_params());
       block_loss_.resize(std::max<index_t>(nb, 1));
-      if (J_ <= kRowKernelUnits) grad_t_.resize(std::max<index_t>(nb, 1), d_ * J_);
+      if (J_ <= kRowKernelUnits) {
+        grad_t_.resize(std::max<index_t>(nb, 1), d_ * J_);
+        chunk_.resize(std::max<index_t>(nb, 1), kChunkRows * d_);  // decoded rows (bind_codes)
+      }
     }
     if (J_ <= kRowKernelUnits) W1t_.resize(d_ * J_);
   }
@@ -238,39 +370,93 @@ class NetObjective final : public Objective<T> {
 
   /// Block b (rows [s, e)) of an evaluation by the row kernel: writes the block's loss and its
   /// partial gradient (packing order) into block_loss_[b] and partial_.row(b).
-  template <class S, class W2Type, class B1Type, class B2Type>
-  void row_kernel_block(const S* X, index_t b, index_t s, index_t e, const W2Type& W2,
+  ///
+  /// Everything but the two passes over X runs as plain scalar loops, one row at a time: with
+  /// J <= 2 units the outputs, loss, deltas and the W2 / bias gradients of a row are a few dozen
+  /// flops, and Eigen's dynamic-size products on 16-row chunks cost far more in dispatch than in
+  /// arithmetic (on 228 × 30 data they were most of an evaluation's ~15 µs).
+  /// rows(q, m) returns rows [q, q + m) of X (m × d, row-major, contiguous, m <= kChunkRows).
+  template <class Rows, class W2Type, class B1Type, class B2Type>
+  void row_kernel_block(Rows&& rows, index_t b, index_t s, index_t e, const W2Type& W2,
                         const B1Type& b1, const B2Type& b2) {
     const index_t d = d_, J = J_, K = K_;
     T* g = partial_.row(b).data();
-    Eigen::Map<RowMatrix<T>> gW1(g, d, J), gW2(g + d * J, J, K);
-    Eigen::Map<Vec> gb1(g + d * J + J * K, J), gb2(g + d * J + J * K + J, K);
+    T* gw2 = g + d * J;  // J × K, row-major
+    T* gb1 = gw2 + J * K;
+    T* gb2 = gb1 + J;
     T* gw1t = grad_t_.row(b).data();  // this block's W1 gradient, transposed (J × d)
     std::fill(gw1t, gw1t + J * d, T(0));
-    gW2.setZero();
-    gb1.setZero();
-    gb2.setZero();
+    std::fill(gw2, gb2 + K, T(0));
     const T* w1t = W1t_.data();
+    const T* w2 = W2.data();  // J × K, row-major
     T loss = 0;
     for (index_t q = s; q < e; q += kChunkRows) {
       const index_t m = std::min(kChunkRows, e - q);
-      auto Hq = H_.middleRows(q, m);
-      for (index_t j = 0; j < J; ++j)
-        detail::dot_many(X + q * d, m, d, w1t + j * d, d, &Hq(0, j), J);
-      for (index_t i = 0; i < m; ++i)
-        for (index_t j = 0; j < J; ++j) Hq(i, j) = sigmoid(static_cast<T>(Hq(i, j) + b1[j]));
-      loss += output_and_delta(q, m, W2, b2);
-      auto Eq = E_.middleRows(q, m);
-      auto Dq = D_.middleRows(q, m);
-      gW2.noalias() += Hq.transpose() * Eq;
-      gb2.noalias() += Eq.colwise().sum().transpose();
-      gb1.noalias() += Dq.colwise().sum().transpose();
-      for (index_t j = 0; j < J; ++j)
-        detail::axpy_many(&Dq(0, j), J, X + q * d, m, d, gw1t + j * d, d);
+      T* Hq = H_.row(q).data();  // m × J, row-major, contiguous
+      T* Dq = D_.row(q).data();  // m × J
+      const T* Xq = rows(q, m);
+      for (index_t j = 0; j < J; ++j) detail::dot_many(Xq, m, d, w1t + j * d, d, Hq + j, J);
+      for (index_t i = 0; i < m; ++i) {
+        T* h = Hq + i * J;
+        T* out = E_.row(q + i).data();
+        T* delta = Dq + i * J;
+        for (index_t j = 0; j < J; ++j) h[j] = sigmoid(static_cast<T>(h[j] + b1[j]));
+        for (index_t k = 0; k < K; ++k) {
+          T o = b2[k];
+          for (index_t j = 0; j < J; ++j) o += h[j] * w2[j * K + k];
+          out[k] = o;
+        }
+        loss += row_loss(out, q + i);  // out now holds d loss / d out
+        for (index_t j = 0; j < J; ++j) {
+          T a = 0;
+          for (index_t k = 0; k < K; ++k) a += out[k] * w2[j * K + k];
+          delta[j] = a * h[j] * (T(1) - h[j]);
+          gb1[j] += delta[j];
+          for (index_t k = 0; k < K; ++k) gw2[j * K + k] += h[j] * out[k];
+        }
+        for (index_t k = 0; k < K; ++k) gb2[k] += out[k];
+      }
+      for (index_t j = 0; j < J; ++j) detail::axpy_many(Dq + j, J, Xq, m, d, gw1t + j * d, d);
     }
+    Eigen::Map<RowMatrix<T>> gW1(g, d, J);
     for (index_t c = 0; c < d; ++c)
       for (index_t j = 0; j < J; ++j) gW1(c, j) = gw1t[j * d + c];
     block_loss_[b] = loss;
+  }
+
+  /// One row's outputs `out` (K values) of row i: replaced by d loss / d out; returns its loss.
+  T row_loss(T* out, index_t i) const {
+    const index_t K = K_;
+    switch (loss_) {
+      case OutputLoss::squared: {
+        const T* r = targets_ + i * K;
+        T l = 0;
+        for (index_t k = 0; k < K; ++k) {
+          out[k] -= r[k];
+          l += out[k] * out[k];
+        }
+        return T(0.5) * l;
+      }
+      case OutputLoss::logistic: {
+        const T y = targets_[i];
+        const T yz = y * out[0];
+        out[0] = -y * sigmoid(-yz);
+        return log1pexp(-yz);
+      }
+      case OutputLoss::softmax: {
+        const auto c = static_cast<index_t>(targets_[i]);
+        T mx = out[0];
+        for (index_t k = 1; k < K; ++k) mx = std::max(mx, out[k]);
+        T sum = 0;
+        for (index_t k = 0; k < K; ++k) sum += std::exp(out[k] - mx);
+        const T lse = mx + std::log(sum);
+        const T l = lse - out[c];
+        for (index_t k = 0; k < K; ++k) out[k] = std::exp(out[k] - lse);
+        out[c] -= T(1);
+        return l;
+      }
+    }
+    return 0;
   }
 
   /// Rows [q, q + m) with their hidden activations in H_: outputs into E_, replaced by
@@ -328,9 +514,11 @@ class NetObjective final : public Objective<T> {
   OutputLoss loss_ = OutputLoss::squared;
   T alpha_ = 0;
   const T* X_ = nullptr;
+  const std::uint8_t* codes_ = nullptr;  // X as codes of *book_ (bind_codes), else null
+  const detail::ByteCodes<T>* book_ = nullptr;
   const T* targets_ = nullptr;
   const Context* ctx_ = nullptr;
-  RowMatrix<T> H_, E_, D_, partial_, grad_t_;
+  RowMatrix<T> H_, E_, D_, partial_, grad_t_, chunk_;
   Vec block_loss_, W1t_;
 };
 
