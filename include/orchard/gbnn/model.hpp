@@ -6,10 +6,8 @@
 // step. F and the current step's hidden activations are kept incrementally; the training loop
 // allocates nothing after its set-up.
 #include <Eigen/Core>
-#include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstdint>
 #include <limits>
 #include <string>
 #include <vector>
@@ -325,26 +323,16 @@ class Model {
     const index_t n_sub = std::max<index_t>(
         1, static_cast<index_t>(std::floor(p.subsample * static_cast<double>(n))));
     const bool full = n_sub == n;
-    // The step objective on the Context's device (CPU, or the registered CUDA path).
-    const auto obj =
-        detail::make_objective<T>(ctx, n_sub, d, J, K, OutputLoss::squared, static_cast<T>(p.alpha));
-    // Byte-coded features (objective.hpp, ByteCodes): same model, fewer bytes per evaluation.
-    auto* cpu_obj = dynamic_cast<NetObjective<T>*>(obj.get());
-    detail::ByteCodes<T> book;
-    std::vector<std::uint8_t> Xc, Xsc;
-    if (p.byte_codes && cpu_obj != nullptr && J <= NetObjective<T>::row_kernel_units()) {
-      Xc.resize(static_cast<std::size_t>(n * d));
-      book = detail::encode_bytes(X.data(), n * d, Xc.data());
-      if (!book.ok) std::vector<std::uint8_t>().swap(Xc);
-    }
-    const bool coded = book.ok;
-    if (coded && !full) Xsc.resize(static_cast<std::size_t>(n_sub * d));
     RowMatrix<T> Xs, Rs;
     if (!full) {
-      if (!coded) Xs.resize(n_sub, d);
+      Xs.resize(n_sub, d);
       Rs.resize(n_sub, K);
     }
     std::vector<index_t> idx(static_cast<std::size_t>(n_sub));
+
+    // The step objective on the Context's device (CPU, or the registered CUDA path).
+    const auto obj =
+        detail::make_objective<T>(ctx, n_sub, d, J, K, OutputLoss::squared, static_cast<T>(p.alpha));
     const index_t P = obj->n_params();
     Vector<T> w(P);
     // Value scaled by 1/K: ½·(mean over all n·K residual entries) + α/(2nK)‖W‖², the package's
@@ -362,7 +350,6 @@ class Model {
       residuals(F, tg, R, ctx);
       // 2. seeded subsample (selection sampling, increasing row order)
       const T* Xfit = X.data();
-      const std::uint8_t* Xcfit = Xc.data();
       const T* Rfit = R.data();
       if (!full) {
         Rng rs = base.split(static_cast<std::uint64_t>(2 * t));
@@ -375,26 +362,18 @@ class Model {
         }
         parallel_blocks(ctx, n_sub, detail::block_rows(n_sub, 0, d), [&](index_t, index_t s, index_t e) {
           for (index_t r = s; r < e; ++r) {
-            const index_t src = idx[static_cast<std::size_t>(r)];
-            if (coded)
-              std::copy_n(Xc.data() + src * d, d, Xsc.data() + r * d);
-            else
-              Xs.row(r) = X.row(src);
-            Rs.row(r) = R.row(src);
+            Xs.row(r) = X.row(idx[static_cast<std::size_t>(r)]);
+            Rs.row(r) = R.row(idx[static_cast<std::size_t>(r)]);
           }
         });
         Xfit = Xs.data();
-        Xcfit = Xsc.data();
         Rfit = Rs.data();
       }
       // 3. initial weights (Glorot-uniform, scikit-learn's bound for logistic units)
       Rng ri = base.split(static_cast<std::uint64_t>(2 * t + 1));
       detail::glorot_init(ri, d, J, K, w);
       // 4. fit the step network by L-BFGS (the best point seen is kept if the search stops early)
-      if (coded)
-        cpu_obj->bind_codes(Xcfit, book, Rfit, n_sub, ctx);
-      else
-        obj->bind(Xfit, Rfit, n_sub, ctx);
+      obj->bind(Xfit, Rfit, n_sub, ctx);
       lbfgs.minimize(*obj, w);
       evaluations_.push_back(lbfgs.evaluations());
       store_step(t, w);

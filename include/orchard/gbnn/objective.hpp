@@ -10,12 +10,9 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
-#include <cstdint>
-#include <cstring>
 #include <limits>
 #include <memory>
 #include <type_traits>
-#include <vector>
 
 #include "common.hpp"
 
@@ -45,15 +42,31 @@ inline void dot_rows(const S* x, index_t stride, const T* w, index_t n, T* out) 
     for (int r = 0; r < R; ++r)
       acc[r] += Eigen::Map<const Eigen::Array<S, L, 1>>(x + r * stride + c).template cast<T>() * wv;
   }
+  // The tail: lane l takes element c + l (rem < L of them), in 8- and 4-lane pieces where they
+  // fit, then one by one; the same lane arithmetic as a scalar loop, without its cost on narrow
+  // rows (d = 30: 14 of 30 elements are tail).
+  const index_t rem = n - c;
   for (int r = 0; r < R; ++r) {
-    T a[L];
-    for (index_t l = 0; l < L; ++l) a[l] = acc[r][l];
-    for (index_t l = 0; c + l < n; ++l) a[l] += static_cast<T>(x[r * stride + c + l]) * w[c + l];
-    for (index_t l = 0; l < 8; ++l) a[l] += a[l + 8];
-    for (index_t l = 0; l < 4; ++l) a[l] += a[l + 4];
-    a[0] += a[2];
-    a[1] += a[3];
-    out[r] = a[0] + a[1];
+    const S* xr = x + r * stride + c;
+    index_t l = 0;
+    if (rem >= 8) {
+      acc[r].template segment<8>(0) +=
+          Eigen::Map<const Eigen::Array<S, 8, 1>>(xr).template cast<T>() *
+          Eigen::Map<const Eigen::Array<T, 8, 1>>(w + c);
+      l = 8;
+    }
+    if (rem - l >= 4) {
+      acc[r].template segment<4>(l) +=
+          Eigen::Map<const Eigen::Array<S, 4, 1>>(xr + l).template cast<T>() *
+          Eigen::Map<const Eigen::Array<T, 4, 1>>(w + c + l);
+      l += 4;
+    }
+    for (; l < rem; ++l) acc[r][l] += static_cast<T>(xr[l]) * w[c + l];
+    // fixed pairwise tree: lanes l += l + 8, then l += l + 4, then l += l + 2, then 0 + 1
+    const Eigen::Array<T, 8, 1> a8 = acc[r].template head<8>() + acc[r].template tail<8>();
+    const Eigen::Array<T, 4, 1> a4 = a8.template head<4>() + a8.template tail<4>();
+    const Eigen::Array<T, 2, 1> a2 = a4.template head<2>() + a4.template tail<2>();
+    out[r] = a2[0] + a2[1];
   }
 }
 
@@ -95,103 +108,6 @@ inline void axpy_many(const T* a, index_t a_stride, const S* x, index_t rows, in
   for (; i < rows; ++i) axpy_rows<1>(a + i * a_stride, x + i * stride, stride, y, n);
 }
 
-/// Features stored as one byte per value: a codebook of at most 256 distinct values of the
-/// matrix (distinct bit patterns, so −0.0 and 0.0 are two entries) and one code per entry, e.g.
-/// image pixels / 255 or small integer counts, however they were rounded on the way in.
-///
-/// Why this is exact: the row kernel decodes a chunk of rows through the codebook into T before
-/// the same dot products and axpys as the plain path run on it, so the arithmetic sees the same T
-/// values in the same order: the objective, its gradient and the trained model are bit-identical
-/// to the plain path; only the bytes streamed per evaluation shrink (1 instead of sizeof(T)), so
-/// a 2500 × 784 subsample (2 MB) stays in a core's L2 cache between evaluations. Decoding by
-/// arithmetic (k·scale) instead would not cover all inputs: pixels k/255 rounded to double by
-/// division, or printed with 9 digits and read as float, are not k·s for any one s (k = 2, 4, …
-/// differ by an ulp); folding the scale into the weights would change the rounding.
-template <class T>
-struct ByteCodes {
-  bool ok = false;  ///< the matrix has at most 256 distinct values
-  int size = 0;     ///< codebook entries in use
-  /// table[k] == T(k)·scale for every code in use: decode by arithmetic (a vectorised convert and
-  /// multiply, ~3× faster than the table lookups here, which the compiler leaves scalar)
-  bool arithmetic = false;
-  T scale = 0;
-  T table[256] = {};
-  /// out[i] = table[codes[i]] for i < count.
-  void decode(const std::uint8_t* codes, index_t count, T* out) const {
-    if (arithmetic) {
-      const T sc = scale;
-      for (index_t i = 0; i < count; ++i) out[i] = static_cast<T>(codes[i]) * sc;
-    } else {
-      for (index_t i = 0; i < count; ++i) out[i] = table[codes[i]];
-    }
-  }
-};
-
-/// The codebook of X (count values) with the codes written to `codes` (count bytes), or ok = false
-/// when X has more than 256 distinct values (codes are then unspecified).
-template <class T>
-ByteCodes<T> encode_bytes(const T* X, index_t count, std::uint8_t* codes) {
-  using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
-  static_assert(sizeof(Bits) == sizeof(T));
-  ByteCodes<T> b;
-  // open addressing on the bit patterns: 1024 slots for at most 256 keys
-  constexpr std::size_t kSlots = 1024;
-  std::vector<Bits> key(kSlots);
-  std::vector<int> code(kSlots, -1);
-  Bits last_bits = 0;
-  int last_code = -1;
-  for (index_t i = 0; i < count; ++i) {
-    Bits bits;
-    std::memcpy(&bits, X + i, sizeof(T));
-    if (last_code >= 0 && bits == last_bits) {
-      codes[i] = static_cast<std::uint8_t>(last_code);
-      continue;
-    }
-    std::uint64_t h = static_cast<std::uint64_t>(bits) * 0x9E3779B97F4A7C15ull;
-    std::size_t slot = static_cast<std::size_t>(h >> 54);  // top 10 bits
-    while (code[slot] >= 0 && key[slot] != bits) slot = (slot + 1) & (kSlots - 1);
-    if (code[slot] < 0) {
-      if (b.size == 256) return ByteCodes<T>{};
-      key[slot] = bits;
-      code[slot] = b.size;
-      b.table[b.size++] = X[i];
-    }
-    last_bits = bits;
-    last_code = code[slot];
-    codes[i] = static_cast<std::uint8_t>(last_code);
-  }
-  b.ok = true;
-  // Arithmetic decoding: a scale s with every value equal to T(k)·s bit for bit for an integer k
-  // in 0..255 (e.g. pixel · (1/255) in float); s = v/k0 for the smallest positive value v.
-  T v = std::numeric_limits<T>::infinity();
-  for (int j = 0; j < b.size; ++j) {
-    if (!(b.table[j] >= T(0)) || std::signbit(b.table[j])) return b;  // negative or −0.0
-    if (b.table[j] > T(0)) v = std::min(v, b.table[j]);
-  }
-  if (!std::isfinite(v)) v = T(1);  // all zeros
-  int remap[256];
-  for (int k0 = 1; k0 <= 255; ++k0) {
-    const T sc = v / static_cast<T>(k0);
-    if (!(sc > T(0))) break;
-    bool fits = true;
-    for (int j = 0; j < b.size && fits; ++j) {
-      const double k = std::round(static_cast<double>(b.table[j]) / static_cast<double>(sc));
-      fits = k >= 0 && k <= 255 && static_cast<T>(k) * sc == b.table[j];
-      if (fits) remap[j] = static_cast<int>(k);
-    }
-    if (!fits) continue;
-    for (index_t i = 0; i < count; ++i) codes[i] = static_cast<std::uint8_t>(remap[codes[i]]);
-    T table[256] = {};
-    for (int k = 0; k < 256; ++k) table[k] = static_cast<T>(k) * sc;
-    std::copy(table, table + 256, b.table);
-    b.size = 256;
-    b.arithmetic = true;
-    b.scale = sc;
-    return b;
-  }
-  return b;
-}
-
 }  // namespace detail
 
 /// What the L-BFGS driver and the Adam loop see: NetObjective on the CPU, or the GPU objective
@@ -231,7 +147,6 @@ class NetObjective final : public Objective<T> {
   void bind(const T* X, const T* targets, index_t n, const Context& ctx) override {
     require(n > 0 && n <= H_.rows(), "rows", n, "must lie in [1, configured rows]");
     X_ = X;
-    codes_ = nullptr;
     targets_ = targets;
     n_ = n;
     ctx_ = &ctx;
@@ -240,21 +155,6 @@ class NetObjective final : public Objective<T> {
     sub_rows_ = std::clamp<index_t>((index_t{512} << 10) / (d_ * index_t(sizeof(T))), 16, 1024);
     reserve_blocks(n);
   }
-
-  /// Like bind, with X given as byte codes of `book` (n × d, row-major): the evaluations are
-  /// bit-identical to bind with the decoded matrix. Needs hidden() <= row_kernel_units().
-  void bind_codes(const std::uint8_t* codes, const detail::ByteCodes<T>& book, const T* targets,
-                  index_t n, const Context& ctx) {
-    require(J_ <= kRowKernelUnits, "hidden", J_,
-            "must be <= " + std::to_string(kRowKernelUnits) + " for byte-coded features");
-    require(book.ok, "book", "off", "must be a codebook from encode_bytes");
-    bind(nullptr, targets, n, ctx);
-    codes_ = codes;
-    book_ = &book;
-  }
-
-  /// Hidden units up to which the row kernel runs (and bind_codes is available).
-  static constexpr index_t row_kernel_units() { return kRowKernelUnits; }
 
   index_t n_params() const override { return d_ * J_ + J_ * K_ + J_ + K_; }
   index_t features() const { return d_; }
@@ -278,17 +178,7 @@ class NetObjective final : public Objective<T> {
       for (index_t c = 0; c < d; ++c)
         for (index_t j = 0; j < J; ++j) W1t_[j * d + c] = W1(c, j);
       parallel_blocks(*ctx_, n_, block_, [&](index_t b, index_t s, index_t e) {
-        if (codes_ != nullptr) {
-          T* buf = chunk_.row(b).data();
-          row_kernel_block(
-              [&](index_t q, index_t m) {
-                book_->decode(codes_ + q * d, m * d, buf);
-                return static_cast<const T*>(buf);
-              },
-              b, s, e, W2, b1, b2);
-        } else {
-          row_kernel_block([&](index_t q, index_t) { return X_ + q * d; }, b, s, e, W2, b1, b2);
-        }
+        row_kernel_block(X_, b, s, e, W2, b1, b2);
       });
     } else {
     parallel_blocks(*ctx_, n_, block_, [&](index_t b, index_t s, index_t e) {
@@ -353,10 +243,7 @@ class NetObjective final : public Objective<T> {
     if (partial_.rows() < nb || partial_.cols() != n_params()) {
       partial_.resize(std::max<index_t>(nb, 1), n_params());
       block_loss_.resize(std::max<index_t>(nb, 1));
-      if (J_ <= kRowKernelUnits) {
-        grad_t_.resize(std::max<index_t>(nb, 1), d_ * J_);
-        chunk_.resize(std::max<index_t>(nb, 1), kChunkRows * d_);  // decoded rows (bind_codes)
-      }
+      if (J_ <= kRowKernelUnits) grad_t_.resize(std::max<index_t>(nb, 1), d_ * J_);
     }
     if (J_ <= kRowKernelUnits) W1t_.resize(d_ * J_);
   }
@@ -371,13 +258,12 @@ class NetObjective final : public Objective<T> {
   /// Block b (rows [s, e)) of an evaluation by the row kernel: writes the block's loss and its
   /// partial gradient (packing order) into block_loss_[b] and partial_.row(b).
   ///
-  /// Everything but the two passes over X runs as plain scalar loops, one row at a time: with
-  /// J <= 2 units the outputs, loss, deltas and the W2 / bias gradients of a row are a few dozen
-  /// flops, and Eigen's dynamic-size products on 16-row chunks cost far more in dispatch than in
-  /// arithmetic (on 228 × 30 data they were most of an evaluation's ~15 µs).
-  /// rows(q, m) returns rows [q, q + m) of X (m × d, row-major, contiguous, m <= kChunkRows).
-  template <class Rows, class W2Type, class B1Type, class B2Type>
-  void row_kernel_block(Rows&& rows, index_t b, index_t s, index_t e, const W2Type& W2,
+  /// Everything but the two passes over X runs as plain loops over the chunk's rows: with J <= 2
+  /// units the outputs, loss, deltas and the W2 / bias gradients of a row are a few dozen flops,
+  /// and Eigen's dynamic-size products on 16-row chunks cost far more in dispatch than in
+  /// arithmetic (on 228 × 30 data they were most of an evaluation's ~13 µs).
+  template <class S, class W2Type, class B1Type, class B2Type>
+  void row_kernel_block(const S* X, index_t b, index_t s, index_t e, const W2Type& W2,
                         const B1Type& b1, const B2Type& b2) {
     const index_t d = d_, J = J_, K = K_;
     T* g = partial_.row(b).data();
@@ -394,34 +280,72 @@ class NetObjective final : public Objective<T> {
       const index_t m = std::min(kChunkRows, e - q);
       T* Hq = H_.row(q).data();  // m × J, row-major, contiguous
       T* Dq = D_.row(q).data();  // m × J
-      const T* Xq = rows(q, m);
+      const S* Xq = X + q * d;
       for (index_t j = 0; j < J; ++j) detail::dot_many(Xq, m, d, w1t + j * d, d, Hq + j, J);
-      for (index_t i = 0; i < m; ++i) {
-        T* h = Hq + i * J;
-        T* out = E_.row(q + i).data();
-        T* delta = Dq + i * J;
-        for (index_t j = 0; j < J; ++j) h[j] = sigmoid(static_cast<T>(h[j] + b1[j]));
-        for (index_t k = 0; k < K; ++k) {
-          T o = b2[k];
-          for (index_t j = 0; j < J; ++j) o += h[j] * w2[j * K + k];
-          out[k] = o;
-        }
-        loss += row_loss(out, q + i);  // out now holds d loss / d out
-        for (index_t j = 0; j < J; ++j) {
-          T a = 0;
-          for (index_t k = 0; k < K; ++k) a += out[k] * w2[j * K + k];
-          delta[j] = a * h[j] * (T(1) - h[j]);
-          gb1[j] += delta[j];
-          for (index_t k = 0; k < K; ++k) gw2[j * K + k] += h[j] * out[k];
-        }
-        for (index_t k = 0; k < K; ++k) gb2[k] += out[k];
-      }
+      T* Eq = E_.row(q).data();  // m × K
+      if (J == 1 && K == 1)
+        loss += chunk_stages<1, 1>(q, m, Hq, Eq, Dq, w2, b1, b2, gw2, gb1, gb2);
+      else if (J == 1)
+        loss += chunk_stages<1, 0>(q, m, Hq, Eq, Dq, w2, b1, b2, gw2, gb1, gb2);
+      else if (K == 1)
+        loss += chunk_stages<0, 1>(q, m, Hq, Eq, Dq, w2, b1, b2, gw2, gb1, gb2);
+      else
+        loss += chunk_stages<0, 0>(q, m, Hq, Eq, Dq, w2, b1, b2, gw2, gb1, gb2);
       for (index_t j = 0; j < J; ++j) detail::axpy_many(Dq + j, J, Xq, m, d, gw1t + j * d, d);
     }
     Eigen::Map<RowMatrix<T>> gW1(g, d, J);
     for (index_t c = 0; c < d; ++c)
       for (index_t j = 0; j < J; ++j) gW1(c, j) = gw1t[j * d + c];
     block_loss_[b] = loss;
+  }
+
+  /// The row kernel's work between its two passes over X, for the chunk's m rows with their
+  /// pre-activations in Hq (m × J): hidden activations, outputs Eq (m × K) replaced by d loss /
+  /// d out, deltas Dq (m × J), and the W2 / bias gradients added in row order; returns the
+  /// chunk's loss. Stage by stage over the rows (so one row's exp and divide overlap the next
+  /// row's), with J and K compile-time constants when they are 1 (JJ / KK = 0: J_ / K_).
+  template <int JJ, int KK, class B1Type, class B2Type>
+  T chunk_stages(index_t q, index_t m, T* Hq, T* Eq, T* Dq, const T* w2, const B1Type& b1,
+                 const B2Type& b2, T* gw2, T* gb1, T* gb2) const {
+    const index_t J = JJ > 0 ? JJ : J_, K = KK > 0 ? KK : K_;
+    for (index_t i = 0; i < m; ++i)
+      for (index_t j = 0; j < J; ++j)
+        Hq[i * J + j] = sigmoid(static_cast<T>(Hq[i * J + j] + b1[j]));
+    for (index_t i = 0; i < m; ++i)
+      for (index_t k = 0; k < K; ++k) {
+        T o = b2[k];
+        for (index_t j = 0; j < J; ++j) o += Hq[i * J + j] * w2[j * K + k];
+        Eq[i * K + k] = o;
+      }
+    T loss = 0;
+    if (loss_ == OutputLoss::squared) {
+      for (index_t i = 0; i < m; ++i) {
+        const T* r = targets_ + (q + i) * K;
+        T l = 0;
+        for (index_t k = 0; k < K; ++k) {
+          Eq[i * K + k] -= r[k];
+          l += Eq[i * K + k] * Eq[i * K + k];
+        }
+        loss += T(0.5) * l;
+      }
+    } else {
+      for (index_t i = 0; i < m; ++i) loss += row_loss(Eq + i * K, q + i);
+    }
+    for (index_t i = 0; i < m; ++i)
+      for (index_t j = 0; j < J; ++j) {
+        T a = 0;
+        for (index_t k = 0; k < K; ++k) a += Eq[i * K + k] * w2[j * K + k];
+        const T h = Hq[i * J + j];
+        Dq[i * J + j] = a * h * (T(1) - h);
+      }
+    for (index_t i = 0; i < m; ++i) {
+      for (index_t j = 0; j < J; ++j) {
+        gb1[j] += Dq[i * J + j];
+        for (index_t k = 0; k < K; ++k) gw2[j * K + k] += Hq[i * J + j] * Eq[i * K + k];
+      }
+      for (index_t k = 0; k < K; ++k) gb2[k] += Eq[i * K + k];
+    }
+    return loss;
   }
 
   /// One row's outputs `out` (K values) of row i: replaced by d loss / d out; returns its loss.
@@ -474,39 +398,12 @@ class NetObjective final : public Objective<T> {
     return loss;
   }
 
-  // Replaces the outputs in Eb by d loss / d out and returns the block's summed loss.
+  // Replaces the outputs in Eb (rows [s, s + m) of E_) by d loss / d out and returns the rows'
+  // summed loss, one row at a time in row order.
   template <class Block>
   T output_loss(Block& Eb, index_t s, index_t m) const {
-    const index_t K = K_;
     T loss = 0;
-    switch (loss_) {
-      case OutputLoss::squared: {
-        Eigen::Map<const RowMatrix<T>> Rb(targets_ + s * K, m, K);
-        Eb -= Rb;
-        loss = T(0.5) * Eb.squaredNorm();
-        break;
-      }
-      case OutputLoss::logistic:
-        for (index_t i = 0; i < m; ++i) {
-          const T y = targets_[s + i];
-          const T yz = y * Eb(i, 0);
-          loss += log1pexp(-yz);
-          Eb(i, 0) = -y * sigmoid(-yz);
-        }
-        break;
-      case OutputLoss::softmax:
-        for (index_t i = 0; i < m; ++i) {
-          const auto c = static_cast<index_t>(targets_[s + i]);
-          const T mx = Eb.row(i).maxCoeff();
-          T sum = 0;
-          for (index_t k = 0; k < K; ++k) sum += std::exp(Eb(i, k) - mx);
-          const T lse = mx + std::log(sum);
-          loss += lse - Eb(i, c);
-          for (index_t k = 0; k < K; ++k) Eb(i, k) = std::exp(Eb(i, k) - lse);
-          Eb(i, c) -= T(1);
-        }
-        break;
-    }
+    for (index_t i = 0; i < m; ++i) loss += row_loss(&Eb(i, 0), s + i);
     return loss;
   }
 
@@ -514,11 +411,9 @@ class NetObjective final : public Objective<T> {
   OutputLoss loss_ = OutputLoss::squared;
   T alpha_ = 0;
   const T* X_ = nullptr;
-  const std::uint8_t* codes_ = nullptr;  // X as codes of *book_ (bind_codes), else null
-  const detail::ByteCodes<T>* book_ = nullptr;
   const T* targets_ = nullptr;
   const Context* ctx_ = nullptr;
-  RowMatrix<T> H_, E_, D_, partial_, grad_t_, chunk_;
+  RowMatrix<T> H_, E_, D_, partial_, grad_t_;
   Vec block_loss_, W1t_;
 };
 

@@ -35,10 +35,6 @@ struct Params {
                                   ///< many steps and keep the best prefix (0 = off; needs
                                   ///< validation data)
   std::uint64_t seed = 0;          ///< subsamples and initial weights
-  /// Store the training features as one byte per value (a codebook) when they take at most 256
-  /// distinct values (e.g. pixels / 255) and units <= 2, on the CPU: 1/4 (float) or 1/8 (double)
-  /// of the memory traffic per L-BFGS evaluation, and a model bit-identical to false.
-  bool byte_codes = true;
   /// Reproduce the reference package's choices exactly: forces alpha = 1e-4, lbfgs_memory = 10,
   /// max_iter = 200, tol = 0, ftol = scipy's, one ρ, no line search, no step safeguard; rejects
   /// early stopping.
