@@ -72,9 +72,32 @@ inline void dot_rows(const S* x, index_t stride, const T* w, index_t n, T* out) 
 
 /// y[c] += a_0·x_0[c] + … + a_{R−1}·x_{R−1}[c], added in row order (R = 1..4 rows `stride`
 /// apart): the same rounding as R separate row updates, with one pass over y.
+/// W consecutive columns of axpy_rows.
+template <int W, int R, class S, class T>
+inline void axpy_piece(const T* a, const S* x, index_t stride, T* y) {
+  using A = Eigen::Array<T, W, 1>;
+  A v = Eigen::Map<const A>(y);
+  for (int r = 0; r < R; ++r)
+    v += a[r] * Eigen::Map<const Eigen::Array<S, W, 1>>(x + r * stride).template cast<T>();
+  Eigen::Map<A> out(y);
+  out = v;
+}
 template <int R, class S, class T>
 inline void axpy_rows(const T* a, const S* x, index_t stride, T* y, index_t n) {
-  for (index_t c = 0; c < n; ++c) {
+  // 16-, 8- and 4-column pieces, then single columns: each y[c] gets the same R updates in the
+  // same order whatever piece it falls in (narrow rows such as d = 30 then run no long scalar
+  // loop)
+  index_t c = 0;
+  for (; c + 16 <= n; c += 16) axpy_piece<16, R>(a, x + c, stride, y + c);
+  if (n - c >= 8) {
+    axpy_piece<8, R>(a, x + c, stride, y + c);
+    c += 8;
+  }
+  if (n - c >= 4) {
+    axpy_piece<4, R>(a, x + c, stride, y + c);
+    c += 4;
+  }
+  for (; c < n; ++c) {
     T v = y[c];
     for (int r = 0; r < R; ++r) v += a[r] * static_cast<T>(x[r * stride + c]);
     y[c] = v;
@@ -217,9 +240,9 @@ class NetObjective final : public Objective<T> {
     // Fixed-order reduction of the block partials (parallel over parameter chunks).
     const index_t P = n_params();
     grad.resize(P);
-    // Parallel over parameter chunks only when the sum is worth waking threads for (each p is
-    // summed over the blocks in block order either way).
-    const index_t reduce_chunk = P * nb >= (index_t{1} << 20) ? 4096 : std::max<index_t>(P, 1);
+    // Parallel over parameter chunks only when the sum (P·nb adds) is worth waking threads for,
+    // not on every small evaluation; each p is summed over the blocks in block order either way.
+    const index_t reduce_chunk = P * nb >= (index_t{1} << 16) ? 4096 : std::max<index_t>(P, 1);
     parallel_blocks(*ctx_, P, reduce_chunk, [&](index_t, index_t p0, index_t p1) {
       for (index_t p = p0; p < p1; ++p) {
         T acc = partial_(0, p);
