@@ -242,7 +242,7 @@ class NetObjective final : public Objective<T> {
     grad.resize(P);
     // Parallel over parameter chunks only when the sum (P·nb adds) is worth waking threads for,
     // not on every small evaluation; each p is summed over the blocks in block order either way.
-    const index_t reduce_chunk = P * nb >= (index_t{1} << 16) ? 4096 : std::max<index_t>(P, 1);
+    const index_t reduce_chunk = P * nb >= (index_t{1} << 15) ? 4096 : std::max<index_t>(P, 1);
     parallel_blocks(*ctx_, P, reduce_chunk, [&](index_t, index_t p0, index_t p1) {
       for (index_t p = p0; p < p1; ++p) {
         T acc = partial_(0, p);
