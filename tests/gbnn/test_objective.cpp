@@ -213,3 +213,73 @@ TEST_CASE("L-BFGS driver: scipy's stopping rules and the value scale") {
     CHECK(e.minimize(obj, we) <= c.minimize(obj, wc));
   }
 }
+
+namespace {
+
+// Value and gradient of the float objective on X (n × d) with J units, K = 3 squared outputs.
+struct ZeroBlockEval {
+  float f = 0;
+  Eigen::VectorXf g;
+};
+ZeroBlockEval zero_block_eval(const gbnn::RowMatrix<float>& X, const gbnn::RowMatrix<float>& R,
+                              const Eigen::VectorXf& w, int J, int threads) {
+  Context ctx(threads);
+  NetObjective<float> obj;
+  obj.configure(X.rows(), X.cols(), J, R.cols(), OutputLoss::squared, 1e-3f);
+  obj.bind(X.data(), R.data(), X.rows(), ctx);
+  ZeroBlockEval out;
+  out.f = obj(w, out.g);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("per-step objective: exact zeros and -0.0 in X, whole zero 16-column blocks") {
+  // Pixel-like rows: 16-column blocks that are zero in every row, blocks zero in some rows only,
+  // zero tails (d = 2005: 125 full blocks and a 5-column tail) and -0.0 among the zeros. Adding
+  // x·w = ±0 to a partial sum that starts at +0 leaves it unchanged (a round-to-nearest sum is -0
+  // only when both terms are -0, so no partial sum is ever -0), so: (1) the result is the same bit
+  // for bit when every -0.0 is replaced by +0.0, (2) a column that is zero in every row gets the
+  // gradient α·w/n exactly (its data part is exactly +0), and (3) 1, 2 and 3 threads agree (n = 600
+  // rows of 2005 columns are two blocks at J = 1).
+  const int n = 600, d = 2005, K = 3;
+  Rng rng(21);
+  gbnn::RowMatrix<float> X(n, d), Xp(n, d), R(n, K);
+  for (int i = 0; i < n; ++i) {
+    for (int c = 0; c < d; ++c) {
+      const int blk = c / 16;
+      const bool zero_all = blk % 5 == 1 || c >= 2000;            // every row
+      const bool zero_some = blk % 3 == 0 && (i * 7 + blk) % 4 != 0;  // some rows
+      const bool zero_pix = rng.bernoulli(0.3);                    // scattered zeros
+      float v = static_cast<float>(rng.uniform(0.0, 1.0));
+      if (zero_all || zero_some || zero_pix) v = rng.bernoulli(0.5) ? -0.0f : 0.0f;
+      X(i, c) = v;
+      Xp(i, c) = v == 0.0f ? 0.0f : v;
+    }
+    for (int k = 0; k < K; ++k) R(i, k) = static_cast<float>(rng.normal());
+  }
+  for (int J : {1, 2}) {
+    CAPTURE(J);
+    Eigen::VectorXf w(d * J + J * K + J + K);
+    for (int q = 0; q < w.size(); ++q) w[q] = static_cast<float>(rng.normal(0, 0.05));
+    const ZeroBlockEval a = zero_block_eval(X, R, w, J, 1);
+    const ZeroBlockEval p = zero_block_eval(Xp, R, w, J, 1);
+    CHECK(std::isfinite(a.f));
+    CHECK(a.f == p.f);
+    CHECK(a.g == p.g);
+    const float inv = 1.0f / static_cast<float>(n);
+    bool exact = true;
+    for (int c = 0; c < d; ++c) {
+      if (!((c / 16) % 5 == 1 || c >= 2000)) continue;
+      for (int j = 0; j < J; ++j)
+        exact = exact && a.g[c * J + j] == (1e-3f * inv) * w[c * J + j];
+    }
+    CHECK(exact);
+    for (int t : {2, 3}) {
+      CAPTURE(t);
+      const ZeroBlockEval b = zero_block_eval(X, R, w, J, t);
+      CHECK(a.f == b.f);
+      CHECK(a.g == b.g);
+    }
+  }
+}
