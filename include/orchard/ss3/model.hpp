@@ -562,20 +562,35 @@ class Model {
   /// Per-category sums of the default summary operators: sentence into paragraph into document.
   struct LevelSums {
     explicit LevelSums(std::size_t C) : C_(C), r_(3 * C, 0.0) {}
-    double* sentence() { return r_.data() + 2 * C_; }
-    void end_sentence() { move(2 * C_, C_); }
-    void end_paragraph() { move(C_, 0); }
+    /// The sentence's sums, to be added to.
+    double* sentence() {
+      sentence_used_ = true;
+      return r_.data() + 2 * C_;
+    }
+    void end_sentence() {
+      if (sentence_used_) move(2 * C_, C_), paragraph_used_ = true;
+      sentence_used_ = false;
+    }
+    void end_paragraph() {
+      if (paragraph_used_) move(C_, 0);
+      paragraph_used_ = false;
+    }
     std::vector<double> document() {
       r_.resize(C_);
       return std::move(r_);
     }
 
    private:
+    // an untouched level holds zeros: adding them would change no sum (all sums are >= +0)
     void move(std::size_t from, std::size_t to) {
-      for (std::size_t c = 0; c < C_; ++c) r_[to + c] += r_[from + c], r_[from + c] = 0.0;
+      double* src = r_.data() + from;
+      double* dst = r_.data() + to;
+      for (std::size_t c = 0; c < C_; ++c) dst[c] += src[c];
+      std::fill(src, src + C_, 0.0);
     }
     std::size_t C_;
     std::vector<double> r_;  // document, paragraph, sentence
+    bool sentence_used_ = false, paragraph_used_ = false;
   };
   /// The classify path of an n-gram model with the default operators: each sentence's pieces are
   /// buffered (per thread, reused across documents) and parsed when it ends, with the sums of
@@ -801,7 +816,6 @@ class Model {
                       std::vector<std::int64_t>& out, std::vector<std::size_t>* spans = nullptr,
                       std::size_t longest = 0) const {
     const std::size_t C = num_categories();
-    const double a = vt.hyper.a;
     const std::size_t L = longest > 0 ? longest : longest_term();  // longest: longest_term(), given
     if (L == 1) {  // words only: every piece is its own term (what the general loop gives too)
       for (std::size_t cur = b; cur < e; ++cur) {
@@ -811,125 +825,147 @@ class Model {
       }
       return;
     }
-    // per category: cv, piece offset and term of each matched prefix (flat, reused per thread)
-    thread_local std::vector<double> ngcv, maxcv;
-    thread_local std::vector<std::size_t> ngoff, cnt;
-    thread_local std::vector<std::int64_t> ngterm, chain_term;
-    thread_local std::vector<std::size_t> chain_off, cursor;
-    ngcv.resize(C * L);
-    ngoff.resize(C * L);
-    ngterm.resize(C * L);
-    cnt.resize(C);
-    maxcv.resize(C);
+    // the n-grams continuing the word at the cursor, and the categories still matching them
+    // (reused per thread)
+    thread_local ParseScratch ps;
+    ps.fit(C, L);
+    const std::int32_t* word = d.word.data();
+    const std::uint8_t* space = d.space.data();
+    std::int64_t* chain_term = ps.chain_term.data();
+    std::size_t* chain_off = ps.chain_off.data();
     std::size_t cur = b;
     while (cur < e) {
-      const std::int32_t w0 = d.word[cur];
+      const std::int32_t w0 = word[cur];
       const std::int64_t t0 = w0 >= 0 ? word_term_[static_cast<std::size_t>(w0)] : -1;
       // the trie path from this word (the same for every category): terms and piece offsets of
       // the n-grams that extend it, separators with a leading space skipped
-      chain_term.clear();
-      chain_off.clear();
+      std::size_t m = 0;
       if (t0 >= 0) {
         std::int64_t node = t0;
         std::size_t off = 0;
         std::int32_t wi = w0;
-        bool sp = d.space[cur] != 0;
+        bool sp = space[cur] != 0;
         while (wi >= 0 || sp) {
           ++off;
           if (cur + off >= e) break;
-          wi = d.word[cur + off];
-          sp = d.space[cur + off] != 0;
+          wi = word[cur + off];
+          sp = space[cur + off] != 0;
           if (wi >= 0) {
-            if (chain_term.size() + 1 >= L) break;
+            if (m + 1 >= L) break;
             const std::int64_t ch = child(node, wi);
             if (ch < 0) break;
-            chain_term.push_back(ch);
-            chain_off.push_back(off);
+            chain_term[m] = ch;
+            chain_off[m] = off;
+            ++m;
             node = ch;
           }
         }
       }
-      if (chain_term.empty()) {
-        // no n-gram continues here: every category matches just the word, whose cv is the best
-        // and equals its own unigram sum, so the general rule below picks the word (or -1)
+      // no n-gram continues here: every category matches just the word, which is taken
+      const std::size_t ng = m == 0 ? 0 : ngram_level(static_cast<std::size_t>(t0), m, vt, ps);
+      if (ng == 0) {
         out.push_back(t0);
         if (spans) spans->push_back(1);
         ++cur;
+      } else {
+        out.push_back(chain_term[ng - 1]);
+        if (spans) spans->push_back(chain_off[ng - 1] + 1);
+        cur += chain_off[ng - 1] + 1;
+      }
+    }
+  }
+
+  /// Per-thread buffers of parse_sentence: the chain of n-grams from a word, the categories still
+  /// matching it, and those whose match ended after the word.
+  struct ParseScratch {
+    std::vector<std::int64_t> chain_term;
+    std::vector<std::size_t> chain_off;
+    std::vector<std::uint32_t> live, done, done_len;
+    void fit(std::size_t C, std::size_t L) {
+      if (chain_term.size() < L) chain_term.resize(L), chain_off.resize(L);
+      if (live.size() < C) live.resize(C), done.resize(C), done_len.resize(C);
+    }
+  };
+
+  /// pyss3's greedy choice at a word (term u0) that m n-grams continue (ps.chain_term): each
+  /// category holding the word matches it and then the n-grams, level by level while it holds
+  /// them, and takes the best cv of its match; the category with the best cv overall (the first
+  /// on ties) picks its first level with that cv. Returns that level (0 = the word itself,
+  /// j = chain term j - 1) when it is an n-gram whose cv exceeds alpha and no category's sum of
+  /// the matched words' own cv exceeds it; else 0. Only the categories holding the word are
+  /// visited: the others match the word alone with cv 0 (or, in a table older than the counts,
+  /// its stale cv, checked against the sums), and every cv is >= 0.
+  std::size_t ngram_level(std::size_t u0, std::size_t m, const ValueTable& vt, ParseScratch& ps) const {
+    const std::size_t C = num_categories(), nrow = vt.row.size();
+    if (u0 + 1 >= nrow) return 0;  // a word learned after the table: every cv is 0
+    const std::int64_t* fr = fr_.data();
+    const std::uint32_t* cat = vt.cat.data();
+    const double* cv = vt.cv.data();
+    const std::int64_t* chain = ps.chain_term.data();
+    std::uint32_t* live = ps.live.data();
+    std::uint32_t* done = ps.done.data();
+    std::uint32_t* done_len = ps.done_len.data();
+    const auto entries = [&](std::size_t t, std::size_t& q, std::size_t& qe) {
+      q = t + 1 < nrow ? vt.row[t] : 0;
+      qe = t + 1 < nrow ? vt.row[t + 1] : 0;
+    };
+    // levels 0 (the word) and 1, categories ascending: candidates come in (category, level)
+    // order, so the first maximum is the pick
+    double best = 0.0, idle = 0.0;  // idle: the word's largest cv where its count is 0
+    std::size_t ic = 0, ng = 0, nlive = 0, ndone = 0, q, qe;
+    const std::int64_t* f0 = fr + u0 * C;
+    const std::int64_t* f1 = fr + static_cast<std::size_t>(chain[0]) * C;
+    entries(static_cast<std::size_t>(chain[0]), q, qe);
+    for (std::size_t k = vt.row[u0], ke = vt.row[u0 + 1]; k < ke; ++k) {
+      const std::uint32_t c = cat[k];
+      if (f0[c] <= 0) {
+        if (cv[k] > idle) idle = cv[k];
         continue;
       }
-      for (std::size_t c = 0; c < C; ++c) {
-        ngcv[c * L] = 0.0, ngoff[c * L] = 0, ngterm[c * L] = t0, cnt[c] = 1, maxcv[c] = 0.0;
-      }
-      // the categories holding the word (t0 >= 0: an n-gram continues it), ascending; a cursor
-      // per chain term walks that term's entries along with them
-      const std::size_t u0 = static_cast<std::size_t>(t0);
-      const std::size_t nrow = vt.row.size();
-      const std::size_t k0e = u0 + 1 < nrow ? vt.row[u0 + 1] : 0;
-      cursor.resize(2 * L);
-      std::size_t* cur_b = cursor.data();
-      std::size_t* cur_e = cur_b + L;
-      for (std::size_t k = 0; k < chain_term.size(); ++k) {
-        const std::size_t ch = static_cast<std::size_t>(chain_term[k]);
-        cur_b[k] = ch + 1 < nrow ? vt.row[ch] : 0;
-        cur_e[k] = ch + 1 < nrow ? vt.row[ch + 1] : 0;
-      }
-      for (std::size_t k0 = u0 + 1 < nrow ? vt.row[u0] : 0; k0 < k0e; ++k0) {
-        const std::size_t c = vt.cat[k0];
-        double* cv = &ngcv[c * L];
-        std::size_t* off_c = &ngoff[c * L];
-        std::int64_t* tc = &ngterm[c * L];
-        if (fr_[u0 * C + c] <= 0) continue;
-        cv[0] = vt.cv[k0];
-        double mx = cv[0];
-        for (std::size_t k = 0; k < chain_term.size(); ++k) {  // while the category has the n-gram
-          const std::size_t ch = static_cast<std::size_t>(chain_term[k]);
-          if (fr_[ch * C + c] <= 0) break;
-          std::size_t& q = cur_b[k];
-          while (q < cur_e[k] && vt.cat[q] < c) ++q;
-          const double v = q < cur_e[k] && vt.cat[q] == c ? vt.cv[q] : 0.0;
-          cv[cnt[c]] = v, off_c[cnt[c]] = chain_off[k], tc[cnt[c]] = chain_term[k];
-          ++cnt[c];
-          mx = std::max(mx, v);
-        }
-        maxcv[c] = mx;
-      }
-      double best = maxcv[0];
-      std::size_t ic = 0;
-      for (std::size_t c = 1; c < C; ++c)
-        if (maxcv[c] > best) best = maxcv[c], ic = c;
-      bool use = best > a;
-      std::size_t ng = 0, span = 1;
-      if (use) {
-        while (ngcv[ic * L + ng] != best) ++ng;
-        span = ngoff[ic * L + ng] + 1;
-        // the unigram cv of each word along each category's match: the word of chain level k
-        // is the same for every category (a cursor over its entries, categories ascending)
-        for (std::size_t k = 0; k <= chain_term.size(); ++k) {
-          const std::int64_t tk = k == 0 ? t0 : chain_term[k - 1];
-          const std::size_t u = static_cast<std::size_t>(
-              word_term_[static_cast<std::size_t>(term_word_[static_cast<std::size_t>(tk)])]);
-          cur_b[k] = u + 1 < nrow ? vt.row[u] : 0;
-          cur_e[k] = u + 1 < nrow ? vt.row[u + 1] : 0;
-        }
-        double s1max = 0;
-        for (std::size_t c = 0; c < C; ++c) {
-          double s1 = 0;
-          for (std::size_t k = 0; k < cnt[c]; ++k) {
-            std::size_t& q = cur_b[k];
-            while (q < cur_e[k] && vt.cat[q] < c) ++q;
-            if (q < cur_e[k] && vt.cat[q] == c) s1 += vt.cv[q];  // absent: fr 0, nothing added
-          }
-          if (c == 0 || s1 > s1max) s1max = s1;
-        }
-        if (s1max > best) use = false;
-      }
-      if (!use) {
-        ic = 0, ng = 0, span = 1;
-      }
-      out.push_back(ngterm[ic * L + ng]);
-      if (spans) spans->push_back(span);
-      cur += span;
+      if (cv[k] > best) best = cv[k], ic = c, ng = 0;
+      if (f1[c] <= 0) continue;
+      while (q < qe && cat[q] < c) ++q;
+      const double v = q < qe && cat[q] == c ? cv[q] : 0.0;
+      if (v > best) best = v, ic = c, ng = 1;
+      live[nlive++] = c;
     }
+    // level j + 1 (chain term j) for the categories that matched level j; after the earlier
+    // levels of every category, so a tie goes to a lower category (at its first level)
+    std::size_t j = 1;
+    for (; j < m && nlive > 0; ++j) {
+      const std::int64_t* fc = fr + static_cast<std::size_t>(chain[j]) * C;
+      entries(static_cast<std::size_t>(chain[j]), q, qe);
+      std::size_t keep = 0;
+      for (std::size_t x = 0; x < nlive; ++x) {
+        const std::uint32_t c = live[x];
+        if (fc[c] <= 0) {
+          done[ndone] = c, done_len[ndone++] = static_cast<std::uint32_t>(j + 1);
+          continue;
+        }
+        while (q < qe && cat[q] < c) ++q;
+        const double v = q < qe && cat[q] == c ? cv[q] : 0.0;
+        if (v > best || (v == best && c < ic)) best = v, ic = c, ng = j + 1;
+        live[keep++] = c;
+      }
+      nlive = keep;
+    }
+    if (ng == 0 || !(best > vt.hyper.a)) return 0;
+    // an n-gram wins unless in some category the sum of the unigram cv of the words its match
+    // covers is larger: a category that matched the word alone sums its cv (<= best where the
+    // word is counted), the others their words' cv in order
+    if (idle > best) return 0;
+    for (std::size_t x = 0; x < nlive; ++x) done[ndone] = live[x], done_len[ndone++] = static_cast<std::uint32_t>(j + 1);
+    for (std::size_t x = 0; x < ndone; ++x) {
+      const std::size_t c = done[x];
+      double s1 = 0;
+      for (std::size_t k = 0; k < done_len[x]; ++k) {
+        const std::size_t tk = k == 0 ? u0 : static_cast<std::size_t>(chain[k - 1]);
+        const std::size_t u = static_cast<std::size_t>(word_term_[static_cast<std::size_t>(term_word_[tk])]);
+        s1 += vt.at(vt.cv, u, c);  // absent: nothing added
+      }
+      if (s1 > best) return 0;
+    }
+    return ng;
   }
 
   /// The cv vector of a term with the alpha filter (zeros for -1).
