@@ -554,7 +554,12 @@ class Model {
         [&](std::string_view w, bool) {
           const std::int32_t id = word_index(w);
           if (id < 0) return;
-          add_row(values_, static_cast<std::size_t>(word_term_[static_cast<std::size_t>(id)]), a, sums.sentence());
+          const std::size_t t = static_cast<std::size_t>(word_term_[static_cast<std::size_t>(id)]);
+          if (a > 0) {
+            add_row(values_, t, a, sums.sentence());
+          } else {
+            add_row_all(values_, t, sums.sentence());
+          }
         },
         [&] { sums.end_sentence(); }, [&] { sums.end_paragraph(); });
     return sums.document();
@@ -614,8 +619,13 @@ class Model {
           parse_sentence(sentence, 0, sentence.word.size(), values_, parsed, nullptr, L);
           sentence.word.clear();
           sentence.space.clear();
-          for (const std::int64_t t : parsed)
-            if (t >= 0) add_row(values_, static_cast<std::size_t>(t), a, sums.sentence());
+          if (a > 0) {
+            for (const std::int64_t t : parsed)
+              if (t >= 0) add_row(values_, static_cast<std::size_t>(t), a, sums.sentence());
+          } else {
+            for (const std::int64_t t : parsed)
+              if (t >= 0) add_row_all(values_, static_cast<std::size_t>(t), sums.sentence());
+          }
           sums.end_sentence();
         },
         [&] { sums.end_paragraph(); });
@@ -632,6 +642,19 @@ class Model {
     }
     const std::uint32_t* cat = vt.cat.data() + b;
     for (std::size_t k = 0; k < e - b; ++k) out[cat[k]] += cv[k] > a ? cv[k] : 0.0;
+  }
+  /// add_row for alpha = 0 (the default): every cv is >= 0, so the filter only turns zeros into
+  /// zeros and the values are added as they are (the same sums, bit for bit: all sums are >= +0).
+  void add_row_all(const ValueTable& vt, std::size_t t, double* out) const noexcept {
+    if (t + 1 >= vt.row.size()) return;  // a term learned after the table was computed
+    const std::size_t b = vt.row[t], n = vt.row[t + 1] - b;
+    const double* cv = vt.cv.data() + b;
+    if (n == num_categories()) {
+      for (std::size_t c = 0; c < n; ++c) out[c] += cv[c];
+      return;
+    }
+    const std::uint32_t* cat = vt.cat.data() + b;
+    for (std::size_t k = 0; k < n; ++k) out[cat[k]] += cv[k];
   }
   /// Longest n-gram length over the categories (1 for word models).
   std::size_t longest_term() const {

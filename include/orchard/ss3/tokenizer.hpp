@@ -391,6 +391,58 @@ inline bool learn_ascii_plain(std::string_view s, std::string& w, OnWord& on_wor
   return true;
 }
 
+/// The classify pieces (see Tokenizer::classify_pieces) of one sentence of ASCII text without
+/// digits and '#' (tok::ascii_plain), in one pass: the same pieces as normalize_ascii +
+/// clean_normalized (with dots) + Tokenizer::emit_pieces, for the reasons given at
+/// learn_ascii_plain. Words are runs of \w and "\n" (lowercased, apostrophes dropped), a
+/// separator (empty view) goes before every word but the first, which gets one only after a
+/// leading punctuation run, and the closing separator always comes (pyss3's final ".").
+template <class OnPiece>
+inline void classify_ascii_plain(std::string_view s, std::string& w, OnPiece& on_piece) {
+  bool any_word = false, pending = false;
+  const std::size_t n = s.size();
+  std::size_t i = 0;
+  while (i < n) {
+    const char ch = s[i];
+    if (ch == '\n' || unicode::is_word(cp(ch))) {
+      const std::size_t b = i;
+      bool copy = false;  // an apostrophe to drop or a letter to lowercase
+      for (; i < n; ++i) {
+        const char d = s[i];
+        if (d == '\'' || (d >= 'A' && d <= 'Z')) {
+          copy = true;
+        } else if (d != '\n' && !unicode::is_word(cp(d))) {
+          break;
+        }
+      }
+      if (any_word) {
+        on_piece(std::string_view(), true);
+      } else if (pending) {
+        on_piece(std::string_view(), false);
+      }
+      if (!copy) {
+        on_piece(s.substr(b, i - b), false);
+      } else {
+        w.resize(i - b);
+        std::size_t k = 0;
+        for (std::size_t q = b; q < i; ++q) {
+          const char d = s[q];
+          if (d != '\'') w[k++] = d >= 'A' && d <= 'Z' ? static_cast<char>(d + 32) : d;
+        }
+        on_piece(std::string_view(w.data(), k), false);  // k > 0: the run starts with \w or "\n"
+      }
+      any_word = true;
+      pending = false;
+    } else if (dots_char(cp(ch))) {
+      while (i < n && (s[i] == '\'' || dots_char(cp(s[i])))) ++i;
+      pending = true;
+    } else {
+      ++i;
+    }
+  }
+  on_piece(std::string_view(), any_word);  // the closing "." leaves a separator
+}
+
 /// pyss3's Preproc.clean_and_ready(text, dots) as a list of tokens: joined by " " it is pyss3's
 /// output string. Tokens are runs of \w and "\n" characters, or "." when dots is true.
 inline void clean_tokens(const U32& raw, bool dots, std::vector<U32>& tokens) {
@@ -708,7 +760,9 @@ class Tokenizer {
           if (b == std::string_view::npos) b = para.size();
           if (b > a) {
             const std::string_view sent = para.substr(a, b - a);
-            if (ascii || tok::is_ascii(sent)) {
+            if ((ascii || tok::is_ascii(sent)) && tok::ascii_plain(sent)) {
+              tok::classify_ascii_plain(sent, buf, on_piece);
+            } else if (ascii || tok::is_ascii(sent)) {
               tok::normalize_ascii(sent, c.text);
               tok::clean_normalized(c, true);
               emit_pieces(c, buf, on_piece);
