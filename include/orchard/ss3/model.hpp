@@ -566,36 +566,45 @@ class Model {
   }
   /// Per-category sums of the default summary operators: sentence into paragraph into document.
   struct LevelSums {
-    explicit LevelSums(std::size_t C) : C_(C), r_(3 * C, 0.0) {}
+    explicit LevelSums(std::size_t C) : C_(C), r_(3 * C, 0.0) {
+      level_[0] = r_.data(), level_[1] = level_[0] + C, level_[2] = level_[1] + C;
+    }
+    LevelSums(const LevelSums&) = delete;
+    LevelSums& operator=(const LevelSums&) = delete;
     /// The sentence's sums, to be added to.
     double* sentence() {
-      sentence_used_ = true;
-      return r_.data() + 2 * C_;
+      used_[2] = true;
+      return level_[2];
     }
-    void end_sentence() {
-      if (sentence_used_) move(2 * C_, C_), paragraph_used_ = true;
-      sentence_used_ = false;
-    }
-    void end_paragraph() {
-      if (paragraph_used_) move(C_, 0);
-      paragraph_used_ = false;
-    }
+    void end_sentence() { move(2); }
+    void end_paragraph() { move(1); }
     std::vector<double> document() {
+      if (level_[0] != r_.data()) std::copy(level_[0], level_[0] + C_, r_.data());
       r_.resize(C_);
       return std::move(r_);
     }
 
    private:
-    // an untouched level holds zeros: adding them would change no sum (all sums are >= +0)
-    void move(std::size_t from, std::size_t to) {
-      double* src = r_.data() + from;
-      double* dst = r_.data() + to;
-      for (std::size_t c = 0; c < C_; ++c) dst[c] += src[c];
-      std::fill(src, src + C_, 0.0);
+    // adds level l into level l - 1 and clears it. An untouched level holds zeros, and adding
+    // them changes no sum; an untouched target is zeros, and 0 + x = x (all sums are >= +0), so
+    // the two buffers trade places instead.
+    void move(int l) {
+      if (!used_[l]) return;
+      if (!used_[l - 1]) {
+        std::swap(level_[l], level_[l - 1]);
+      } else {
+        double* src = level_[l];
+        double* dst = level_[l - 1];
+        for (std::size_t c = 0; c < C_; ++c) dst[c] += src[c];
+        std::fill(src, src + C_, 0.0);
+      }
+      used_[l - 1] = true;
+      used_[l] = false;
     }
     std::size_t C_;
-    std::vector<double> r_;  // document, paragraph, sentence
-    bool sentence_used_ = false, paragraph_used_ = false;
+    std::vector<double> r_;
+    double* level_[3];                          // document, paragraph, sentence
+    bool used_[3] = {false, false, false};
   };
   /// The classify path of an n-gram model with the default operators: each sentence's pieces are
   /// buffered (per thread, reused across documents) and parsed when it ends, with the sums of
@@ -603,29 +612,30 @@ class Model {
   std::vector<double> classify_ngrams(std::string_view doc) const {
     const double a = values_.hyper.a;
     thread_local EncodedDoc sentence;
-    thread_local std::vector<std::int64_t> parsed;
     const std::size_t L = longest_term();
-    sentence.word.clear();
-    sentence.space.clear();
+    std::size_t n = 0;  // pieces of the sentence so far (the buffers only grow)
     LevelSums sums(num_categories());
     tok_.classify_pieces(
         doc,
         [&](std::string_view w, bool space) {
-          sentence.word.push_back(word_index(w));
-          sentence.space.push_back(space ? 1 : 0);
+          if (n == sentence.word.size()) {
+            sentence.word.resize(2 * n + 64);
+            sentence.space.resize(2 * n + 64);
+          }
+          sentence.word[n] = word_index(w);
+          sentence.space[n++] = space ? 1 : 0;
         },
         [&] {
-          parsed.clear();
-          parse_sentence(sentence, 0, sentence.word.size(), values_, parsed, nullptr, L);
-          sentence.word.clear();
-          sentence.space.clear();
           if (a > 0) {
-            for (const std::int64_t t : parsed)
+            parse_terms(sentence, 0, n, values_, L, [&](std::int64_t t, std::size_t) {
               if (t >= 0) add_row(values_, static_cast<std::size_t>(t), a, sums.sentence());
+            });
           } else {
-            for (const std::int64_t t : parsed)
+            parse_terms(sentence, 0, n, values_, L, [&](std::int64_t t, std::size_t) {
               if (t >= 0) add_row_all(values_, static_cast<std::size_t>(t), sums.sentence());
+            });
           }
+          n = 0;
           sums.end_sentence();
         },
         [&] { sums.end_paragraph(); });
@@ -838,13 +848,21 @@ class Model {
   void parse_sentence(const EncodedDoc& d, std::size_t b, std::size_t e, const ValueTable& vt,
                       std::vector<std::int64_t>& out, std::vector<std::size_t>* spans = nullptr,
                       std::size_t longest = 0) const {
-    const std::size_t C = num_categories();
     const std::size_t L = longest > 0 ? longest : longest_term();  // longest: longest_term(), given
+    parse_terms(d, b, e, vt, L, [&](std::int64_t t, std::size_t span) {
+      out.push_back(t);
+      if (spans) spans->push_back(span);
+    });
+  }
+  /// parse_sentence with the parsed elements given to emit(term, span) in order (L: longest_term()).
+  template <class Emit>
+  void parse_terms(const EncodedDoc& d, std::size_t b, std::size_t e, const ValueTable& vt, std::size_t L,
+                   Emit&& emit) const {
+    const std::size_t C = num_categories();
     if (L == 1) {  // words only: every piece is its own term (what the general loop gives too)
       for (std::size_t cur = b; cur < e; ++cur) {
         const std::int32_t w0 = d.word[cur];
-        out.push_back(w0 >= 0 ? word_term_[static_cast<std::size_t>(w0)] : -1);
-        if (spans) spans->push_back(1);
+        emit(w0 >= 0 ? word_term_[static_cast<std::size_t>(w0)] : -1, 1);
       }
       return;
     }
@@ -887,12 +905,10 @@ class Model {
       // no n-gram continues here: every category matches just the word, which is taken
       const std::size_t ng = m == 0 ? 0 : ngram_level(static_cast<std::size_t>(t0), m, vt, ps);
       if (ng == 0) {
-        out.push_back(t0);
-        if (spans) spans->push_back(1);
+        emit(t0, 1);
         ++cur;
       } else {
-        out.push_back(chain_term[ng - 1]);
-        if (spans) spans->push_back(chain_off[ng - 1] + 1);
+        emit(chain_term[ng - 1], chain_off[ng - 1] + 1);
         cur += chain_off[ng - 1] + 1;
       }
     }
@@ -939,18 +955,23 @@ class Model {
     const std::int64_t* f0 = fr + u0 * C;
     const std::int64_t* f1 = fr + static_cast<std::size_t>(chain[0]) * C;
     entries(static_cast<std::size_t>(chain[0]), q, qe);
-    for (std::size_t k = vt.row[u0], ke = vt.row[u0 + 1]; k < ke; ++k) {
-      const std::uint32_t c = cat[k];
+    const auto level01 = [&](std::uint32_t c, double v0) {
       if (f0[c] <= 0) {
-        if (cv[k] > idle) idle = cv[k];
-        continue;
+        if (v0 > idle) idle = v0;
+        return;
       }
-      if (cv[k] > best) best = cv[k], ic = c, ng = 0;
-      if (f1[c] <= 0) continue;
+      if (v0 > best) best = v0, ic = c, ng = 0;
+      if (f1[c] <= 0) return;
       while (q < qe && cat[q] < c) ++q;
       const double v = q < qe && cat[q] == c ? cv[q] : 0.0;
       if (v > best) best = v, ic = c, ng = 1;
       live[nlive++] = c;
+    };
+    const std::size_t k0 = vt.row[u0], n0 = vt.row[u0 + 1] - k0;
+    if (n0 == C) {  // a dense row (a frequent word): entry c is category c
+      for (std::size_t c = 0; c < C; ++c) level01(static_cast<std::uint32_t>(c), cv[k0 + c]);
+    } else {
+      for (std::size_t k = k0; k < k0 + n0; ++k) level01(cat[k], cv[k]);
     }
     // level j + 1 (chain term j) for the categories that matched level j; after the earlier
     // levels of every category, so a tie goes to a lower category (at its first level)
