@@ -327,6 +327,7 @@ class Model {
       tmp.add_category(cat);
     }
     std::int64_t done = 0;
+    ShortWords short_words;  // word ids of the short words seen, across the categories
     for (std::size_t k = 0; k < cats.size(); ++k) {
       const std::string& cat = cats[k];
       std::string all;
@@ -340,7 +341,7 @@ class Model {
       const std::int64_t before = tmp.total_words_learned_;
       const std::size_t ci = static_cast<std::size_t>(tmp.find_category(cat));
       if (tmp.max_fr_[ci].empty()) {
-        tmp.learn_sparse(all, ci);  // a new category: count in a local table, keep survivors
+        tmp.learn_sparse(all, ci, short_words);  // a new category: count in a local table, keep survivors
       } else {
         tmp.learn_impl(all, cat);
       }
@@ -1266,12 +1267,94 @@ class Model {
     most_probable_ = -1;
   }
 
+  /// The parent terms of the n-grams still growing in the training stream (one per start
+  /// position, -1 = a new start), at most n, oldest first.
+  struct NgramTips {
+    explicit NgramTips(std::size_t n) : n_(n), t_(n) {}
+    /// Starts an n-gram at the next word (dropping the oldest when n are growing); the count.
+    std::size_t push() {
+      if (len_ == n_) {
+        for (std::size_t i = 1; i < n_; ++i) t_[i - 1] = t_[i];
+        --len_;
+      }
+      t_[len_++] = -1;
+      return len_;
+    }
+    void clear() { len_ = 0; }
+    std::size_t size() const { return len_; }
+    std::int32_t& operator[](std::size_t i) { return t_[i]; }
+
+   private:
+    std::size_t n_, len_ = 0;
+    std::vector<std::int32_t> t_;
+  };
+
+  /// Word ids of the short words (1 to 8 bytes) met while training, in a flat open-addressing
+  /// table keyed by the bytes themselves, in front of the vocabulary's string map. Longer words
+  /// go to the map directly.
+  class ShortWords {
+   public:
+    ShortWords() : key_(1024, 0), len_(1024, 0), id_(1024, -1) {}
+    /// The id of w, from add() (the vocabulary's id, adding the word) the first time.
+    template <class Add>
+    std::int32_t find_or_add(std::string_view w, Add&& add) {
+      const std::size_t n = w.size();
+      if (n == 0 || n > 8) return add();
+      const std::uint64_t k = pack(w);
+      std::size_t i = slot(k, n);
+      while (len_[i] != 0) {
+        if (key_[i] == k && len_[i] == n) return id_[i];
+        i = (i + 1) & (key_.size() - 1);
+      }
+      const std::int32_t id = add();
+      key_[i] = k, len_[i] = static_cast<std::uint8_t>(n), id_[i] = id;
+      if (2 * ++size_ > key_.size()) grow();
+      return id;
+    }
+
+   private:
+    /// The bytes of a word of 1 to 8 bytes (first and last four, overlapping when shorter; with
+    /// the length this is the word).
+    static std::uint64_t pack(std::string_view w) {
+      const char* p = w.data();
+      const std::size_t n = w.size();
+      if (n >= 4) {
+        std::uint32_t lo, hi;
+        std::memcpy(&lo, p, 4);
+        std::memcpy(&hi, p + n - 4, 4);
+        return lo | (static_cast<std::uint64_t>(hi) << 32);
+      }
+      const auto b = [&](std::size_t i) { return static_cast<std::uint64_t>(static_cast<unsigned char>(p[i])); };
+      return b(0) | (b(n / 2) << 8) | (b(n - 1) << 16);
+    }
+    std::size_t slot(std::uint64_t k, std::size_t n) const {
+      const std::uint64_t h = (k ^ (static_cast<std::uint64_t>(n) << 59)) * 0x9e3779b97f4a7c15ull;
+      return static_cast<std::size_t>(h >> 32) & (key_.size() - 1);
+    }
+    void grow() {
+      std::vector<std::uint64_t> key(2 * key_.size(), 0);
+      std::vector<std::uint8_t> len(2 * key_.size(), 0);
+      std::vector<std::int32_t> id(2 * key_.size(), -1);
+      key_.swap(key), len_.swap(len), id_.swap(id);
+      for (std::size_t j = 0; j < key.size(); ++j) {
+        if (len[j] == 0) continue;
+        std::size_t i = slot(key[j], len[j]);
+        while (len_[i] != 0) i = (i + 1) & (key_.size() - 1);
+        key_[i] = key[j], len_[i] = len[j], id_[i] = id[j];
+      }
+    }
+    std::vector<std::uint64_t> key_;
+    std::vector<std::uint8_t> len_;  // 0: an empty slot
+    std::vector<std::int32_t> id_;
+    std::size_t size_ = 0;
+  };
+
   void learn_impl(std::string_view doc, const std::string& cat) {
     if (doc.empty()) return;
     if (!unicode::valid_utf8(doc)) unicode::decode_utf8(doc, "doc");  // throws, model untouched
     const std::size_t c = static_cast<std::size_t>(add_category(cat));
     const std::size_t n = static_cast<std::size_t>(params_.ngrams);
-    std::vector<std::int32_t> tips;  // parent term per active n-gram start (-1 = root)
+    NgramTips tips(n);  // parent term per active n-gram start (-1 = root)
     auto& maxfr = max_fr_[c];
     tok_.learn_stream(
         doc,
@@ -1279,9 +1362,7 @@ class Model {
           ++prune_counter_;
           ++total_words_learned_;
           const std::int32_t w = add_word(word);
-          tips.push_back(-1);
-          if (tips.size() > n) tips.erase(tips.begin());
-          const std::size_t len = tips.size();
+          const std::size_t len = tips.push();
           while (maxfr.size() < len) {
             maxfr.push_back(1);
           }
@@ -1319,7 +1400,7 @@ class Model {
   /// Learns a whole document into a category that has no counts yet (fit's case): n-gram counts
   /// live in a local table while learning and only those that survive pruning enter the shared
   /// term x category table. Same counts, maxima and pruning as learn_impl followed by prune().
-  void learn_sparse(std::string_view doc, std::size_t c) {
+  void learn_sparse(std::string_view doc, std::size_t c, ShortWords& short_words) {
     if (doc.empty()) return;
     if (!unicode::valid_utf8(doc)) unicode::decode_utf8(doc, "doc");
     const std::size_t n = static_cast<std::size_t>(params_.ngrams);
@@ -1327,7 +1408,7 @@ class Model {
     std::vector<std::int32_t> lparent, lword, word_local;
     std::vector<std::int64_t> lcount;
     std::vector<std::uint8_t> llen;
-    std::vector<std::int32_t> tips;
+    NgramTips tips(n);
     auto& maxfr = max_fr_[c];
     auto make = [&](std::int32_t parent, std::int32_t w, int len) {
       const auto id = static_cast<std::int32_t>(lcount.size());
@@ -1342,11 +1423,9 @@ class Model {
         [&](std::string_view word) {
           ++prune_counter_;
           ++total_words_learned_;
-          const std::int32_t w = add_word(word);
+          const std::int32_t w = short_words.find_or_add(word, [&] { return add_word(word); });
           if (word_local.size() <= static_cast<std::size_t>(w)) word_local.resize(static_cast<std::size_t>(w) + 1, -1);
-          tips.push_back(-1);
-          if (tips.size() > n) tips.erase(tips.begin());
-          const std::size_t len = tips.size();
+          const std::size_t len = tips.push();
           while (maxfr.size() < len) maxfr.push_back(1);
           for (std::size_t i = 0; i < len; ++i) {
             std::int32_t t;
