@@ -1418,50 +1418,74 @@ class Model {
       llen.push_back(static_cast<std::uint8_t>(len));
       return id;
     };
-    tok_.learn_stream(
-        doc,
-        [&](std::string_view word) {
-          ++prune_counter_;
-          ++total_words_learned_;
-          const std::int32_t w = short_words.find_or_add(word, [&] { return add_word(word); });
-          if (word_local.size() <= static_cast<std::size_t>(w)) word_local.resize(static_cast<std::size_t>(w) + 1, -1);
-          const std::size_t len = tips.push();
-          while (maxfr.size() < len) maxfr.push_back(1);
-          for (std::size_t i = 0; i < len; ++i) {
-            std::int32_t t;
-            if (tips[i] < 0) {
-              auto& wl = word_local[static_cast<std::size_t>(w)];
-              if (wl < 0) wl = make(-1, w, 1);
-              t = wl;
-            } else {
-              const std::uint64_t k = key(tips[i], w);
-              auto it = lchild.find(k);
-              if (it == lchild.end()) {
-                t = make(tips[i], w, llen[static_cast<std::size_t>(tips[i])] + 1);
-                lchild.emplace(k, t);
-              } else {
-                t = it->second;
-              }
-            }
-            auto& f = lcount[static_cast<std::size_t>(t)];
-            const std::size_t li = len - 1 - i;
+    word_local.assign(words_.size(), -1);
+    if (n == 1) {  // words only: one local term per word, no n-gram parents
+      tok_.learn_stream(
+          doc,
+          [&](std::string_view word) {
+            ++prune_counter_;
+            ++total_words_learned_;
+            const auto w = static_cast<std::size_t>(short_words.find_or_add(word, [&] { return add_word(word); }));
+            if (word_local.size() <= w) word_local.resize(std::max(w + 1, 2 * word_local.size()), -1);
+            std::int32_t& wl = word_local[w];
+            if (wl < 0) wl = make(-1, static_cast<std::int32_t>(w), 1);
+            if (maxfr.empty()) maxfr.push_back(1);
+            std::int64_t& f = lcount[static_cast<std::size_t>(wl)];
             if (f > 0) {
-              ++f;
-              if (f > maxfr[li]) maxfr[li] = f;
+              if (++f > maxfr[0]) maxfr[0] = f;
             } else {
               f = 1;
             }
-            tips[i] = t;
-          }
-        },
-        [&] {
-          tips.clear();
-          if (prune_counter_ >= params_.prune_trigger) {
-            prune_counts_only();
-            for (std::size_t t = 0; t < lcount.size(); ++t)
-              if (llen[t] >= 2 && lcount[t] <= params_.prune_floor) lcount[t] = 0;
-          }
-        });
+          },
+          [&] {
+            if (prune_counter_ >= params_.prune_trigger) prune_counts_only();
+          });
+    } else {
+      tok_.learn_stream(
+          doc,
+          [&](std::string_view word) {
+            ++prune_counter_;
+            ++total_words_learned_;
+            const std::int32_t w = short_words.find_or_add(word, [&] { return add_word(word); });
+            if (word_local.size() <= static_cast<std::size_t>(w)) word_local.resize(static_cast<std::size_t>(w) + 1, -1);
+            const std::size_t len = tips.push();
+            while (maxfr.size() < len) maxfr.push_back(1);
+            for (std::size_t i = 0; i < len; ++i) {
+              std::int32_t t;
+              if (tips[i] < 0) {
+                auto& wl = word_local[static_cast<std::size_t>(w)];
+                if (wl < 0) wl = make(-1, w, 1);
+                t = wl;
+              } else {
+                const std::uint64_t k = key(tips[i], w);
+                auto it = lchild.find(k);
+                if (it == lchild.end()) {
+                  t = make(tips[i], w, llen[static_cast<std::size_t>(tips[i])] + 1);
+                  lchild.emplace(k, t);
+                } else {
+                  t = it->second;
+                }
+              }
+              auto& f = lcount[static_cast<std::size_t>(t)];
+              const std::size_t li = len - 1 - i;
+              if (f > 0) {
+                ++f;
+                if (f > maxfr[li]) maxfr[li] = f;
+              } else {
+                f = 1;
+              }
+              tips[i] = t;
+            }
+          },
+          [&] {
+            tips.clear();
+            if (prune_counter_ >= params_.prune_trigger) {
+              prune_counts_only();
+              for (std::size_t t = 0; t < lcount.size(); ++t)
+                if (llen[t] >= 2 && lcount[t] <= params_.prune_floor) lcount[t] = 0;
+            }
+          });
+    }
     // survivors into the shared table (parents were created before their children)
     const std::size_t C = num_categories();
     std::vector<std::int32_t> g(lcount.size(), -1);

@@ -363,11 +363,11 @@ inline bool ascii_plain(std::string_view s) {
 }
 
 /// Byte classes of the one-pass ASCII paths: `start` begins a run of \w and "\n", `run` continues
-/// it (also an apostrophe, dropped by the normalisation), `copy` makes the word differ from its
-/// bytes (an upper-case letter or an apostrophe), `dots` is a punctuation-run character
-/// (dots_char).
+/// it (also an apostrophe, dropped by the normalisation), `word_run` is `run` but "\n", `copy`
+/// makes the word differ from its bytes (an upper-case letter or an apostrophe), `dots` is a
+/// punctuation-run character (dots_char).
 struct PlainClasses {
-  static constexpr std::uint8_t start = 1, run = 2, copy = 4, dots = 8;
+  static constexpr std::uint8_t start = 1, run = 2, copy = 4, dots = 8, word_run = 16;
   std::uint8_t of[256] = {};
   constexpr PlainClasses() {
     for (int c = 0; c < 128; ++c) {
@@ -377,6 +377,8 @@ struct PlainClasses {
       if (dots_char(static_cast<char32_t>(c))) of[c] = dots;
     }
     of[static_cast<unsigned char>('\'')] = run | copy;
+    for (int c = 0; c < 128; ++c)  // run without "\n" (the training words stop at it)
+      if ((of[c] & run) && c != '\n') of[c] |= word_run;
   }
 };
 inline constexpr PlainClasses plain_classes{};
@@ -394,9 +396,8 @@ inline bool learn_ascii_plain(std::string_view s, std::string& w, OnWord& on_wor
         const std::size_t b = i;
         std::uint8_t copy = 0;  // an apostrophe to drop or a letter to lowercase
         for (; i < n; ++i) {
-          const char d = s[i];
-          const std::uint8_t k = cls[static_cast<unsigned char>(d)];
-          if (!(k & PlainClasses::run) || d == '\n') break;
+          const std::uint8_t k = cls[static_cast<unsigned char>(s[i])];
+          if (!(k & PlainClasses::word_run)) break;
           copy |= k;
         }
         copy &= PlainClasses::copy;
