@@ -1349,6 +1349,51 @@ class Model {
     std::size_t size_ = 0;
   };
 
+  /// (parent term, word) -> term for the n-grams counted while training: a flat open-addressing
+  /// table (linear probing, kept at most half full) of 64-bit keys, cheaper to grow and probe than
+  /// a node-based map for the hundreds of thousands of n-grams of a category.
+  class NgramIndex {
+   public:
+    explicit NgramIndex(std::size_t expected = 0) {
+      std::size_t cap = 1024;
+      while (cap < 2 * expected) cap *= 2;
+      key_.assign(cap, empty), val_.assign(cap, -1);
+    }
+    /// The term of key k, from make() (a new term) the first time.
+    template <class Make>
+    std::int32_t find_or_add(std::uint64_t k, Make&& make) {
+      std::size_t i = slot(k);
+      while (key_[i] != empty) {
+        if (key_[i] == k) return val_[i];
+        i = (i + 1) & (key_.size() - 1);
+      }
+      const std::int32_t v = make();
+      key_[i] = k, val_[i] = v;
+      if (2 * ++size_ > key_.size()) grow();
+      return v;
+    }
+
+   private:
+    static constexpr std::uint64_t empty = ~std::uint64_t{0};  // parents and words are >= 0
+    std::size_t slot(std::uint64_t k) const {
+      return static_cast<std::size_t>((k * 0x9e3779b97f4a7c15ull) >> 32) & (key_.size() - 1);
+    }
+    void grow() {
+      std::vector<std::uint64_t> key(2 * key_.size(), empty);
+      std::vector<std::int32_t> val(2 * key_.size(), -1);
+      key_.swap(key), val_.swap(val);
+      for (std::size_t j = 0; j < key.size(); ++j) {
+        if (key[j] == empty) continue;
+        std::size_t i = slot(key[j]);
+        while (key_[i] != empty) i = (i + 1) & (key_.size() - 1);
+        key_[i] = key[j], val_[i] = val[j];
+      }
+    }
+    std::vector<std::uint64_t> key_;
+    std::vector<std::int32_t> val_;
+    std::size_t size_ = 0;
+  };
+
   void learn_impl(std::string_view doc, const std::string& cat) {
     if (doc.empty()) return;
     if (!unicode::valid_utf8(doc)) unicode::decode_utf8(doc, "doc");  // throws, model untouched
@@ -1404,7 +1449,6 @@ class Model {
     if (doc.empty()) return;
     if (!unicode::valid_utf8(doc)) unicode::decode_utf8(doc, "doc");
     const std::size_t n = static_cast<std::size_t>(params_.ngrams);
-    tsl::robin_map<std::uint64_t, std::int32_t, TermKeyHash> lchild;
     std::vector<std::int32_t> lparent, lword, word_local;
     std::vector<std::int64_t> lcount;
     std::vector<std::uint8_t> llen;
@@ -1441,6 +1485,10 @@ class Model {
             if (prune_counter_ >= params_.prune_trigger) prune_counts_only();
           });
     } else {
+      // about one word per 6 bytes of text, (n - 1) n-grams per word, most of them distinct
+      const std::size_t expect = doc.size() / 6 * (n - 1);
+      NgramIndex lchild(expect);
+      lparent.reserve(expect), lword.reserve(expect), lcount.reserve(expect), llen.reserve(expect);
       tok_.learn_stream(
           doc,
           [&](std::string_view word) {
@@ -1457,14 +1505,8 @@ class Model {
                 if (wl < 0) wl = make(-1, w, 1);
                 t = wl;
               } else {
-                const std::uint64_t k = key(tips[i], w);
-                auto it = lchild.find(k);
-                if (it == lchild.end()) {
-                  t = make(tips[i], w, llen[static_cast<std::size_t>(tips[i])] + 1);
-                  lchild.emplace(k, t);
-                } else {
-                  t = it->second;
-                }
+                const std::int32_t p = tips[i];
+                t = lchild.find_or_add(key(p, w), [&] { return make(p, w, llen[static_cast<std::size_t>(p)] + 1); });
               }
               auto& f = lcount[static_cast<std::size_t>(t)];
               const std::size_t li = len - 1 - i;
