@@ -1290,11 +1290,11 @@ class Model {
   };
 
   /// Word ids of the short words (1 to 8 bytes) met while training, in a flat open-addressing
-  /// table keyed by the bytes themselves, in front of the vocabulary's string map. Longer words
-  /// go to the map directly.
+  /// table keyed by the bytes themselves, in front of the vocabulary's string map (longer words
+  /// go to the map directly); with per-word count buffers reused across fit's categories.
   class ShortWords {
    public:
-    ShortWords() : key_(1024, 0), len_(1024, 0), id_(1024, -1) {}
+    ShortWords() : slot_(1024) {}
     /// The id of w, from add() (the vocabulary's id, adding the word) the first time.
     template <class Add>
     std::int32_t find_or_add(std::string_view w, Add&& add) {
@@ -1302,17 +1302,22 @@ class Model {
       if (n == 0 || n > 8) return add();
       const std::uint64_t k = pack(w);
       std::size_t i = slot(k, n);
-      while (len_[i] != 0) {
-        if (key_[i] == k && len_[i] == n) return id_[i];
-        i = (i + 1) & (key_.size() - 1);
+      while (slot_[i].len != 0) {
+        if (slot_[i].key == k && slot_[i].len == n) return slot_[i].id;
+        i = (i + 1) & (slot_.size() - 1);
       }
       const std::int32_t id = add();
-      key_[i] = k, len_[i] = static_cast<std::uint8_t>(n), id_[i] = id;
-      if (2 * ++size_ > key_.size()) grow();
+      slot_[i] = Slot{k, id, static_cast<std::uint32_t>(n)};
+      if (2 * ++size_ > slot_.size()) grow();
       return id;
     }
 
    private:
+    struct Slot {
+      std::uint64_t key = 0;
+      std::int32_t id = -1;
+      std::uint32_t len = 0;  // 0: an empty slot
+    };
     /// The bytes of a word of 1 to 8 bytes (first and last four, overlapping when shorter; with
     /// the length this is the word).
     static std::uint64_t pack(std::string_view w) {
@@ -1329,24 +1334,24 @@ class Model {
     }
     std::size_t slot(std::uint64_t k, std::size_t n) const {
       const std::uint64_t h = (k ^ (static_cast<std::uint64_t>(n) << 59)) * 0x9e3779b97f4a7c15ull;
-      return static_cast<std::size_t>(h >> 32) & (key_.size() - 1);
+      return static_cast<std::size_t>(h >> 32) & (slot_.size() - 1);
     }
     void grow() {
-      std::vector<std::uint64_t> key(2 * key_.size(), 0);
-      std::vector<std::uint8_t> len(2 * key_.size(), 0);
-      std::vector<std::int32_t> id(2 * key_.size(), -1);
-      key_.swap(key), len_.swap(len), id_.swap(id);
-      for (std::size_t j = 0; j < key.size(); ++j) {
-        if (len[j] == 0) continue;
-        std::size_t i = slot(key[j], len[j]);
-        while (len_[i] != 0) i = (i + 1) & (key_.size() - 1);
-        key_[i] = key[j], len_[i] = len[j], id_[i] = id[j];
+      std::vector<Slot> old(2 * slot_.size());
+      old.swap(slot_);
+      for (const Slot& e : old) {
+        if (e.len == 0) continue;
+        std::size_t i = slot(e.key, e.len);
+        while (slot_[i].len != 0) i = (i + 1) & (slot_.size() - 1);
+        slot_[i] = e;
       }
     }
-    std::vector<std::uint64_t> key_;
-    std::vector<std::uint8_t> len_;  // 0: an empty slot
-    std::vector<std::int32_t> id_;
+    std::vector<Slot> slot_;
     std::size_t size_ = 0;
+
+   public:
+    std::vector<std::int64_t> counts;  ///< per word id, for learn_sparse (zeros between calls)
+    std::vector<std::int32_t> seen;    ///< words counted by the current learn_sparse call
   };
 
   /// (parent term, word) -> term for the n-grams counted while training: a flat open-addressing
@@ -1462,29 +1467,42 @@ class Model {
       llen.push_back(static_cast<std::uint8_t>(len));
       return id;
     };
-    word_local.assign(words_.size(), -1);
-    if (n == 1) {  // words only: one local term per word, no n-gram parents
+    const std::size_t C = num_categories();
+    if (n == 1) {  // words only: counts by word id, straight into the shared table at the end
+      std::vector<std::int64_t>& wcount = short_words.counts;  // zeros between calls
+      std::vector<std::int32_t>& seen = short_words.seen;      // the words counted, in order
+      seen.clear();
+      if (wcount.size() < words_.size()) wcount.resize(words_.size(), 0);
       tok_.learn_stream(
           doc,
           [&](std::string_view word) {
             ++prune_counter_;
             ++total_words_learned_;
             const auto w = static_cast<std::size_t>(short_words.find_or_add(word, [&] { return add_word(word); }));
-            if (word_local.size() <= w) word_local.resize(std::max(w + 1, 2 * word_local.size()), -1);
-            std::int32_t& wl = word_local[w];
-            if (wl < 0) wl = make(-1, static_cast<std::int32_t>(w), 1);
+            if (wcount.size() <= w) wcount.resize(std::max(w + 1, 2 * wcount.size()), 0);
             if (maxfr.empty()) maxfr.push_back(1);
-            std::int64_t& f = lcount[static_cast<std::size_t>(wl)];
+            std::int64_t& f = wcount[w];
             if (f > 0) {
               if (++f > maxfr[0]) maxfr[0] = f;
             } else {
               f = 1;
+              seen.push_back(static_cast<std::int32_t>(w));
             }
           },
           [&] {
             if (prune_counter_ >= params_.prune_trigger) prune_counts_only();
           });
-    } else {
+      for (const std::int32_t w : seen) {
+        const auto t = static_cast<std::size_t>(word_term_[static_cast<std::size_t>(w)]);
+        std::int64_t& f = wcount[static_cast<std::size_t>(w)];
+        fr_[t * C + c] = f;
+        f = 0;
+        mark_dirty(t);
+      }
+      return;
+    }
+    word_local.assign(words_.size(), -1);
+    {
       // about one word per 6 bytes of text, (n - 1) n-grams per word, most of them distinct
       const std::size_t expect = doc.size() / 6 * (n - 1);
       NgramIndex lchild(expect);
@@ -1529,7 +1547,6 @@ class Model {
           });
     }
     // survivors into the shared table (parents were created before their children)
-    const std::size_t C = num_categories();
     std::vector<std::int32_t> g(lcount.size(), -1);
     for (std::size_t t = 0; t < lcount.size(); ++t) {
       if (llen[t] == 1) {
