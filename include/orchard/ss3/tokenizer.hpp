@@ -777,6 +777,7 @@ class Tokenizer {
     }
     const bool ascii = tok::is_ascii(doc);
     if (!ascii) unicode::decode_utf8(doc, "doc");  // validates
+    const bool plain = ascii && tok::ascii_plain(doc);  // then every sentence is
     std::string buf;
     tok::Cleaned<std::string> c;
     tok::Cleaned<tok::U32> cu;
@@ -793,7 +794,7 @@ class Tokenizer {
           if (b == std::string_view::npos) b = para.size();
           if (b > a) {
             const std::string_view sent = para.substr(a, b - a);
-            if ((ascii || tok::is_ascii(sent)) && tok::ascii_plain(sent)) {
+            if (plain || ((ascii || tok::is_ascii(sent)) && tok::ascii_plain(sent))) {
               tok::classify_ascii_plain(sent, buf, on_piece);
             } else if (ascii || tok::is_ascii(sent)) {
               tok::normalize_ascii(sent, c.text);
