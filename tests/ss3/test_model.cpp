@@ -522,3 +522,72 @@ TEST_CASE("ss3 streamed n-gram classification equals the encoded path") {
     }
   }
 }
+
+TEST_CASE("ss3 a loaded model keeps sparse counts: queries, tables, learning and saving equal the original") {
+  for (const int ngrams : {1, 3}) {
+    CAPTURE(ngrams);
+    Params p;
+    p.ngrams = ngrams;
+    p.prune_floor = 0;  // keep every n-gram (dense value rows for the frequent ones)
+    Model m(p);
+    m.fit(kDocs, kLabels);
+    Model r = from_binary(to_binary(m));
+    REQUIRE(r.counts_sparse());
+    CHECK_FALSE(m.counts_sparse());
+    CHECK(r.counts() == m.counts());
+    std::size_t dense_rows = 0;
+    for (std::size_t t = 0; t < m.num_terms(); ++t) {
+      dense_rows += m.values().row[t + 1] - m.values().row[t] == m.num_categories();
+      for (std::size_t c = 0; c < m.num_categories(); ++c) {
+        CHECK(r.count(static_cast<std::int64_t>(t), c) == m.count(static_cast<std::int64_t>(t), c));
+        const std::string s = term_text(m, static_cast<std::int64_t>(t));
+        CHECK(r.fr(s, m.categories()[c]) == m.fr(s, m.categories()[c]));
+        CHECK(r.sn(s, m.categories()[c]) == m.sn(s, m.categories()[c]));
+      }
+    }
+    CHECK(dense_rows > 0);  // absent entries of dense rows are told apart from the counts
+    CHECK(r.most_probable_category() == m.most_probable_category());
+    std::vector<std::string> docs(kDocs.begin(), kDocs.end());
+    docs.push_back("the cat. sat on\n\nthe mat the cat sat. dogs bark at the mailman");
+    for (const auto& d : docs) {
+      CHECK(r.classify(d) == m.classify(d));
+      CHECK(r.predict_proba(d) == m.predict_proba(d));
+    }
+    // value tables for other hyperparameters from the sparse counts (grid search)
+    const Hyper h{0.3, 0.8, 1.2, 0.01};
+    const ValueTable tr = r.compute_table(h), tm = m.compute_table(h);
+    CHECK(tr.row == tm.row);
+    CHECK(tr.cat == tm.cat);
+    CHECK(tr.lv == tm.lv);
+    CHECK(tr.sg == tm.sg);
+    CHECK(tr.gv == tm.gv);
+    CHECK(tr.cv == tm.cv);
+    CHECK(tr.max_gv == tm.max_gv);
+    Model rh = r, mh = m;
+    rh.set_hyperparameters(h);
+    mh.set_hyperparameters(h);
+    CHECK(rh.counts_sparse());
+    ss3_check_same_values(rh, mh);
+    CHECK(to_binary(rh) == to_binary(mh));
+    // incremental learning after the load equals learning on the trained model and equals
+    // learning everything without updates, then recomputing (the dense counts are built first)
+    Model batch = m;
+    for (Model* x : {&r, &m}) {
+      x->learn("the cat and the mat again and again", "cats");
+      x->learn("birds sing and birds fly south", "birds");
+    }
+    batch.learn("the cat and the mat again and again", "cats", false);
+    batch.learn("birds sing and birds fly south", "birds", false);
+    batch.update_values();
+    CHECK_FALSE(r.counts_sparse());
+    CHECK(r.counts() == m.counts());
+    ss3_check_same_values(r, m);
+    ss3_check_same_values(r, batch);
+    CHECK(to_binary(r) == to_binary(m));
+    for (const auto& d : docs) CHECK(r.classify(d) == batch.classify(d));
+    // a model learned after loading saves and loads back identically
+    const Model again = from_binary(to_binary(r));
+    CHECK(to_binary(again) == to_binary(r));
+    ss3_check_same_values(again, r);
+  }
+}

@@ -42,23 +42,62 @@ inline void dot_rows(const S* x, index_t stride, const T* w, index_t n, T* out) 
     for (int r = 0; r < R; ++r)
       acc[r] += Eigen::Map<const Eigen::Array<S, L, 1>>(x + r * stride + c).template cast<T>() * wv;
   }
+  // The tail: lane l takes element c + l (rem < L of them), in 8- and 4-lane pieces where they
+  // fit, then one by one; the same lane arithmetic as a scalar loop, without its cost on narrow
+  // rows (d = 30: 14 of 30 elements are tail).
+  const index_t rem = n - c;
   for (int r = 0; r < R; ++r) {
-    T a[L];
-    for (index_t l = 0; l < L; ++l) a[l] = acc[r][l];
-    for (index_t l = 0; c + l < n; ++l) a[l] += static_cast<T>(x[r * stride + c + l]) * w[c + l];
-    for (index_t l = 0; l < 8; ++l) a[l] += a[l + 8];
-    for (index_t l = 0; l < 4; ++l) a[l] += a[l + 4];
-    a[0] += a[2];
-    a[1] += a[3];
-    out[r] = a[0] + a[1];
+    const S* xr = x + r * stride + c;
+    index_t l = 0;
+    if (rem >= 8) {
+      acc[r].template segment<8>(0) +=
+          Eigen::Map<const Eigen::Array<S, 8, 1>>(xr).template cast<T>() *
+          Eigen::Map<const Eigen::Array<T, 8, 1>>(w + c);
+      l = 8;
+    }
+    if (rem - l >= 4) {
+      acc[r].template segment<4>(l) +=
+          Eigen::Map<const Eigen::Array<S, 4, 1>>(xr + l).template cast<T>() *
+          Eigen::Map<const Eigen::Array<T, 4, 1>>(w + c + l);
+      l += 4;
+    }
+    for (; l < rem; ++l) acc[r][l] += static_cast<T>(xr[l]) * w[c + l];
+    // fixed pairwise tree: lanes l += l + 8, then l += l + 4, then l += l + 2, then 0 + 1
+    const Eigen::Array<T, 8, 1> a8 = acc[r].template head<8>() + acc[r].template tail<8>();
+    const Eigen::Array<T, 4, 1> a4 = a8.template head<4>() + a8.template tail<4>();
+    const Eigen::Array<T, 2, 1> a2 = a4.template head<2>() + a4.template tail<2>();
+    out[r] = a2[0] + a2[1];
   }
 }
 
 /// y[c] += a_0·x_0[c] + … + a_{R−1}·x_{R−1}[c], added in row order (R = 1..4 rows `stride`
 /// apart): the same rounding as R separate row updates, with one pass over y.
+/// W consecutive columns of axpy_rows.
+template <int W, int R, class S, class T>
+inline void axpy_piece(const T* a, const S* x, index_t stride, T* y) {
+  using A = Eigen::Array<T, W, 1>;
+  A v = Eigen::Map<const A>(y);
+  for (int r = 0; r < R; ++r)
+    v += a[r] * Eigen::Map<const Eigen::Array<S, W, 1>>(x + r * stride).template cast<T>();
+  Eigen::Map<A> out(y);
+  out = v;
+}
 template <int R, class S, class T>
 inline void axpy_rows(const T* a, const S* x, index_t stride, T* y, index_t n) {
-  for (index_t c = 0; c < n; ++c) {
+  // 16-, 8- and 4-column pieces, then single columns: each y[c] gets the same R updates in the
+  // same order whatever piece it falls in (narrow rows such as d = 30 then run no long scalar
+  // loop)
+  index_t c = 0;
+  for (; c + 16 <= n; c += 16) axpy_piece<16, R>(a, x + c, stride, y + c);
+  if (n - c >= 8) {
+    axpy_piece<8, R>(a, x + c, stride, y + c);
+    c += 8;
+  }
+  if (n - c >= 4) {
+    axpy_piece<4, R>(a, x + c, stride, y + c);
+    c += 4;
+  }
+  for (; c < n; ++c) {
     T v = y[c];
     for (int r = 0; r < R; ++r) v += a[r] * static_cast<T>(x[r * stride + c]);
     y[c] = v;
@@ -201,7 +240,10 @@ class NetObjective final : public Objective<T> {
     // Fixed-order reduction of the block partials (parallel over parameter chunks).
     const index_t P = n_params();
     grad.resize(P);
-    parallel_blocks(*ctx_, P, 4096, [&](index_t, index_t p0, index_t p1) {
+    // Parallel over parameter chunks only when the sum (P·nb adds) is worth waking threads for,
+    // not on every small evaluation; each p is summed over the blocks in block order either way.
+    const index_t reduce_chunk = P * nb >= (index_t{1} << 15) ? 4096 : std::max<index_t>(P, 1);
+    parallel_blocks(*ctx_, P, reduce_chunk, [&](index_t, index_t p0, index_t p1) {
       for (index_t p = p0; p < p1; ++p) {
         T acc = partial_(0, p);
         for (index_t b = 1; b < nb; ++b) acc += partial_(b, p);
@@ -238,39 +280,130 @@ class NetObjective final : public Objective<T> {
 
   /// Block b (rows [s, e)) of an evaluation by the row kernel: writes the block's loss and its
   /// partial gradient (packing order) into block_loss_[b] and partial_.row(b).
+  ///
+  /// Everything but the two passes over X runs as plain loops over the chunk's rows: with J <= 2
+  /// units the outputs, loss, deltas and the W2 / bias gradients of a row are a few dozen flops,
+  /// and Eigen's dynamic-size products on 16-row chunks cost far more in dispatch than in
+  /// arithmetic (on 228 × 30 data they were most of an evaluation's ~13 µs).
   template <class S, class W2Type, class B1Type, class B2Type>
   void row_kernel_block(const S* X, index_t b, index_t s, index_t e, const W2Type& W2,
                         const B1Type& b1, const B2Type& b2) {
     const index_t d = d_, J = J_, K = K_;
     T* g = partial_.row(b).data();
-    Eigen::Map<RowMatrix<T>> gW1(g, d, J), gW2(g + d * J, J, K);
-    Eigen::Map<Vec> gb1(g + d * J + J * K, J), gb2(g + d * J + J * K + J, K);
+    T* gw2 = g + d * J;  // J × K, row-major
+    T* gb1 = gw2 + J * K;
+    T* gb2 = gb1 + J;
     T* gw1t = grad_t_.row(b).data();  // this block's W1 gradient, transposed (J × d)
     std::fill(gw1t, gw1t + J * d, T(0));
-    gW2.setZero();
-    gb1.setZero();
-    gb2.setZero();
+    std::fill(gw2, gb2 + K, T(0));
     const T* w1t = W1t_.data();
+    const T* w2 = W2.data();  // J × K, row-major
     T loss = 0;
     for (index_t q = s; q < e; q += kChunkRows) {
       const index_t m = std::min(kChunkRows, e - q);
-      auto Hq = H_.middleRows(q, m);
-      for (index_t j = 0; j < J; ++j)
-        detail::dot_many(X + q * d, m, d, w1t + j * d, d, &Hq(0, j), J);
-      for (index_t i = 0; i < m; ++i)
-        for (index_t j = 0; j < J; ++j) Hq(i, j) = sigmoid(static_cast<T>(Hq(i, j) + b1[j]));
-      loss += output_and_delta(q, m, W2, b2);
-      auto Eq = E_.middleRows(q, m);
-      auto Dq = D_.middleRows(q, m);
-      gW2.noalias() += Hq.transpose() * Eq;
-      gb2.noalias() += Eq.colwise().sum().transpose();
-      gb1.noalias() += Dq.colwise().sum().transpose();
-      for (index_t j = 0; j < J; ++j)
-        detail::axpy_many(&Dq(0, j), J, X + q * d, m, d, gw1t + j * d, d);
+      T* Hq = H_.row(q).data();  // m × J, row-major, contiguous
+      T* Dq = D_.row(q).data();  // m × J
+      const S* Xq = X + q * d;
+      for (index_t j = 0; j < J; ++j) detail::dot_many(Xq, m, d, w1t + j * d, d, Hq + j, J);
+      T* Eq = E_.row(q).data();  // m × K
+      if (J == 1 && K == 1)
+        loss += chunk_stages<1, 1>(q, m, Hq, Eq, Dq, w2, b1, b2, gw2, gb1, gb2);
+      else if (J == 1)
+        loss += chunk_stages<1, 0>(q, m, Hq, Eq, Dq, w2, b1, b2, gw2, gb1, gb2);
+      else if (K == 1)
+        loss += chunk_stages<0, 1>(q, m, Hq, Eq, Dq, w2, b1, b2, gw2, gb1, gb2);
+      else
+        loss += chunk_stages<0, 0>(q, m, Hq, Eq, Dq, w2, b1, b2, gw2, gb1, gb2);
+      for (index_t j = 0; j < J; ++j) detail::axpy_many(Dq + j, J, Xq, m, d, gw1t + j * d, d);
     }
+    Eigen::Map<RowMatrix<T>> gW1(g, d, J);
     for (index_t c = 0; c < d; ++c)
       for (index_t j = 0; j < J; ++j) gW1(c, j) = gw1t[j * d + c];
     block_loss_[b] = loss;
+  }
+
+  /// The row kernel's work between its two passes over X, for the chunk's m rows with their
+  /// pre-activations in Hq (m × J): hidden activations, outputs Eq (m × K) replaced by d loss /
+  /// d out, deltas Dq (m × J), and the W2 / bias gradients added in row order; returns the
+  /// chunk's loss. Stage by stage over the rows (so one row's exp and divide overlap the next
+  /// row's), with J and K compile-time constants when they are 1 (JJ / KK = 0: J_ / K_).
+  template <int JJ, int KK, class B1Type, class B2Type>
+  T chunk_stages(index_t q, index_t m, T* Hq, T* Eq, T* Dq, const T* w2, const B1Type& b1,
+                 const B2Type& b2, T* gw2, T* gb1, T* gb2) const {
+    const index_t J = JJ > 0 ? JJ : J_, K = KK > 0 ? KK : K_;
+    for (index_t i = 0; i < m; ++i)
+      for (index_t j = 0; j < J; ++j)
+        Hq[i * J + j] = sigmoid(static_cast<T>(Hq[i * J + j] + b1[j]));
+    for (index_t i = 0; i < m; ++i)
+      for (index_t k = 0; k < K; ++k) {
+        T o = b2[k];
+        for (index_t j = 0; j < J; ++j) o += Hq[i * J + j] * w2[j * K + k];
+        Eq[i * K + k] = o;
+      }
+    T loss = 0;
+    if (loss_ == OutputLoss::squared) {
+      for (index_t i = 0; i < m; ++i) {
+        const T* r = targets_ + (q + i) * K;
+        T l = 0;
+        for (index_t k = 0; k < K; ++k) {
+          Eq[i * K + k] -= r[k];
+          l += Eq[i * K + k] * Eq[i * K + k];
+        }
+        loss += T(0.5) * l;
+      }
+    } else {
+      for (index_t i = 0; i < m; ++i) loss += row_loss(Eq + i * K, q + i);
+    }
+    for (index_t i = 0; i < m; ++i)
+      for (index_t j = 0; j < J; ++j) {
+        T a = 0;
+        for (index_t k = 0; k < K; ++k) a += Eq[i * K + k] * w2[j * K + k];
+        const T h = Hq[i * J + j];
+        Dq[i * J + j] = a * h * (T(1) - h);
+      }
+    for (index_t i = 0; i < m; ++i) {
+      for (index_t j = 0; j < J; ++j) {
+        gb1[j] += Dq[i * J + j];
+        for (index_t k = 0; k < K; ++k) gw2[j * K + k] += Hq[i * J + j] * Eq[i * K + k];
+      }
+      for (index_t k = 0; k < K; ++k) gb2[k] += Eq[i * K + k];
+    }
+    return loss;
+  }
+
+  /// One row's outputs `out` (K values) of row i: replaced by d loss / d out; returns its loss.
+  T row_loss(T* out, index_t i) const {
+    const index_t K = K_;
+    switch (loss_) {
+      case OutputLoss::squared: {
+        const T* r = targets_ + i * K;
+        T l = 0;
+        for (index_t k = 0; k < K; ++k) {
+          out[k] -= r[k];
+          l += out[k] * out[k];
+        }
+        return T(0.5) * l;
+      }
+      case OutputLoss::logistic: {
+        const T y = targets_[i];
+        const T yz = y * out[0];
+        out[0] = -y * sigmoid(-yz);
+        return log1pexp(-yz);
+      }
+      case OutputLoss::softmax: {
+        const auto c = static_cast<index_t>(targets_[i]);
+        T mx = out[0];
+        for (index_t k = 1; k < K; ++k) mx = std::max(mx, out[k]);
+        T sum = 0;
+        for (index_t k = 0; k < K; ++k) sum += std::exp(out[k] - mx);
+        const T lse = mx + std::log(sum);
+        const T l = lse - out[c];
+        for (index_t k = 0; k < K; ++k) out[k] = std::exp(out[k] - lse);
+        out[c] -= T(1);
+        return l;
+      }
+    }
+    return 0;
   }
 
   /// Rows [q, q + m) with their hidden activations in H_: outputs into E_, replaced by
@@ -288,39 +421,12 @@ class NetObjective final : public Objective<T> {
     return loss;
   }
 
-  // Replaces the outputs in Eb by d loss / d out and returns the block's summed loss.
+  // Replaces the outputs in Eb (rows [s, s + m) of E_) by d loss / d out and returns the rows'
+  // summed loss, one row at a time in row order.
   template <class Block>
   T output_loss(Block& Eb, index_t s, index_t m) const {
-    const index_t K = K_;
     T loss = 0;
-    switch (loss_) {
-      case OutputLoss::squared: {
-        Eigen::Map<const RowMatrix<T>> Rb(targets_ + s * K, m, K);
-        Eb -= Rb;
-        loss = T(0.5) * Eb.squaredNorm();
-        break;
-      }
-      case OutputLoss::logistic:
-        for (index_t i = 0; i < m; ++i) {
-          const T y = targets_[s + i];
-          const T yz = y * Eb(i, 0);
-          loss += log1pexp(-yz);
-          Eb(i, 0) = -y * sigmoid(-yz);
-        }
-        break;
-      case OutputLoss::softmax:
-        for (index_t i = 0; i < m; ++i) {
-          const auto c = static_cast<index_t>(targets_[s + i]);
-          const T mx = Eb.row(i).maxCoeff();
-          T sum = 0;
-          for (index_t k = 0; k < K; ++k) sum += std::exp(Eb(i, k) - mx);
-          const T lse = mx + std::log(sum);
-          loss += lse - Eb(i, c);
-          for (index_t k = 0; k < K; ++k) Eb(i, k) = std::exp(Eb(i, k) - lse);
-          Eb(i, c) -= T(1);
-        }
-        break;
-    }
+    for (index_t i = 0; i < m; ++i) loss += row_loss(&Eb(i, 0), s + i);
     return loss;
   }
 

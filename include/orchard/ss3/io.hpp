@@ -4,7 +4,8 @@
 // values are recomputed on load, bit-identically. Binary files (version 3) store the counts of the
 // present (term, category) entries only (per term: how many, then category step and count) and,
 // by default, sg and gv of every present entry as raw doubles, so loading is a read: lv, max gv
-// and cv follow from them in one cheap pass. Versions 1 and 2 (dense T x C counts; version 2
+// and cv follow from them in one cheap pass. A loaded model keeps the counts in that sparse form
+// (no dense T x C table unless it learns again), and saving writes one buffer sized up front. Versions 1 and 2 (dense T x C counts; version 2
 // with the optional values) are still read, and written on request.
 #include <xxhash.h>
 
@@ -16,6 +17,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -69,7 +71,7 @@ inline FileBytes read_file_bytes(const std::string& path) {
   std::memcpy(f.data.get(), s.data(), s.size());
   return f;
 }
-inline void write_file(const std::string& path, const std::string& bytes) {
+inline void write_file(const std::string& path, std::string_view bytes) {
   std::ofstream out(path, std::ios::binary);
   if (!out) throw IoError("orchard::ss3: cannot open '" + path + "' for writing");
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
@@ -122,6 +124,10 @@ class Reader {
         return b0;
       }
     }
+    return varint_long();
+  }
+  /// The general case of varint (kept out of line so the one-byte path inlines).
+  [[gnu::noinline]] std::uint64_t varint_long() {
     std::uint64_t v = 0;
     for (int shift = 0; shift < 64; shift += 7) {
       const auto byte = pod<std::uint8_t>();
@@ -151,6 +157,12 @@ class Reader {
     return p;
   }
   bool done() const { return pos_ == end_; }
+  /// Raw cursor access for tight decoding loops: the next byte, the end, and moving to a byte.
+  const unsigned char* cursor() const noexcept { return reinterpret_cast<const unsigned char*>(b_.data()) + pos_; }
+  const unsigned char* limit() const noexcept { return reinterpret_cast<const unsigned char*>(b_.data()) + end_; }
+  void seek(const unsigned char* p) noexcept {
+    pos_ = static_cast<std::size_t>(p - reinterpret_cast<const unsigned char*>(b_.data()));
+  }
   std::size_t left() const { return end_ - pos_; }
 
  private:
@@ -233,108 +245,166 @@ inline Model load_json(const std::string& path, const Context& ctx = Context(1))
 }
 
 // ---- binary --------------------------------------------------------------------------------
+namespace detail {
+/// Writes the binary form into a buffer sized for the worst case up front (untouched pages of
+/// it are never faulted in): raw stores, no capacity check per byte.
+class Writer {
+ public:
+  explicit Writer(std::size_t capacity)
+      : buf_(std::make_unique_for_overwrite<char[]>(capacity)), p_(buf_.get()), end_(p_ + capacity) {}
+  void varint(std::uint64_t v) noexcept {
+    while (v >= 0x80) {
+      *p_++ = static_cast<char>((v & 0x7F) | 0x80);
+      v >>= 7;
+    }
+    *p_++ = static_cast<char>(v);
+  }
+  template <class T>
+  void pod(T v) noexcept {
+    std::memcpy(p_, &v, sizeof(T));
+    p_ += sizeof(T);
+  }
+  void bytes(const void* d, std::size_t n) noexcept {
+    if (n) std::memcpy(p_, d, n);
+    p_ += n;
+  }
+  void str(std::string_view s) noexcept {
+    varint(s.size());
+    bytes(s.data(), s.size());
+  }
+  /// Reserves n bytes and returns where they start.
+  char* skip(std::size_t n) noexcept {
+    char* at = p_;
+    p_ += n;
+    return at;
+  }
+  std::size_t size() const noexcept { return static_cast<std::size_t>(p_ - buf_.get()); }
+  /// The bytes written, with the xxHash64 of them appended.
+  FileBytes finish() {
+    const std::uint64_t h = XXH64(buf_.get(), size(), 0);
+    pod(h);
+    if (p_ > end_) throw std::logic_error("orchard::ss3: binary writer overran its buffer");
+    FileBytes f;
+    f.size = size();
+    f.data = std::move(buf_);
+    return f;
+  }
+
+ private:
+  std::unique_ptr<char[]> buf_;
+  char* p_;
+  char* end_;
+};
+inline constexpr std::size_t max_varint_bytes = 10;
+
+/// The compact binary form of m as bytes (to_binary's work; save_binary writes them directly).
+inline FileBytes binary_bytes(const Model& m, bool store_values, int version) {
+  require(version >= 1 && version <= binary_format_version, "version", version, "must be 1, 2 or 3");
+  const std::size_t T = m.num_terms(), C = m.num_categories();
+  const bool current = m.values_current();
+  const bool with_values = version >= 2 && store_values && current;
+  // the value layout lists every present entry when the values are current: a dense count row is
+  // read at those entries only (a loaded model's sparse counts are walked directly)
+  const auto& vt = m.values();
+  std::vector<std::uint32_t> per_term;  // present categories of each term (version 3)
+  std::size_t present = 0;              // entries with a count (and with stored values)
+  if (version >= 3) per_term.resize(T);
+  for (std::size_t t = 0; t < T; ++t) {
+    std::uint32_t n = 0;
+    m.for_each_count(t, [&](std::size_t, std::int64_t) { ++n; }, current);
+    if (version >= 3) per_term[t] = n;
+    present += n;
+  }
+  // worst case: every varint at its longest
+  constexpr std::size_t V = max_varint_bytes;
+  std::size_t cap = 8 + 4 + 4 * 8 + 3 + 3 * V + 1 + 8;  // magic, version, params, modes, multilabel, checksum
+  for (const auto& c : m.categories()) cap += V + c.size();
+  for (const auto& w : m.words()) cap += V + w.size();
+  cap += 3 * V + 2 * V * T;  // category, word and term counts; parent and word of each term
+  cap += version >= 3 ? V * T + 2 * V * present : V * T * C;  // counts
+  for (const auto& mf : m.max_fr()) cap += V + V * mf.size();  // max_fr
+  cap += 1 + V + (with_values ? 16 * present : 0);             // values flag, count, values
+  Writer out(cap);
+  out.bytes(binary_magic, 8);
+  out.pod<std::uint32_t>(static_cast<std::uint32_t>(version));
+  const Params& p = m.params();
+  out.pod(p.hyper.s);
+  out.pod(p.hyper.l);
+  out.pod(p.hyper.p);
+  out.pod(p.hyper.a);
+  out.varint(static_cast<std::uint64_t>(p.ngrams));
+  out.pod<std::uint8_t>(static_cast<std::uint8_t>(p.sg_mode));
+  out.pod<std::uint8_t>(static_cast<std::uint8_t>(p.cv_mode));
+  out.pod<std::uint8_t>(static_cast<std::uint8_t>(p.tokenizer));
+  out.varint(static_cast<std::uint64_t>(p.prune_floor));
+  out.varint(static_cast<std::uint64_t>(p.prune_trigger));
+  out.pod<std::uint8_t>(m.multilabel() ? 1 : 0);
+  out.varint(m.categories().size());
+  for (const auto& c : m.categories()) out.str(c);
+  out.varint(m.words().size());
+  for (const auto& w : m.words()) out.str(w);
+  out.varint(T);
+  const auto& parent = m.term_parent();
+  const auto& word = m.term_word();
+  for (std::size_t t = 0; t < T; ++t) {
+    out.varint(static_cast<std::uint64_t>(parent[t] + 1));
+    out.varint(static_cast<std::uint64_t>(word[t]));
+  }
+  if (version >= 3) {  // per term: number of categories, then (category step, count) pairs
+    for (std::size_t t = 0; t < T; ++t) {
+      out.varint(per_term[t]);
+      std::size_t next = 0;  // the first category the next step counts from
+      m.for_each_count(
+          t,
+          [&](std::size_t c, std::int64_t f) {
+            out.varint(c - next);
+            out.varint(static_cast<std::uint64_t>(f));
+            next = c + 1;
+          },
+          current);
+    }
+  } else {
+    for (const auto v : m.counts()) out.varint(static_cast<std::uint64_t>(v));
+  }
+  for (const auto& mf : m.max_fr()) {
+    out.varint(mf.size());
+    for (auto v : mf) out.varint(static_cast<std::uint64_t>(v));
+  }
+  // version 2 and later: the values (sg, gv of the present entries), when they match the counts
+  if (version >= 2) out.pod<std::uint8_t>(with_values ? 1 : 0);
+  if (with_values) {  // present sg values, then present gv values, raw
+    out.varint(present);
+    char* sgp = out.skip(8 * present);
+    char* gvp = out.skip(8 * present);
+    std::size_t k = 0;  // the present entries of the table, in its order
+    for (std::size_t t = 0; t < T; ++t) {
+      const std::size_t b = vt.row[t], e = vt.row[t + 1];
+      if (m.counts_sparse() && e - b < C) {  // a sparse row of a loaded model: every entry present
+        std::memcpy(sgp + 8 * k, &vt.sg[b], 8 * (e - b));
+        std::memcpy(gvp + 8 * k, &vt.gv[b], 8 * (e - b));
+        k += e - b;
+        continue;
+      }
+      for (std::size_t q = b; q < e; ++q) {
+        if (!m.entry_present(vt, t, q)) continue;
+        std::memcpy(sgp + 8 * k, &vt.sg[q], 8);
+        std::memcpy(gvp + 8 * k, &vt.gv[q], 8);
+        ++k;
+      }
+    }
+    if (k != present) throw std::logic_error("orchard::ss3: value entries do not match the counts");
+  }
+  return out.finish();
+}
+}  // namespace detail
+
 /// The compact binary form of m. store_values also writes sg and gv of every present entry so
 /// load need not recompute them (values that are not current are never stored). version: 3 (the
 /// default: sparse counts), or 1 / 2 (dense T x C counts, as older releases wrote; version 1 has
 /// no values).
 inline std::string to_binary(const Model& m, bool store_values = true, int version = binary_format_version) {
-  using namespace detail;
-  require(version >= 1 && version <= binary_format_version, "version", version, "must be 1, 2 or 3");
-  const std::size_t T = m.num_terms(), C = m.num_categories();
-  const bool with_values = version >= 2 && store_values && m.values_current();
-  const auto& fr = m.counts();
-  // the value layout lists every present entry when the values are current: walk it instead of
-  // the T x C counts
-  const bool layout = m.values_current();
-  const auto& vt = m.values();
-  std::vector<std::size_t> per_term;  // present categories of each term (version 3)
-  std::size_t present = 0;            // entries with a count (and with stored values)
-  if (layout) {
-    for (std::size_t t = 0; t < T; ++t) {
-      std::size_t n = 0;
-      for (std::size_t k = vt.row[t]; k < vt.row[t + 1]; ++k) n += fr[t * C + vt.cat[k]] > 0 ? 1 : 0;
-      if (version >= 3) per_term.push_back(n);
-      present += n;
-    }
-  } else {
-    for (std::size_t t = 0; t < T; ++t) {
-      std::size_t n = 0;
-      for (std::size_t c = 0; c < C; ++c) n += fr[t * C + c] > 0 ? 1 : 0;
-      if (version >= 3) per_term.push_back(n);
-      present += n;
-    }
-  }
-  std::size_t word_bytes = 0;
-  for (const auto& w : m.words()) word_bytes += w.size() + 2;
-  std::string out;
-  out.reserve(128 + 32 * C + word_bytes + 8 * T + (version >= 3 ? 2 * T + 6 * present : 3 * T * C) +
-              (with_values ? 16 * present : 0));
-  out.append(binary_magic, 8);
-  put_pod<std::uint32_t>(out, static_cast<std::uint32_t>(version));
-  const Params& p = m.params();
-  put_pod(out, p.hyper.s);
-  put_pod(out, p.hyper.l);
-  put_pod(out, p.hyper.p);
-  put_pod(out, p.hyper.a);
-  put_varint(out, static_cast<std::uint64_t>(p.ngrams));
-  put_pod<std::uint8_t>(out, static_cast<std::uint8_t>(p.sg_mode));
-  put_pod<std::uint8_t>(out, static_cast<std::uint8_t>(p.cv_mode));
-  put_pod<std::uint8_t>(out, static_cast<std::uint8_t>(p.tokenizer));
-  put_varint(out, static_cast<std::uint64_t>(p.prune_floor));
-  put_varint(out, static_cast<std::uint64_t>(p.prune_trigger));
-  put_pod<std::uint8_t>(out, m.multilabel() ? 1 : 0);
-  put_varint(out, m.categories().size());
-  for (const auto& c : m.categories()) put_str(out, c);
-  put_varint(out, m.words().size());
-  for (const auto& w : m.words()) put_str(out, w);
-  put_varint(out, T);
-  for (std::size_t t = 0; t < T; ++t) {
-    put_varint(out, static_cast<std::uint64_t>(m.term_parent()[t] + 1));
-    put_varint(out, static_cast<std::uint64_t>(m.term_word()[t]));
-  }
-  if (version >= 3) {  // per term: number of categories, then (category step, count) pairs
-    for (std::size_t t = 0; t < T; ++t) {
-      const std::int64_t* f = &fr[t * C];
-      put_varint(out, per_term[t]);
-      std::size_t next = 0;  // the first category the next step counts from
-      const auto put = [&](std::size_t c) {
-        if (f[c] <= 0) return;
-        put_varint(out, c - next);
-        put_varint(out, static_cast<std::uint64_t>(f[c]));
-        next = c + 1;
-      };
-      if (layout) {
-        for (std::size_t k = vt.row[t]; k < vt.row[t + 1]; ++k) put(vt.cat[k]);
-      } else {
-        for (std::size_t c = 0; c < C; ++c) put(c);
-      }
-    }
-  } else {
-    for (const auto v : m.counts()) put_varint(out, static_cast<std::uint64_t>(v));
-  }
-  for (const auto& mf : m.max_fr()) {
-    put_varint(out, mf.size());
-    for (auto v : mf) put_varint(out, static_cast<std::uint64_t>(v));
-  }
-  // version 2 and later: the values (sg, gv of the present entries), when they match the counts
-  if (version >= 2) put_pod<std::uint8_t>(out, with_values ? 1 : 0);
-  if (with_values) {  // present sg values, then present gv values, raw
-    put_varint(out, present);
-    const std::size_t at = out.size();
-    out.resize(at + 16 * present);
-    char* sgp = out.data() + at;
-    char* gvp = sgp + 8 * present;
-    std::size_t k = 0;  // the present entries of the table, in its order
-    for (std::size_t t = 0; t < T; ++t)
-      for (std::size_t q = vt.row[t]; q < vt.row[t + 1]; ++q) {
-        if (fr[t * C + vt.cat[q]] <= 0) continue;
-        std::memcpy(sgp + 8 * k, &vt.sg[q], 8);
-        std::memcpy(gvp + 8 * k, &vt.gv[q], 8);
-        ++k;
-      }
-  }
-  put_pod<std::uint64_t>(out, XXH64(out.data(), out.size(), 0));
-  return out;
+  const detail::FileBytes f = detail::binary_bytes(m, store_values, version);
+  return std::string(f.view());
 }
 
 inline Model from_binary(std::string_view b, const Context& ctx = Context(1)) {
@@ -377,17 +447,42 @@ inline Model from_binary(std::string_view b, const Context& ctx = Context(1)) {
   words.reserve(num_words);  // each word built once, in place
   for (std::size_t i = 0; i < num_words; ++i) words.emplace_back(r.view());
   const std::size_t T = r.count(2);
+  // the varints of the term and count sections from a local cursor (no bounds check per byte
+  // while 10 bytes are left); the reader takes the last few bytes
+  const unsigned char* cur = r.cursor();
+  const unsigned char* const pe = r.limit();
+  const auto vi_long = [&]() -> std::uint64_t {
+    if (pe - cur >= 10) {
+      std::uint64_t x = 0;
+      for (int shift = 0; shift < 64; shift += 7) {
+        const unsigned b = *cur++;
+        x |= static_cast<std::uint64_t>(b & 0x7F) << shift;
+        if (!(b & 0x80)) return x;
+      }
+      throw FormatError("orchard::ss3: bad varint in binary model");
+    }
+    r.seek(cur);
+    const std::uint64_t x = r.varint();
+    cur = r.cursor();
+    return x;
+  };
+  const auto vi = [&]() -> std::uint64_t {
+    if (cur < pe && *cur < 0x80) return *cur++;  // most values
+    return vi_long();
+  };
   std::vector<std::int32_t> parent(T), word(T);
   for (std::size_t t = 0; t < T; ++t) {
-    parent[t] = static_cast<std::int32_t>(r.varint()) - 1;
-    word[t] = static_cast<std::int32_t>(r.varint());
+    parent[t] = static_cast<std::int32_t>(vi()) - 1;
+    word[t] = static_cast<std::int32_t>(vi());
   }
+  r.seek(cur);
   const std::size_t C = cats.size();
   Model::SparseCounts sc;
   std::vector<std::int64_t> fr;  // versions 1 and 2: dense
   if (v >= 3) {
-    // the counts live in a dense T x C table once loaded: refuse one far beyond what a file of
-    // this size describes (256 entries per byte; a real model needs a few bytes per term)
+    // the counts become a dense T x C table if the loaded model learns: refuse one far beyond
+    // what a file of this size describes (256 entries per byte; a real model needs a few bytes
+    // per term)
     if (C > 0 && T > std::max<std::size_t>(std::size_t{1} << 20, 256 * end) / C)
       throw FormatError("orchard::ss3: binary model declares " + std::to_string(T) + " terms x " +
                         std::to_string(C) + " categories, too many for its size");
@@ -397,13 +492,14 @@ inline Model from_binary(std::string_view b, const Context& ctx = Context(1)) {
     const std::size_t max_entries = std::min(r.left() / 2, T * C);
     sc.cat.reserve(max_entries);
     sc.count.reserve(max_entries);
+    cur = r.cursor();
     for (std::size_t t = 0; t < T; ++t) {
-      const std::size_t n = r.count(2);
+      const std::uint64_t n = vi();
       if (n > C) throw FormatError("orchard::ss3: bad number of categories of a term in binary model");
       std::uint64_t next = 0;
       for (std::size_t i = 0; i < n; ++i) {
-        const std::uint64_t c = next + r.varint();
-        const std::uint64_t f = r.varint();
+        const std::uint64_t c = next + vi();
+        const std::uint64_t f = vi();
         if (c >= C || c < next) throw FormatError("orchard::ss3: bad category index in binary model");
         if (f < 1 || f > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
           throw FormatError("orchard::ss3: bad count in binary model");
@@ -413,6 +509,7 @@ inline Model from_binary(std::string_view b, const Context& ctx = Context(1)) {
       }
       sc.row[t + 1] = sc.cat.size();
     }
+    r.seek(cur);
   } else {
     if (C > 0 && T > (end) / C + 1) throw FormatError("orchard::ss3: bad term count");
     fr.resize(T * C);
@@ -448,7 +545,8 @@ inline Model from_binary(std::string_view b, const Context& ctx = Context(1)) {
 }
 
 inline void save_binary(const Model& m, const std::string& path, bool store_values = true) {
-  detail::write_file(path, to_binary(m, store_values));
+  const detail::FileBytes f = detail::binary_bytes(m, store_values, binary_format_version);
+  detail::write_file(path, f.view());
 }
 inline Model load_binary(const std::string& path, const Context& ctx = Context(1)) {
   const detail::FileBytes f = detail::read_file_bytes(path);

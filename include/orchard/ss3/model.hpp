@@ -6,7 +6,9 @@
 //
 // Storage: one term table shared by all categories (a term is a word or an n-gram, found by
 // (parent term, last word) in a hash map), with counts and values stored term-major (T x C), so
-// the values of a term are recomputed for every category at once.
+// the values of a term are recomputed for every category at once. A model read from a file keeps
+// its counts in the sparse form the file has (present entries only): the dense T x C table is
+// built when it learns again; values, prediction and saving work from either form.
 #include <tsl/robin_map.h>
 #include <tsl/robin_set.h>
 
@@ -462,7 +464,9 @@ class Model {
     const bool layout = layout_fresh && vt.row.size() == num_terms() + 1;
     for (std::size_t w = 0; w < word_term_.size(); ++w) {
       const std::size_t t = static_cast<std::size_t>(word_term_[w]);
-      if (layout) {
+      if (!dense_fr_) {  // the present entries of the sparse counts
+        for (std::size_t k = sfr_.row[t]; k < sfr_.row[t + 1]; ++k) size[sfr_.cat[k]] += sfr_.count[k];
+      } else if (layout) {
         for (std::size_t k = vt.row[t]; k < vt.row[t + 1]; ++k) size[vt.cat[k]] += fr_[t * C + vt.cat[k]];
       } else {
         for (std::size_t c = 0; c < C; ++c) size[c] += fr_[t * C + c];
@@ -499,7 +503,43 @@ class Model {
   double sn(std::string_view ngram, std::string_view cat) const { return lookup(ngram, cat, 5); }
 
   // ---- raw tables (for model files, evaluation and tests) ----------------------------------
-  const std::vector<std::int64_t>& counts() const noexcept { return fr_; }
+  /// The T x C counts, term-major (a copy; built from the sparse counts of a loaded model).
+  std::vector<std::int64_t> counts() const {
+    if (dense_fr_) return fr_;
+    std::vector<std::int64_t> d(num_terms() * num_categories(), 0);
+    for (std::size_t t = 0; t < num_terms(); ++t)
+      for (std::size_t k = sfr_.row[t]; k < sfr_.row[t + 1]; ++k) d[t * num_categories() + sfr_.cat[k]] = sfr_.count[k];
+    return d;
+  }
+  /// Calls f(category, count) for every category in which term t has a positive count, in
+  /// ascending order. layout_current: the value layout lists every present entry (values_current()),
+  /// so a dense count row is read at those entries only.
+  template <class F>
+  void for_each_count(std::size_t t, F&& f, bool layout_current = false) const {
+    if (!dense_fr_) {
+      for (std::size_t k = sfr_.row[t]; k < sfr_.row[t + 1]; ++k) f(static_cast<std::size_t>(sfr_.cat[k]), sfr_.count[k]);
+      return;
+    }
+    const std::size_t C = num_categories();
+    const std::int64_t* r = &fr_[t * C];
+    if (layout_current) {
+      for (std::size_t k = values_.row[t]; k < values_.row[t + 1]; ++k)
+        if (r[values_.cat[k]] > 0) f(static_cast<std::size_t>(values_.cat[k]), r[values_.cat[k]]);
+    } else {
+      for (std::size_t c = 0; c < C; ++c)
+        if (r[c] > 0) f(c, r[c]);
+    }
+  }
+  /// Whether entry k of term t in a value table of this model has a positive count (a dense value
+  /// row also lists the categories a term is absent from).
+  bool entry_present(const ValueTable& vt, std::size_t t, std::size_t k) const noexcept {
+    const std::size_t C = num_categories(), c = vt.cat[k];
+    if (dense_fr_) return fr_[t * C + c] > 0;
+    if (vt.row[t + 1] - vt.row[t] < C) return true;  // a sparse row: built from these counts' entries
+    return count_at(t, c) > 0;
+  }
+  /// True while the counts are held in the sparse form of a model file (nothing learned since).
+  bool counts_sparse() const noexcept { return !dense_fr_; }
   const std::vector<std::int32_t>& term_parent() const noexcept { return term_parent_; }
   const std::vector<std::int32_t>& term_word() const noexcept { return term_word_; }
   const std::vector<std::uint8_t>& term_length() const noexcept { return term_len_; }
@@ -936,9 +976,35 @@ class Model {
   /// visited: the others match the word alone with cv 0 (or, in a table older than the counts,
   /// its stale cv, checked against the sums), and every cv is >= 0.
   std::size_t ngram_level(std::size_t u0, std::size_t m, const ValueTable& vt, ParseScratch& ps) const {
+    if (dense_fr_) {
+      const std::int64_t* fr = fr_.data();
+      const std::size_t C = num_categories();
+      return ngram_level_with(u0, m, vt, ps, [fr, C](std::size_t t) { return DenseCounted{fr + t * C}; });
+    }
+    return ngram_level_with(u0, m, vt, ps, [this](std::size_t t) {
+      return SparseCounted{sfr_.cat.data(), sfr_.count.data(), sfr_.row[t], sfr_.row[t + 1]};
+    });
+  }
+  /// Whether a term's count in category c is positive, asked for ascending categories: from a
+  /// dense count row, or walking the present entries of the sparse counts of a model file.
+  struct DenseCounted {
+    const std::int64_t* row;
+    bool operator()(std::uint32_t c) const { return row[c] > 0; }
+  };
+  struct SparseCounted {
+    const std::uint32_t* cat;
+    const std::int64_t* count;
+    std::size_t p, e;
+    bool operator()(std::uint32_t c) {
+      while (p < e && cat[p] < c) ++p;
+      return p < e && cat[p] == c && count[p] > 0;
+    }
+  };
+  template <class CountsOf>
+  std::size_t ngram_level_with(std::size_t u0, std::size_t m, const ValueTable& vt, ParseScratch& ps,
+                               CountsOf&& counts_of) const {
     const std::size_t C = num_categories(), nrow = vt.row.size();
     if (u0 + 1 >= nrow) return 0;  // a word learned after the table: every cv is 0
-    const std::int64_t* fr = fr_.data();
     const std::uint32_t* cat = vt.cat.data();
     const double* cv = vt.cv.data();
     const std::int64_t* chain = ps.chain_term.data();
@@ -953,16 +1019,16 @@ class Model {
     // order, so the first maximum is the pick
     double best = 0.0, idle = 0.0;  // idle: the word's largest cv where its count is 0
     std::size_t ic = 0, ng = 0, nlive = 0, ndone = 0, q, qe;
-    const std::int64_t* f0 = fr + u0 * C;
-    const std::int64_t* f1 = fr + static_cast<std::size_t>(chain[0]) * C;
+    auto f0 = counts_of(u0);
+    auto f1 = counts_of(static_cast<std::size_t>(chain[0]));
     entries(static_cast<std::size_t>(chain[0]), q, qe);
     const auto level01 = [&](std::uint32_t c, double v0) {
-      if (f0[c] <= 0) {
+      if (!f0(c)) {
         if (v0 > idle) idle = v0;
         return;
       }
       if (v0 > best) best = v0, ic = c, ng = 0;
-      if (f1[c] <= 0) return;
+      if (!f1(c)) return;
       while (q < qe && cat[q] < c) ++q;
       const double v = q < qe && cat[q] == c ? cv[q] : 0.0;
       if (v > best) best = v, ic = c, ng = 1;
@@ -978,12 +1044,12 @@ class Model {
     // levels of every category, so a tie goes to a lower category (at its first level)
     std::size_t j = 1;
     for (; j < m && nlive > 0; ++j) {
-      const std::int64_t* fc = fr + static_cast<std::size_t>(chain[j]) * C;
+      auto fc = counts_of(static_cast<std::size_t>(chain[j]));
       entries(static_cast<std::size_t>(chain[j]), q, qe);
       std::size_t keep = 0;
       for (std::size_t x = 0; x < nlive; ++x) {
         const std::uint32_t c = live[x];
-        if (fc[c] <= 0) {
+        if (!fc(c)) {
           done[ndone] = c, done_len[ndone++] = static_cast<std::uint32_t>(j + 1);
           continue;
         }
@@ -1031,9 +1097,7 @@ class Model {
     std::reverse(w.begin(), w.end());
     return w;
   }
-  std::int64_t count(std::int64_t t, std::size_t c) const {
-    return fr_[static_cast<std::size_t>(t) * num_categories() + c];
-  }
+  std::int64_t count(std::int64_t t, std::size_t c) const { return count_at(static_cast<std::size_t>(t), c); }
   std::int64_t child(std::int64_t parent, std::int32_t w) const {
     auto it = children_.find(key(parent, w));
     return it == children_.end() ? -1 : it->second;
@@ -1113,13 +1177,6 @@ class Model {
     m.words_ = std::move(words);
     m.word_term_.assign(m.words_.size(), -1);
     m.term_len_.resize(T);
-    // the dense counts are filled in blocks of rows as the terms are checked: each block is zeroed
-    // and its counts written while it is in cache (one pass over the table, not a zero fill and
-    // then a second, scattered pass); large tables ask for transparent huge pages first
-    m.fr_.clear();
-    m.fr_.reserve(T * C);
-    advise_huge_pages(m.fr_.data(), T * C * sizeof(std::int64_t));
-    constexpr std::size_t fill_block = 256;
     // the value layout: present entries, dense rows for terms in at least half of the categories
     ValueTable& vt = m.values_;
     vt.row.resize(T + 1);
@@ -1142,7 +1199,6 @@ class Model {
       }
       const std::size_t kb = sc.row[t], ke = sc.row[t + 1];
       if (ke < kb || ke > sc.cat.size()) throw FormatError("orchard::ss3: bad count offsets in model");
-      if (t % fill_block == 0) m.fr_.resize(std::min(T, t + fill_block) * C, 0);
       for (std::size_t k = kb; k < ke; ++k) {
         const std::size_t c = sc.cat[k];
         const std::int64_t f = sc.count[k];
@@ -1151,7 +1207,6 @@ class Model {
         if (f < 1) throw FormatError("orchard::ss3: counts of present entries must be >= 1");
         if (static_cast<std::size_t>(m.term_len_[t]) > max_fr[c].size())
           throw FormatError("orchard::ss3: n-gram longer than its category's max_fr list");
-        m.fr_[t * C + c] = f;
       }
       vt.row[t + 1] = vt.row[t] + (2 * (ke - kb) >= C ? C : ke - kb);
     }
@@ -1174,6 +1229,9 @@ class Model {
         if (x < 1) throw FormatError("orchard::ss3: max_fr values must be >= 1");
     m.max_fr_ = std::move(max_fr);
     m.multilabel_ = multilabel;
+    m.fr_.clear();
+    m.sfr_ = std::move(sc);  // the dense table is built if the model learns again
+    m.dense_fr_ = false;
     m.dirty_.assign(T, 0);
     if (stored) {
       m.set_stored_values(*stored, ctx);
@@ -1190,6 +1248,41 @@ class Model {
            static_cast<std::uint32_t>(w);
   }
 
+  /// Count of (t, c) from either form of the counts.
+  std::int64_t count_at(std::size_t t, std::size_t c) const noexcept {
+    if (dense_fr_) return fr_[t * num_categories() + c];
+    const std::uint32_t* b = sfr_.cat.data() + sfr_.row[t];
+    const std::uint32_t* e = sfr_.cat.data() + sfr_.row[t + 1];
+    const std::uint32_t* it = std::lower_bound(b, e, static_cast<std::uint32_t>(c));
+    return it != e && *it == c ? sfr_.count[static_cast<std::size_t>(it - sfr_.cat.data())] : 0;
+  }
+  /// The counts of term t at the entries of its row in a value table (0 where absent).
+  void row_counts(const ValueTable& vt, std::size_t t, std::int64_t* out) const noexcept {
+    const std::size_t b = vt.row[t], np = vt.row[t + 1] - b;
+    const std::uint32_t* pres = vt.cat.data() + b;
+    if (dense_fr_) {
+      const std::int64_t* f = &fr_[t * num_categories()];
+      for (std::size_t q = 0; q < np; ++q) out[q] = f[pres[q]];
+      return;
+    }
+    std::size_t s = sfr_.row[t];
+    const std::size_t se = sfr_.row[t + 1];
+    for (std::size_t q = 0; q < np; ++q) {  // both lists ascending
+      while (s < se && sfr_.cat[s] < pres[q]) ++s;
+      out[q] = s < se && sfr_.cat[s] == pres[q] ? sfr_.count[s] : 0;
+    }
+  }
+  /// Builds the dense T x C counts from the sparse ones (before the model learns or prunes).
+  void ensure_dense() {
+    if (dense_fr_) return;
+    const std::size_t C = num_categories(), T = num_terms();
+    fr_.assign(T * C, 0);
+    for (std::size_t t = 0; t < T; ++t)
+      for (std::size_t k = sfr_.row[t]; k < sfr_.row[t + 1]; ++k) fr_[t * C + sfr_.cat[k]] = sfr_.count[k];
+    sfr_ = SparseCounts{};
+    dense_fr_ = true;
+  }
+
   void check_ready() const {
     if (cat_names_.empty()) throw StateError("orchard::ss3: the model has no categories (train it first)");
   }
@@ -1200,10 +1293,9 @@ class Model {
     if (t < 0) return 0.0;
     const std::size_t C = num_categories();
     const std::size_t u = static_cast<std::size_t>(t), uc = static_cast<std::size_t>(c);
-    const std::size_t i = u * C + uc;
     switch (what) {
       case 0:
-        return static_cast<double>(fr_[i]);
+        return static_cast<double>(count_at(u, uc));
       case 1:
         return values_.at(values_.lv, u, uc);
       case 2:
@@ -1213,7 +1305,7 @@ class Model {
       case 4:
         return values_.at(values_.cv, u, uc);
       default: {
-        if (fr_[i] <= 0) return 0.0;
+        if (count_at(u, uc) <= 0) return 0.0;
         // the other categories' sg, in category order (absent ones add min(0, 1) = 0)
         std::vector<double> sg(C, 0.0);
         for (std::size_t k = values_.row[u]; k < values_.row[u + 1]; ++k) sg[values_.cat[k]] = values_.sg[k];
@@ -1225,6 +1317,7 @@ class Model {
   int add_category(const std::string& name) {
     auto it = cat_index_.find(name);
     if (it != cat_index_.end()) return it->second;
+    ensure_dense();
     const std::size_t C = num_categories(), T = num_terms();
     const int idx = static_cast<int>(C);
     cat_index_.emplace(name, idx);
@@ -1255,6 +1348,7 @@ class Model {
     term_parent_.push_back(parent);
     term_word_.push_back(w);
     term_len_.push_back(static_cast<std::uint8_t>(len));
+    ensure_dense();
     fr_.resize(fr_.size() + num_categories(), 0);
     dirty_.push_back(1);
     if (parent >= 0) children_.emplace(key(parent, w), t);
@@ -1401,6 +1495,7 @@ class Model {
 
   void learn_impl(std::string_view doc, const std::string& cat) {
     if (doc.empty()) return;
+    ensure_dense();
     if (!unicode::valid_utf8(doc)) unicode::decode_utf8(doc, "doc");  // throws, model untouched
     const std::size_t c = static_cast<std::size_t>(add_category(cat));
     const std::size_t n = static_cast<std::size_t>(params_.ngrams);
@@ -1452,6 +1547,7 @@ class Model {
   /// term x category table. Same counts, maxima and pruning as learn_impl followed by prune().
   void learn_sparse(std::string_view doc, std::size_t c, ShortWords& short_words) {
     if (doc.empty()) return;
+    ensure_dense();
     if (!unicode::valid_utf8(doc)) unicode::decode_utf8(doc, "doc");
     const std::size_t n = static_cast<std::size_t>(params_.ngrams);
     std::vector<std::int32_t> lparent, lword, word_local;
@@ -1564,6 +1660,7 @@ class Model {
   }
 
   void prune_counts_only() {
+    ensure_dense();
     const std::size_t C = num_categories();
     for (std::size_t t = 0; t < term_len_.size(); ++t) {
       if (term_len_[t] < 2) continue;
@@ -1580,6 +1677,7 @@ class Model {
 
   /// Drops terms absent from every category (after pruning) and renumbers the rest.
   void compact() {
+    ensure_dense();
     const std::size_t C = num_categories(), T = num_terms();
     std::vector<std::int32_t> remap(T, -1);
     std::size_t nt = 0;
@@ -1652,6 +1750,7 @@ class Model {
   /// cv as compute_values does, so the tables equal a recomputation's.
   void set_stored_values(const StoredValues& sv, const Context& ctx) {
     const std::size_t C = num_categories(), T = num_terms();
+    if (dense_fr_) throw StateError("orchard::ss3: stored values are read with the sparse counts of a model file");
     ValueTable& vt = values_;  // the layout is built
     vt.hyper = params_.hyper;
     const std::size_t nnz = vt.entries();
@@ -1659,35 +1758,80 @@ class Model {
     vt.sg.resize(nnz);
     vt.gv.resize(nnz);
     vt.cv.resize(nnz);
-    const LvCache lvc = lv_table(vt.hyper);
-    std::size_t j = 0;  // stored entries: the present ones, in the same order
+    // stored entries are the present ones, in the order of the sparse counts
+    if (sv.count != sfr_.cat.size()) throw FormatError("orchard::ss3: stored values do not match the counts in model");
+    // lv of small counts, computed when first needed (the expressions of lv_table and lv_of): a
+    // loaded model uses a few of them. Flat: the cache of (c, n - 1) starts at off[c * L + n - 1].
+    const std::size_t L = longest_term();
+    std::vector<std::size_t> off(C * L + 1, 0);
+    for (std::size_t c = 0; c < C; ++c)
+      for (std::size_t li = 0; li < L; ++li)
+        off[c * L + li + 1] = off[c * L + li] + (li < max_fr_[c].size()
+                                                     ? static_cast<std::size_t>(std::min<std::int64_t>(
+                                                           static_cast<std::int64_t>(lv_cache_size), max_fr_[c][li] + 1))
+                                                     : 0);
+    std::vector<double> lvc(off.back(), -1.0);
+    const double hs = vt.hyper.s;
+    const auto lv_at = [&](std::int64_t f, std::size_t c, std::size_t n) {
+      if (f <= 1) return 0.0;
+      const std::size_t at = c * L + n - 1;
+      const double mf = static_cast<double>(max_fr_[c][n - 1]);
+      if (static_cast<std::size_t>(f) >= off[at + 1] - off[at]) return std::pow(static_cast<double>(f) / mf, hs);
+      double& x = lvc[off[at] + static_cast<std::size_t>(f)];
+      if (x < 0) x = std::pow(static_cast<double>(f) / mf, hs);
+      return x;
+    };
+    // max gv per (category, length) while the values are copied (absent entries have gv 0, the
+    // maxima start at 0): finish_values takes them as one block's maxima
+    std::vector<double> mx(C * L, 0.0);  // [c * L + n - 1]
+    std::vector<std::int64_t> size(C, 0);  // word occurrences per category (most_probable_category)
+    const std::size_t* vrow = vt.row.data();
+    const std::size_t* srow = sfr_.row.data();
+    const std::uint32_t* scat = sfr_.cat.data();
+    const std::int64_t* scnt = sfr_.count.data();
+    double* lv = vt.lv.data();
+    double* sg = vt.sg.data();
+    double* gv = vt.gv.data();
+    const auto put = [&](std::size_t k, std::size_t s, std::size_t n) {  // entry k, stored entry s
+      double a, g;
+      std::memcpy(&a, sv.sg + 8 * s, 8);
+      std::memcpy(&g, sv.gv + 8 * s, 8);
+      if (!(a >= 0.0 && a <= 1.0 && g >= 0.0 && g <= std::numeric_limits<double>::max()))  // sg in [0, 1], gv >= 0
+        throw FormatError("orchard::ss3: stored value out of range in model");
+      const std::size_t c = scat[s];
+      lv[k] = lv_at(scnt[s], c, n);
+      sg[k] = a;
+      gv[k] = g;
+      double& m = mx[c * L + n - 1];
+      if (g > m) m = g;
+      if (n == 1) size[c] += scnt[s];  // the terms of length 1 are the words
+    };
     for (std::size_t t = 0; t < T; ++t) {
       const std::size_t n = term_len_[t];
-      const std::int64_t* f = &fr_[t * C];
-      for (std::size_t k = vt.row[t]; k < vt.row[t + 1]; ++k) {
-        const std::size_t c = vt.cat[k];
-        if (f[c] <= 0) {
-          vt.lv[k] = vt.sg[k] = vt.gv[k] = 0.0;
-          continue;
-        }
-        if (j >= sv.count) throw FormatError("orchard::ss3: stored values do not match the counts in model");
-        double a, g;
-        std::memcpy(&a, sv.sg + 8 * j, 8);
-        std::memcpy(&g, sv.gv + 8 * j, 8);
-        ++j;
-        if (!(a >= 0.0 && a <= 1.0) || !(g >= 0.0) || !std::isfinite(g))  // sg in [0, 1], gv >= 0
-          throw FormatError("orchard::ss3: stored value out of range in model");
-        vt.lv[k] = lv_of(f[c], c, n, vt.hyper, lvc);
-        vt.sg[k] = a;
-        vt.gv[k] = g;
+      const std::size_t kb = vrow[t], ke = vrow[t + 1], sb = srow[t], se = srow[t + 1];
+      if (ke - kb == se - sb) {  // the row lists exactly the present entries
+        for (std::size_t i = 0; i < se - sb; ++i) put(kb + i, sb + i, n);
+      } else {  // a dense row (every category, in order): absent entries are 0
+        for (std::size_t k = kb; k < ke; ++k) lv[k] = sg[k] = gv[k] = 0.0;
+        for (std::size_t s = sb; s < se; ++s) put(kb + scat[s], s, n);
       }
     }
-    if (j != sv.count) throw FormatError("orchard::ss3: stored values do not match the counts in model");
-    finish_values(vt, ctx);
+    BlockMaxima part(1);
+    init_block_maxima(part[0]);
+    for (std::size_t c = 0; c < C; ++c)
+      for (std::size_t li = 0; li < part[0][c].size(); ++li) part[0][c][li] = mx[c * L + li];
+    finish_values(vt, ctx, &part);
     max_changed_.clear();
     categories_changed_ = false;
     std::fill(dirty_.begin(), dirty_.end(), 0);
-    most_probable_ = compute_most_probable(true);
+    if (C == 0) {  // throws, as for any model without categories
+      most_probable_ = compute_most_probable(true);
+      return;
+    }
+    int best = 0;  // compute_most_probable's choice: the last category with the most words
+    for (std::size_t c = 0; c < C; ++c)
+      if (size[c] >= size[static_cast<std::size_t>(best)]) best = static_cast<int>(c);
+    most_probable_ = best;
   }
 
   /// The entry layout of a value table: the present (term, category) pairs of the counts.
@@ -1697,9 +1841,14 @@ class Model {
     parallel_blocks(ctx, static_cast<std::int64_t>(T), value_block,
                     [&](std::int64_t, std::int64_t b, std::int64_t e) {
                       for (std::int64_t t = b; t < e; ++t) {
-                        const std::int64_t* f = &fr_[static_cast<std::size_t>(t) * C];
+                        const std::size_t u = static_cast<std::size_t>(t);
                         std::size_t n = 0;
-                        for (std::size_t c = 0; c < C; ++c) n += f[c] > 0 ? 1 : 0;
+                        if (dense_fr_) {
+                          const std::int64_t* f = &fr_[u * C];
+                          for (std::size_t c = 0; c < C; ++c) n += f[c] > 0 ? 1 : 0;
+                        } else {
+                          n = sfr_.row[u + 1] - sfr_.row[u];
+                        }
                         vt.row[static_cast<std::size_t>(t) + 1] = 2 * n >= C ? C : n;  // dense row
                       }
                     });
@@ -1709,11 +1858,14 @@ class Model {
                     [&](std::int64_t, std::int64_t b, std::int64_t e) {
                       for (std::int64_t t = b; t < e; ++t) {
                         const std::size_t u = static_cast<std::size_t>(t);
-                        const std::int64_t* f = &fr_[u * C];
                         std::uint32_t* out = vt.cat.data() + vt.row[u];
                         if (vt.row[u + 1] - vt.row[u] == C) {
                           for (std::size_t c = 0; c < C; ++c) out[c] = static_cast<std::uint32_t>(c);
+                        } else if (!dense_fr_) {
+                          std::copy(sfr_.cat.begin() + static_cast<std::ptrdiff_t>(sfr_.row[u]),
+                                    sfr_.cat.begin() + static_cast<std::ptrdiff_t>(sfr_.row[u + 1]), out);
                         } else {
+                          const std::int64_t* f = &fr_[u * C];
                           for (std::size_t c = 0; c < C; ++c)
                             if (f[c] > 0) *out++ = static_cast<std::uint32_t>(c);
                         }
@@ -1730,8 +1882,9 @@ class Model {
       double v, l, r;
     };
     explicit Scratch(std::size_t C)
-        : nz(C), memo(std::size_t{1} << memo_bits, Memo{std::numeric_limits<double>::quiet_NaN(), 0.0, 0.0}) {}
+        : nz(C), cnt(C), memo(std::size_t{1} << memo_bits, Memo{std::numeric_limits<double>::quiet_NaN(), 0.0, 0.0}) {}
     std::vector<double> nz;
+    std::vector<std::int64_t> cnt;  ///< counts of the term's entries
     std::vector<Memo> memo;
     double sigmoid(double v, double l) {
       std::uint64_t a, b;
@@ -1750,9 +1903,10 @@ class Model {
                    const LvCache& lvc) const {
     const std::size_t C = num_categories();
     const std::size_t n = term_len_[t];
-    const std::int64_t* f = &fr_[t * C];
     const std::size_t b = vt.row[t], np = vt.row[t + 1] - b;
     const std::uint32_t* pres = &vt.cat[b];
+    std::int64_t* f = scratch.cnt.data();  // f[q]: count of entry q (either form of the counts)
+    row_counts(vt, t, f);
     double* lv = &vt.lv[b];
     double* sg = &vt.sg[b];
     double* gv = &vt.gv[b];
@@ -1761,7 +1915,7 @@ class Model {
     std::size_t nnz = 0;
     for (std::size_t q = 0; q < np; ++q) {
       const std::size_t c = pres[q];
-      const double x = lv_of(f[c], c, n, h, lvc);
+      const double x = lv_of(f[q], c, n, h, lvc);
       lv[q] = x;
       sg[q] = 0.0;
       gv[q] = 0.0;
@@ -1803,18 +1957,18 @@ class Model {
     // changes nothing)
     if (params_.sg_mode == SgMode::vanilla) {
       for (std::size_t q = 0; q < np; ++q)
-        if (f[pres[q]] > 0) sg[q] = sd == 0 && lv[q] != 0 ? 1.0 : scratch.sigmoid(lv[q] - M, h.l * sd);
+        if (f[q] > 0) sg[q] = sd == 0 && lv[q] != 0 ? 1.0 : scratch.sigmoid(lv[q] - M, h.l * sd);
     } else {
       double sdx = sd;
       if (h.l * sdx <= 0.03) sdx = 0.03 / h.l;
       if (!((stopword && sdx <= .1) || M >= .3)) {
         for (std::size_t q = 0; q < np; ++q)
-          if (f[pres[q]] > 0) sg[q] = sdx == 0 && lv[q] != 0 ? 1.0 : scratch.sigmoid(lv[q] - M, h.l * sdx);
+          if (f[q] > 0) sg[q] = sdx == 0 && lv[q] != 0 ? 1.0 : scratch.sigmoid(lv[q] - M, h.l * sdx);
       }
     }
     const double Cd = static_cast<double>(C), C1 = static_cast<double>(C - 1);
     for (std::size_t q = 0; q < np; ++q) {
-      if (f[pres[q]] <= 0) continue;  // an absent category of a dense row: gv 0
+      if (f[q] <= 0) continue;  // an absent category of a dense row: gv 0
       double sn = 1.0;
       if (C > 1) {
         double sum = 0;
@@ -1843,7 +1997,7 @@ class Model {
   /// cv of entry k = (t, c) of a table whose gv and max gv are final.
   double term_cv_value(std::size_t t, std::size_t k, std::size_t c, const ValueTable& vt,
                        std::int32_t* wbuf) const {
-    if (fr_[t * num_categories() + c] <= 0) return 0.0;
+    if (!entry_present(vt, t, k)) return 0.0;
     const std::size_t n = term_len_[t];
     const double maxg = n - 1 < vt.max_gv[c].size() ? vt.max_gv[c][n - 1] : 0.0;
     const double g = vt.gv[k];
@@ -1992,6 +2146,7 @@ class Model {
   }
 
   void update_values_incremental(const Context& ctx) {
+    ensure_dense();  // a no-op after learning (learning builds the dense counts)
     const std::size_t C = num_categories(), T = num_terms();
     if (categories_changed_ || values_.row.empty() || values_.hyper != params_.hyper) {
       // new category or first update: values are computed from scratch
@@ -2023,7 +2178,9 @@ class Model {
   std::vector<std::int32_t> term_parent_, term_word_;
   std::vector<std::uint8_t> term_len_;
   tsl::robin_map<std::uint64_t, std::int32_t, TermKeyHash> children_;
-  std::vector<std::int64_t> fr_;
+  std::vector<std::int64_t> fr_;  ///< dense T x C counts (while dense_fr_)
+  SparseCounts sfr_;               ///< present entries (while !dense_fr_: a model read from a file)
+  bool dense_fr_ = true;
   std::vector<std::vector<std::int64_t>> max_fr_;
   ValueTable values_;
   bool multilabel_ = false;
