@@ -225,3 +225,39 @@ TEST_CASE("ss3 pyss3 tokenizer: the one-pass ASCII path equals clean_and_ready o
     CHECK(got == want);
   }
 }
+
+TEST_CASE("ss3 pyss3 tokenizer: the one-pass ASCII classify pieces equal the structure on random ASCII text") {
+  // sentences without digits and '#' take tok::classify_ascii_plain, the others the general path;
+  // reference: the code point path of structure() (pieces, sentences and paragraphs)
+  const Tokenizer tk(TokenizerMode::pyss3);
+  const std::string plain = "aBzQ_e ''' \n\t\r..(,;!?\"|[]<>=/:-&*~%$", digits = "0123#";
+  orchard::Rng rng(20261129);
+  for (int it = 0; it < 400; ++it) {
+    const bool general = it % 4 == 3;
+    std::string text;
+    const std::size_t len = rng() % 48;
+    for (std::size_t k = 0; k < len; ++k) {
+      if (general && rng() % 5 == 0) {
+        text.push_back(digits[rng() % digits.size()]);
+      } else {
+        text.push_back(plain[rng() % plain.size()]);
+      }
+    }
+    CAPTURE(text);
+    std::vector<std::string> fast, slow;
+    tk.classify_pieces(
+        text, [&](std::string_view w, bool sp) { fast.push_back(std::string(w) + (sp ? "+" : "-")); },
+        [&] { fast.push_back("|"); }, [&] { fast.push_back("||"); });
+    for (const auto& p : tk.structure(text, false)) {
+      for (const auto& s : p.sentences) {
+        for (const auto& pc : s.pieces) {
+          const bool word = !pc.key.empty() && unicode::is_word(static_cast<unsigned char>(pc.key[0]));
+          slow.push_back((word ? pc.key : std::string()) + (pc.space_start ? "+" : "-"));
+        }
+        slow.push_back("|");
+      }
+      slow.push_back("||");
+    }
+    CHECK(fast == slow);
+  }
+}

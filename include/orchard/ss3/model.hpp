@@ -329,6 +329,7 @@ class Model {
       tmp.add_category(cat);
     }
     std::int64_t done = 0;
+    ShortWords short_words;  // word ids of the short words seen, across the categories
     for (std::size_t k = 0; k < cats.size(); ++k) {
       const std::string& cat = cats[k];
       std::string all;
@@ -342,7 +343,7 @@ class Model {
       const std::int64_t before = tmp.total_words_learned_;
       const std::size_t ci = static_cast<std::size_t>(tmp.find_category(cat));
       if (tmp.max_fr_[ci].empty()) {
-        tmp.learn_sparse(all, ci);  // a new category: count in a local table, keep survivors
+        tmp.learn_sparse(all, ci, short_words);  // a new category: count in a local table, keep survivors
       } else {
         tmp.learn_impl(all, cat);
       }
@@ -594,28 +595,57 @@ class Model {
         [&](std::string_view w, bool) {
           const std::int32_t id = word_index(w);
           if (id < 0) return;
-          add_row(values_, static_cast<std::size_t>(word_term_[static_cast<std::size_t>(id)]), a, sums.sentence());
+          const std::size_t t = static_cast<std::size_t>(word_term_[static_cast<std::size_t>(id)]);
+          if (a > 0) {
+            add_row(values_, t, a, sums.sentence());
+          } else {
+            add_row_all(values_, t, sums.sentence());
+          }
         },
         [&] { sums.end_sentence(); }, [&] { sums.end_paragraph(); });
     return sums.document();
   }
   /// Per-category sums of the default summary operators: sentence into paragraph into document.
   struct LevelSums {
-    explicit LevelSums(std::size_t C) : C_(C), r_(3 * C, 0.0) {}
-    double* sentence() { return r_.data() + 2 * C_; }
-    void end_sentence() { move(2 * C_, C_); }
-    void end_paragraph() { move(C_, 0); }
+    explicit LevelSums(std::size_t C) : C_(C), r_(3 * C, 0.0) {
+      level_[0] = r_.data(), level_[1] = level_[0] + C, level_[2] = level_[1] + C;
+    }
+    LevelSums(const LevelSums&) = delete;
+    LevelSums& operator=(const LevelSums&) = delete;
+    /// The sentence's sums, to be added to.
+    double* sentence() {
+      used_[2] = true;
+      return level_[2];
+    }
+    void end_sentence() { move(2); }
+    void end_paragraph() { move(1); }
     std::vector<double> document() {
+      if (level_[0] != r_.data()) std::copy(level_[0], level_[0] + C_, r_.data());
       r_.resize(C_);
       return std::move(r_);
     }
 
    private:
-    void move(std::size_t from, std::size_t to) {
-      for (std::size_t c = 0; c < C_; ++c) r_[to + c] += r_[from + c], r_[from + c] = 0.0;
+    // adds level l into level l - 1 and clears it. An untouched level holds zeros, and adding
+    // them changes no sum; an untouched target is zeros, and 0 + x = x (all sums are >= +0), so
+    // the two buffers trade places instead.
+    void move(int l) {
+      if (!used_[l]) return;
+      if (!used_[l - 1]) {
+        std::swap(level_[l], level_[l - 1]);
+      } else {
+        double* src = level_[l];
+        double* dst = level_[l - 1];
+        for (std::size_t c = 0; c < C_; ++c) dst[c] += src[c];
+        std::fill(src, src + C_, 0.0);
+      }
+      used_[l - 1] = true;
+      used_[l] = false;
     }
     std::size_t C_;
-    std::vector<double> r_;  // document, paragraph, sentence
+    std::vector<double> r_;
+    double* level_[3];                          // document, paragraph, sentence
+    bool used_[3] = {false, false, false};
   };
   /// The classify path of an n-gram model with the default operators: each sentence's pieces are
   /// buffered (per thread, reused across documents) and parsed when it ends, with the sums of
@@ -623,24 +653,30 @@ class Model {
   std::vector<double> classify_ngrams(std::string_view doc) const {
     const double a = values_.hyper.a;
     thread_local EncodedDoc sentence;
-    thread_local std::vector<std::int64_t> parsed;
     const std::size_t L = longest_term();
-    sentence.word.clear();
-    sentence.space.clear();
+    std::size_t n = 0;  // pieces of the sentence so far (the buffers only grow)
     LevelSums sums(num_categories());
     tok_.classify_pieces(
         doc,
         [&](std::string_view w, bool space) {
-          sentence.word.push_back(word_index(w));
-          sentence.space.push_back(space ? 1 : 0);
+          if (n == sentence.word.size()) {
+            sentence.word.resize(2 * n + 64);
+            sentence.space.resize(2 * n + 64);
+          }
+          sentence.word[n] = word_index(w);
+          sentence.space[n++] = space ? 1 : 0;
         },
         [&] {
-          parsed.clear();
-          parse_sentence(sentence, 0, sentence.word.size(), values_, parsed, nullptr, L);
-          sentence.word.clear();
-          sentence.space.clear();
-          for (const std::int64_t t : parsed)
-            if (t >= 0) add_row(values_, static_cast<std::size_t>(t), a, sums.sentence());
+          if (a > 0) {
+            parse_terms(sentence, 0, n, values_, L, [&](std::int64_t t, std::size_t) {
+              if (t >= 0) add_row(values_, static_cast<std::size_t>(t), a, sums.sentence());
+            });
+          } else {
+            parse_terms(sentence, 0, n, values_, L, [&](std::int64_t t, std::size_t) {
+              if (t >= 0) add_row_all(values_, static_cast<std::size_t>(t), sums.sentence());
+            });
+          }
+          n = 0;
           sums.end_sentence();
         },
         [&] { sums.end_paragraph(); });
@@ -657,6 +693,19 @@ class Model {
     }
     const std::uint32_t* cat = vt.cat.data() + b;
     for (std::size_t k = 0; k < e - b; ++k) out[cat[k]] += cv[k] > a ? cv[k] : 0.0;
+  }
+  /// add_row for alpha = 0 (the default): every cv is >= 0, so the filter only turns zeros into
+  /// zeros and the values are added as they are (the same sums, bit for bit: all sums are >= +0).
+  void add_row_all(const ValueTable& vt, std::size_t t, double* out) const noexcept {
+    if (t + 1 >= vt.row.size()) return;  // a term learned after the table was computed
+    const std::size_t b = vt.row[t], n = vt.row[t + 1] - b;
+    const double* cv = vt.cv.data() + b;
+    if (n == num_categories()) {
+      for (std::size_t c = 0; c < n; ++c) out[c] += cv[c];
+      return;
+    }
+    const std::uint32_t* cat = vt.cat.data() + b;
+    for (std::size_t k = 0; k < n; ++k) out[cat[k]] += cv[k];
   }
   /// Longest n-gram length over the categories (1 for word models).
   std::size_t longest_term() const {
@@ -840,137 +889,194 @@ class Model {
   void parse_sentence(const EncodedDoc& d, std::size_t b, std::size_t e, const ValueTable& vt,
                       std::vector<std::int64_t>& out, std::vector<std::size_t>* spans = nullptr,
                       std::size_t longest = 0) const {
-    const std::size_t C = num_categories();
-    const double a = vt.hyper.a;
     const std::size_t L = longest > 0 ? longest : longest_term();  // longest: longest_term(), given
+    parse_terms(d, b, e, vt, L, [&](std::int64_t t, std::size_t span) {
+      out.push_back(t);
+      if (spans) spans->push_back(span);
+    });
+  }
+  /// parse_sentence with the parsed elements given to emit(term, span) in order (L: longest_term()).
+  template <class Emit>
+  void parse_terms(const EncodedDoc& d, std::size_t b, std::size_t e, const ValueTable& vt, std::size_t L,
+                   Emit&& emit) const {
+    const std::size_t C = num_categories();
     if (L == 1) {  // words only: every piece is its own term (what the general loop gives too)
       for (std::size_t cur = b; cur < e; ++cur) {
         const std::int32_t w0 = d.word[cur];
-        out.push_back(w0 >= 0 ? word_term_[static_cast<std::size_t>(w0)] : -1);
-        if (spans) spans->push_back(1);
+        emit(w0 >= 0 ? word_term_[static_cast<std::size_t>(w0)] : -1, 1);
       }
       return;
     }
-    // per category: cv, piece offset and term of each matched prefix (flat, reused per thread)
-    thread_local std::vector<double> ngcv, maxcv;
-    thread_local std::vector<std::size_t> ngoff, cnt;
-    thread_local std::vector<std::int64_t> ngterm, chain_term;
-    thread_local std::vector<std::size_t> chain_off, cursor;
-    ngcv.resize(C * L);
-    ngoff.resize(C * L);
-    ngterm.resize(C * L);
-    cnt.resize(C);
-    maxcv.resize(C);
+    // the n-grams continuing the word at the cursor, and the categories still matching them
+    // (reused per thread)
+    thread_local ParseScratch ps;
+    ps.fit(C, L);
+    const std::int32_t* word = d.word.data();
+    const std::uint8_t* space = d.space.data();
+    std::int64_t* chain_term = ps.chain_term.data();
+    std::size_t* chain_off = ps.chain_off.data();
     std::size_t cur = b;
     while (cur < e) {
-      const std::int32_t w0 = d.word[cur];
+      const std::int32_t w0 = word[cur];
       const std::int64_t t0 = w0 >= 0 ? word_term_[static_cast<std::size_t>(w0)] : -1;
       // the trie path from this word (the same for every category): terms and piece offsets of
       // the n-grams that extend it, separators with a leading space skipped
-      chain_term.clear();
-      chain_off.clear();
+      std::size_t m = 0;
       if (t0 >= 0) {
         std::int64_t node = t0;
         std::size_t off = 0;
         std::int32_t wi = w0;
-        bool sp = d.space[cur] != 0;
+        bool sp = space[cur] != 0;
         while (wi >= 0 || sp) {
           ++off;
           if (cur + off >= e) break;
-          wi = d.word[cur + off];
-          sp = d.space[cur + off] != 0;
+          wi = word[cur + off];
+          sp = space[cur + off] != 0;
           if (wi >= 0) {
-            if (chain_term.size() + 1 >= L) break;
+            if (m + 1 >= L) break;
             const std::int64_t ch = child(node, wi);
             if (ch < 0) break;
-            chain_term.push_back(ch);
-            chain_off.push_back(off);
+            chain_term[m] = ch;
+            chain_off[m] = off;
+            ++m;
             node = ch;
           }
         }
       }
-      if (chain_term.empty()) {
-        // no n-gram continues here: every category matches just the word, whose cv is the best
-        // and equals its own unigram sum, so the general rule below picks the word (or -1)
-        out.push_back(t0);
-        if (spans) spans->push_back(1);
+      // no n-gram continues here: every category matches just the word, which is taken
+      const std::size_t ng = m == 0 ? 0 : ngram_level(static_cast<std::size_t>(t0), m, vt, ps);
+      if (ng == 0) {
+        emit(t0, 1);
         ++cur;
-        continue;
+      } else {
+        emit(chain_term[ng - 1], chain_off[ng - 1] + 1);
+        cur += chain_off[ng - 1] + 1;
       }
-      for (std::size_t c = 0; c < C; ++c) {
-        ngcv[c * L] = 0.0, ngoff[c * L] = 0, ngterm[c * L] = t0, cnt[c] = 1, maxcv[c] = 0.0;
-      }
-      // the categories holding the word (t0 >= 0: an n-gram continues it), ascending; a cursor
-      // per chain term walks that term's entries along with them
-      const std::size_t u0 = static_cast<std::size_t>(t0);
-      const std::size_t nrow = vt.row.size();
-      const std::size_t k0e = u0 + 1 < nrow ? vt.row[u0 + 1] : 0;
-      cursor.resize(2 * L);
-      std::size_t* cur_b = cursor.data();
-      std::size_t* cur_e = cur_b + L;
-      for (std::size_t k = 0; k < chain_term.size(); ++k) {
-        const std::size_t ch = static_cast<std::size_t>(chain_term[k]);
-        cur_b[k] = ch + 1 < nrow ? vt.row[ch] : 0;
-        cur_e[k] = ch + 1 < nrow ? vt.row[ch + 1] : 0;
-      }
-      for (std::size_t k0 = u0 + 1 < nrow ? vt.row[u0] : 0; k0 < k0e; ++k0) {
-        const std::size_t c = vt.cat[k0];
-        double* cv = &ngcv[c * L];
-        std::size_t* off_c = &ngoff[c * L];
-        std::int64_t* tc = &ngterm[c * L];
-        if (!entry_present(vt, u0, k0)) continue;
-        cv[0] = vt.cv[k0];
-        double mx = cv[0];
-        for (std::size_t k = 0; k < chain_term.size(); ++k) {  // while the category has the n-gram
-          const std::size_t ch = static_cast<std::size_t>(chain_term[k]);
-          std::size_t& q = cur_b[k];
-          while (q < cur_e[k] && vt.cat[q] < c) ++q;
-          const bool found = q < cur_e[k] && vt.cat[q] == c;
-          if (dense_fr_ ? fr_[ch * C + c] <= 0 : !(found && entry_present(vt, ch, q))) break;
-          const double v = found ? vt.cv[q] : 0.0;
-          cv[cnt[c]] = v, off_c[cnt[c]] = chain_off[k], tc[cnt[c]] = chain_term[k];
-          ++cnt[c];
-          mx = std::max(mx, v);
-        }
-        maxcv[c] = mx;
-      }
-      double best = maxcv[0];
-      std::size_t ic = 0;
-      for (std::size_t c = 1; c < C; ++c)
-        if (maxcv[c] > best) best = maxcv[c], ic = c;
-      bool use = best > a;
-      std::size_t ng = 0, span = 1;
-      if (use) {
-        while (ngcv[ic * L + ng] != best) ++ng;
-        span = ngoff[ic * L + ng] + 1;
-        // the unigram cv of each word along each category's match: the word of chain level k
-        // is the same for every category (a cursor over its entries, categories ascending)
-        for (std::size_t k = 0; k <= chain_term.size(); ++k) {
-          const std::int64_t tk = k == 0 ? t0 : chain_term[k - 1];
-          const std::size_t u = static_cast<std::size_t>(
-              word_term_[static_cast<std::size_t>(term_word_[static_cast<std::size_t>(tk)])]);
-          cur_b[k] = u + 1 < nrow ? vt.row[u] : 0;
-          cur_e[k] = u + 1 < nrow ? vt.row[u + 1] : 0;
-        }
-        double s1max = 0;
-        for (std::size_t c = 0; c < C; ++c) {
-          double s1 = 0;
-          for (std::size_t k = 0; k < cnt[c]; ++k) {
-            std::size_t& q = cur_b[k];
-            while (q < cur_e[k] && vt.cat[q] < c) ++q;
-            if (q < cur_e[k] && vt.cat[q] == c) s1 += vt.cv[q];  // absent: fr 0, nothing added
-          }
-          if (c == 0 || s1 > s1max) s1max = s1;
-        }
-        if (s1max > best) use = false;
-      }
-      if (!use) {
-        ic = 0, ng = 0, span = 1;
-      }
-      out.push_back(ngterm[ic * L + ng]);
-      if (spans) spans->push_back(span);
-      cur += span;
     }
+  }
+
+  /// Per-thread buffers of parse_sentence: the chain of n-grams from a word, the categories still
+  /// matching it, and those whose match ended after the word.
+  struct ParseScratch {
+    std::vector<std::int64_t> chain_term;
+    std::vector<std::size_t> chain_off;
+    std::vector<std::uint32_t> live, done, done_len;
+    void fit(std::size_t C, std::size_t L) {
+      if (chain_term.size() < L) chain_term.resize(L), chain_off.resize(L);
+      if (live.size() < C) live.resize(C), done.resize(C), done_len.resize(C);
+    }
+  };
+
+  /// pyss3's greedy choice at a word (term u0) that m n-grams continue (ps.chain_term): each
+  /// category holding the word matches it and then the n-grams, level by level while it holds
+  /// them, and takes the best cv of its match; the category with the best cv overall (the first
+  /// on ties) picks its first level with that cv. Returns that level (0 = the word itself,
+  /// j = chain term j - 1) when it is an n-gram whose cv exceeds alpha and no category's sum of
+  /// the matched words' own cv exceeds it; else 0. Only the categories holding the word are
+  /// visited: the others match the word alone with cv 0 (or, in a table older than the counts,
+  /// its stale cv, checked against the sums), and every cv is >= 0.
+  std::size_t ngram_level(std::size_t u0, std::size_t m, const ValueTable& vt, ParseScratch& ps) const {
+    if (dense_fr_) {
+      const std::int64_t* fr = fr_.data();
+      const std::size_t C = num_categories();
+      return ngram_level_with(u0, m, vt, ps, [fr, C](std::size_t t) { return DenseCounted{fr + t * C}; });
+    }
+    return ngram_level_with(u0, m, vt, ps, [this](std::size_t t) {
+      return SparseCounted{sfr_.cat.data(), sfr_.count.data(), sfr_.row[t], sfr_.row[t + 1]};
+    });
+  }
+  /// Whether a term's count in category c is positive, asked for ascending categories: from a
+  /// dense count row, or walking the present entries of the sparse counts of a model file.
+  struct DenseCounted {
+    const std::int64_t* row;
+    bool operator()(std::uint32_t c) const { return row[c] > 0; }
+  };
+  struct SparseCounted {
+    const std::uint32_t* cat;
+    const std::int64_t* count;
+    std::size_t p, e;
+    bool operator()(std::uint32_t c) {
+      while (p < e && cat[p] < c) ++p;
+      return p < e && cat[p] == c && count[p] > 0;
+    }
+  };
+  template <class CountsOf>
+  std::size_t ngram_level_with(std::size_t u0, std::size_t m, const ValueTable& vt, ParseScratch& ps,
+                               CountsOf&& counts_of) const {
+    const std::size_t C = num_categories(), nrow = vt.row.size();
+    if (u0 + 1 >= nrow) return 0;  // a word learned after the table: every cv is 0
+    const std::uint32_t* cat = vt.cat.data();
+    const double* cv = vt.cv.data();
+    const std::int64_t* chain = ps.chain_term.data();
+    std::uint32_t* live = ps.live.data();
+    std::uint32_t* done = ps.done.data();
+    std::uint32_t* done_len = ps.done_len.data();
+    const auto entries = [&](std::size_t t, std::size_t& q, std::size_t& qe) {
+      q = t + 1 < nrow ? vt.row[t] : 0;
+      qe = t + 1 < nrow ? vt.row[t + 1] : 0;
+    };
+    // levels 0 (the word) and 1, categories ascending: candidates come in (category, level)
+    // order, so the first maximum is the pick
+    double best = 0.0, idle = 0.0;  // idle: the word's largest cv where its count is 0
+    std::size_t ic = 0, ng = 0, nlive = 0, ndone = 0, q, qe;
+    auto f0 = counts_of(u0);
+    auto f1 = counts_of(static_cast<std::size_t>(chain[0]));
+    entries(static_cast<std::size_t>(chain[0]), q, qe);
+    const auto level01 = [&](std::uint32_t c, double v0) {
+      if (!f0(c)) {
+        if (v0 > idle) idle = v0;
+        return;
+      }
+      if (v0 > best) best = v0, ic = c, ng = 0;
+      if (!f1(c)) return;
+      while (q < qe && cat[q] < c) ++q;
+      const double v = q < qe && cat[q] == c ? cv[q] : 0.0;
+      if (v > best) best = v, ic = c, ng = 1;
+      live[nlive++] = c;
+    };
+    const std::size_t k0 = vt.row[u0], n0 = vt.row[u0 + 1] - k0;
+    if (n0 == C) {  // a dense row (a frequent word): entry c is category c
+      for (std::size_t c = 0; c < C; ++c) level01(static_cast<std::uint32_t>(c), cv[k0 + c]);
+    } else {
+      for (std::size_t k = k0; k < k0 + n0; ++k) level01(cat[k], cv[k]);
+    }
+    // level j + 1 (chain term j) for the categories that matched level j; after the earlier
+    // levels of every category, so a tie goes to a lower category (at its first level)
+    std::size_t j = 1;
+    for (; j < m && nlive > 0; ++j) {
+      auto fc = counts_of(static_cast<std::size_t>(chain[j]));
+      entries(static_cast<std::size_t>(chain[j]), q, qe);
+      std::size_t keep = 0;
+      for (std::size_t x = 0; x < nlive; ++x) {
+        const std::uint32_t c = live[x];
+        if (!fc(c)) {
+          done[ndone] = c, done_len[ndone++] = static_cast<std::uint32_t>(j + 1);
+          continue;
+        }
+        while (q < qe && cat[q] < c) ++q;
+        const double v = q < qe && cat[q] == c ? cv[q] : 0.0;
+        if (v > best || (v == best && c < ic)) best = v, ic = c, ng = j + 1;
+        live[keep++] = c;
+      }
+      nlive = keep;
+    }
+    if (ng == 0 || !(best > vt.hyper.a)) return 0;
+    // an n-gram wins unless in some category the sum of the unigram cv of the words its match
+    // covers is larger: a category that matched the word alone sums its cv (<= best where the
+    // word is counted), the others their words' cv in order
+    if (idle > best) return 0;
+    for (std::size_t x = 0; x < nlive; ++x) done[ndone] = live[x], done_len[ndone++] = static_cast<std::uint32_t>(j + 1);
+    for (std::size_t x = 0; x < ndone; ++x) {
+      const std::size_t c = done[x];
+      double s1 = 0;
+      for (std::size_t k = 0; k < done_len[x]; ++k) {
+        const std::size_t tk = k == 0 ? u0 : static_cast<std::size_t>(chain[k - 1]);
+        const std::size_t u = static_cast<std::size_t>(word_term_[static_cast<std::size_t>(term_word_[tk])]);
+        s1 += vt.at(vt.cv, u, c);  // absent: nothing added
+      }
+      if (s1 > best) return 0;
+    }
+    return ng;
   }
 
   /// The cv vector of a term with the alpha filter (zeros for -1).
@@ -1255,13 +1361,145 @@ class Model {
     most_probable_ = -1;
   }
 
+  /// The parent terms of the n-grams still growing in the training stream (one per start
+  /// position, -1 = a new start), at most n, oldest first.
+  struct NgramTips {
+    explicit NgramTips(std::size_t n) : n_(n), t_(n) {}
+    /// Starts an n-gram at the next word (dropping the oldest when n are growing); the count.
+    std::size_t push() {
+      if (len_ == n_) {
+        for (std::size_t i = 1; i < n_; ++i) t_[i - 1] = t_[i];
+        --len_;
+      }
+      t_[len_++] = -1;
+      return len_;
+    }
+    void clear() { len_ = 0; }
+    std::size_t size() const { return len_; }
+    std::int32_t& operator[](std::size_t i) { return t_[i]; }
+
+   private:
+    std::size_t n_, len_ = 0;
+    std::vector<std::int32_t> t_;
+  };
+
+  /// Word ids of the short words (1 to 8 bytes) met while training, in a flat open-addressing
+  /// table keyed by the bytes themselves, in front of the vocabulary's string map (longer words
+  /// go to the map directly); with per-word count buffers reused across fit's categories.
+  class ShortWords {
+   public:
+    ShortWords() : slot_(1024) {}
+    /// The id of w, from add() (the vocabulary's id, adding the word) the first time.
+    template <class Add>
+    std::int32_t find_or_add(std::string_view w, Add&& add) {
+      const std::size_t n = w.size();
+      if (n == 0 || n > 8) return add();
+      const std::uint64_t k = pack(w);
+      std::size_t i = slot(k, n);
+      while (slot_[i].len != 0) {
+        if (slot_[i].key == k && slot_[i].len == n) return slot_[i].id;
+        i = (i + 1) & (slot_.size() - 1);
+      }
+      const std::int32_t id = add();
+      slot_[i] = Slot{k, id, static_cast<std::uint32_t>(n)};
+      if (2 * ++size_ > slot_.size()) grow();
+      return id;
+    }
+
+   private:
+    struct Slot {
+      std::uint64_t key = 0;
+      std::int32_t id = -1;
+      std::uint32_t len = 0;  // 0: an empty slot
+    };
+    /// The bytes of a word of 1 to 8 bytes (first and last four, overlapping when shorter; with
+    /// the length this is the word).
+    static std::uint64_t pack(std::string_view w) {
+      const char* p = w.data();
+      const std::size_t n = w.size();
+      if (n >= 4) {
+        std::uint32_t lo, hi;
+        std::memcpy(&lo, p, 4);
+        std::memcpy(&hi, p + n - 4, 4);
+        return lo | (static_cast<std::uint64_t>(hi) << 32);
+      }
+      const auto b = [&](std::size_t i) { return static_cast<std::uint64_t>(static_cast<unsigned char>(p[i])); };
+      return b(0) | (b(n / 2) << 8) | (b(n - 1) << 16);
+    }
+    std::size_t slot(std::uint64_t k, std::size_t n) const {
+      const std::uint64_t h = (k ^ (static_cast<std::uint64_t>(n) << 59)) * 0x9e3779b97f4a7c15ull;
+      return static_cast<std::size_t>(h >> 32) & (slot_.size() - 1);
+    }
+    void grow() {
+      std::vector<Slot> old(2 * slot_.size());
+      old.swap(slot_);
+      for (const Slot& e : old) {
+        if (e.len == 0) continue;
+        std::size_t i = slot(e.key, e.len);
+        while (slot_[i].len != 0) i = (i + 1) & (slot_.size() - 1);
+        slot_[i] = e;
+      }
+    }
+    std::vector<Slot> slot_;
+    std::size_t size_ = 0;
+
+   public:
+    std::vector<std::int64_t> counts;  ///< per word id, for learn_sparse (zeros between calls)
+    std::vector<std::int32_t> seen;    ///< words counted by the current learn_sparse call
+  };
+
+  /// (parent term, word) -> term for the n-grams counted while training: a flat open-addressing
+  /// table (linear probing, kept at most half full) of 64-bit keys, cheaper to grow and probe than
+  /// a node-based map for the hundreds of thousands of n-grams of a category.
+  class NgramIndex {
+   public:
+    explicit NgramIndex(std::size_t expected = 0) {
+      std::size_t cap = 1024;
+      while (cap < 2 * expected) cap *= 2;
+      key_.assign(cap, empty), val_.assign(cap, -1);
+    }
+    /// The term of key k, from make() (a new term) the first time.
+    template <class Make>
+    std::int32_t find_or_add(std::uint64_t k, Make&& make) {
+      std::size_t i = slot(k);
+      while (key_[i] != empty) {
+        if (key_[i] == k) return val_[i];
+        i = (i + 1) & (key_.size() - 1);
+      }
+      const std::int32_t v = make();
+      key_[i] = k, val_[i] = v;
+      if (2 * ++size_ > key_.size()) grow();
+      return v;
+    }
+
+   private:
+    static constexpr std::uint64_t empty = ~std::uint64_t{0};  // parents and words are >= 0
+    std::size_t slot(std::uint64_t k) const {
+      return static_cast<std::size_t>((k * 0x9e3779b97f4a7c15ull) >> 32) & (key_.size() - 1);
+    }
+    void grow() {
+      std::vector<std::uint64_t> key(2 * key_.size(), empty);
+      std::vector<std::int32_t> val(2 * key_.size(), -1);
+      key_.swap(key), val_.swap(val);
+      for (std::size_t j = 0; j < key.size(); ++j) {
+        if (key[j] == empty) continue;
+        std::size_t i = slot(key[j]);
+        while (key_[i] != empty) i = (i + 1) & (key_.size() - 1);
+        key_[i] = key[j], val_[i] = val[j];
+      }
+    }
+    std::vector<std::uint64_t> key_;
+    std::vector<std::int32_t> val_;
+    std::size_t size_ = 0;
+  };
+
   void learn_impl(std::string_view doc, const std::string& cat) {
     if (doc.empty()) return;
     ensure_dense();
     if (!unicode::valid_utf8(doc)) unicode::decode_utf8(doc, "doc");  // throws, model untouched
     const std::size_t c = static_cast<std::size_t>(add_category(cat));
     const std::size_t n = static_cast<std::size_t>(params_.ngrams);
-    std::vector<std::int32_t> tips;  // parent term per active n-gram start (-1 = root)
+    NgramTips tips(n);  // parent term per active n-gram start (-1 = root)
     auto& maxfr = max_fr_[c];
     tok_.learn_stream(
         doc,
@@ -1269,9 +1507,7 @@ class Model {
           ++prune_counter_;
           ++total_words_learned_;
           const std::int32_t w = add_word(word);
-          tips.push_back(-1);
-          if (tips.size() > n) tips.erase(tips.begin());
-          const std::size_t len = tips.size();
+          const std::size_t len = tips.push();
           while (maxfr.size() < len) {
             maxfr.push_back(1);
           }
@@ -1309,16 +1545,15 @@ class Model {
   /// Learns a whole document into a category that has no counts yet (fit's case): n-gram counts
   /// live in a local table while learning and only those that survive pruning enter the shared
   /// term x category table. Same counts, maxima and pruning as learn_impl followed by prune().
-  void learn_sparse(std::string_view doc, std::size_t c) {
+  void learn_sparse(std::string_view doc, std::size_t c, ShortWords& short_words) {
     if (doc.empty()) return;
     ensure_dense();
     if (!unicode::valid_utf8(doc)) unicode::decode_utf8(doc, "doc");
     const std::size_t n = static_cast<std::size_t>(params_.ngrams);
-    tsl::robin_map<std::uint64_t, std::int32_t, TermKeyHash> lchild;
     std::vector<std::int32_t> lparent, lword, word_local;
     std::vector<std::int64_t> lcount;
     std::vector<std::uint8_t> llen;
-    std::vector<std::int32_t> tips;
+    NgramTips tips(n);
     auto& maxfr = max_fr_[c];
     auto make = [&](std::int32_t parent, std::int32_t w, int len) {
       const auto id = static_cast<std::int32_t>(lcount.size());
@@ -1328,54 +1563,86 @@ class Model {
       llen.push_back(static_cast<std::uint8_t>(len));
       return id;
     };
-    tok_.learn_stream(
-        doc,
-        [&](std::string_view word) {
-          ++prune_counter_;
-          ++total_words_learned_;
-          const std::int32_t w = add_word(word);
-          if (word_local.size() <= static_cast<std::size_t>(w)) word_local.resize(static_cast<std::size_t>(w) + 1, -1);
-          tips.push_back(-1);
-          if (tips.size() > n) tips.erase(tips.begin());
-          const std::size_t len = tips.size();
-          while (maxfr.size() < len) maxfr.push_back(1);
-          for (std::size_t i = 0; i < len; ++i) {
-            std::int32_t t;
-            if (tips[i] < 0) {
-              auto& wl = word_local[static_cast<std::size_t>(w)];
-              if (wl < 0) wl = make(-1, w, 1);
-              t = wl;
-            } else {
-              const std::uint64_t k = key(tips[i], w);
-              auto it = lchild.find(k);
-              if (it == lchild.end()) {
-                t = make(tips[i], w, llen[static_cast<std::size_t>(tips[i])] + 1);
-                lchild.emplace(k, t);
-              } else {
-                t = it->second;
-              }
-            }
-            auto& f = lcount[static_cast<std::size_t>(t)];
-            const std::size_t li = len - 1 - i;
+    const std::size_t C = num_categories();
+    if (n == 1) {  // words only: counts by word id, straight into the shared table at the end
+      std::vector<std::int64_t>& wcount = short_words.counts;  // zeros between calls
+      std::vector<std::int32_t>& seen = short_words.seen;      // the words counted, in order
+      seen.clear();
+      if (wcount.size() < words_.size()) wcount.resize(words_.size(), 0);
+      tok_.learn_stream(
+          doc,
+          [&](std::string_view word) {
+            ++prune_counter_;
+            ++total_words_learned_;
+            const auto w = static_cast<std::size_t>(short_words.find_or_add(word, [&] { return add_word(word); }));
+            if (wcount.size() <= w) wcount.resize(std::max(w + 1, 2 * wcount.size()), 0);
+            if (maxfr.empty()) maxfr.push_back(1);
+            std::int64_t& f = wcount[w];
             if (f > 0) {
-              ++f;
-              if (f > maxfr[li]) maxfr[li] = f;
+              if (++f > maxfr[0]) maxfr[0] = f;
             } else {
               f = 1;
+              seen.push_back(static_cast<std::int32_t>(w));
             }
-            tips[i] = t;
-          }
-        },
-        [&] {
-          tips.clear();
-          if (prune_counter_ >= params_.prune_trigger) {
-            prune_counts_only();
-            for (std::size_t t = 0; t < lcount.size(); ++t)
-              if (llen[t] >= 2 && lcount[t] <= params_.prune_floor) lcount[t] = 0;
-          }
-        });
+          },
+          [&] {
+            if (prune_counter_ >= params_.prune_trigger) prune_counts_only();
+          });
+      for (const std::int32_t w : seen) {
+        const auto t = static_cast<std::size_t>(word_term_[static_cast<std::size_t>(w)]);
+        std::int64_t& f = wcount[static_cast<std::size_t>(w)];
+        fr_[t * C + c] = f;
+        f = 0;
+        mark_dirty(t);
+      }
+      return;
+    }
+    word_local.assign(words_.size(), -1);
+    {
+      // about one word per 6 bytes of text, (n - 1) n-grams per word, most of them distinct
+      const std::size_t expect = doc.size() / 6 * (n - 1);
+      NgramIndex lchild(expect);
+      lparent.reserve(expect), lword.reserve(expect), lcount.reserve(expect), llen.reserve(expect);
+      tok_.learn_stream(
+          doc,
+          [&](std::string_view word) {
+            ++prune_counter_;
+            ++total_words_learned_;
+            const std::int32_t w = short_words.find_or_add(word, [&] { return add_word(word); });
+            if (word_local.size() <= static_cast<std::size_t>(w)) word_local.resize(static_cast<std::size_t>(w) + 1, -1);
+            const std::size_t len = tips.push();
+            while (maxfr.size() < len) maxfr.push_back(1);
+            for (std::size_t i = 0; i < len; ++i) {
+              std::int32_t t;
+              if (tips[i] < 0) {
+                auto& wl = word_local[static_cast<std::size_t>(w)];
+                if (wl < 0) wl = make(-1, w, 1);
+                t = wl;
+              } else {
+                const std::int32_t p = tips[i];
+                t = lchild.find_or_add(key(p, w), [&] { return make(p, w, llen[static_cast<std::size_t>(p)] + 1); });
+              }
+              auto& f = lcount[static_cast<std::size_t>(t)];
+              const std::size_t li = len - 1 - i;
+              if (f > 0) {
+                ++f;
+                if (f > maxfr[li]) maxfr[li] = f;
+              } else {
+                f = 1;
+              }
+              tips[i] = t;
+            }
+          },
+          [&] {
+            tips.clear();
+            if (prune_counter_ >= params_.prune_trigger) {
+              prune_counts_only();
+              for (std::size_t t = 0; t < lcount.size(); ++t)
+                if (llen[t] >= 2 && lcount[t] <= params_.prune_floor) lcount[t] = 0;
+            }
+          });
+    }
     // survivors into the shared table (parents were created before their children)
-    const std::size_t C = num_categories();
     std::vector<std::int32_t> g(lcount.size(), -1);
     for (std::size_t t = 0; t < lcount.size(); ++t) {
       if (llen[t] == 1) {

@@ -212,7 +212,7 @@ inline void number_tokens(S& text, S& tmp) {
   (void)tmp;
 }
 
-inline bool dots_char(char32_t c) {
+constexpr bool dots_char(char32_t c) {
   switch (c) {
     case U'(': case U')': case U',': case U';': case U':': case U'?': case U'!': case U'=':
     case U'"': case U'/': case U'.': case U'|': case U'<': case U'>': case U'[': case U']':
@@ -339,10 +339,49 @@ inline void normalize_ascii(std::string_view s, std::string& out) {
 /// words and breaks of normalize_ascii + clean_normalized + the learn emission, byte for byte.
 /// Returns false, having emitted nothing, when the piece holds a digit or '#'.
 inline bool ascii_plain(std::string_view s) {
-  for (const char ch : s)
-    if (static_cast<unsigned>(ch - '0') < 10u || ch == '#') return false;
+  const auto plain_byte = [](char ch) { return static_cast<unsigned>(ch - '0') >= 10u && ch != '#'; };
+  constexpr std::uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+  const std::size_t n = s.size();
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {  // eight bytes at a time
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    if (w & high) {  // a byte >= 0x80: one at a time (the sums below need bytes < 0x80)
+      for (std::size_t k = i; k < i + 8; ++k)
+        if (!plain_byte(s[k])) return false;
+      continue;
+    }
+    // per byte b < 0x80 (no carries): b + 0x50 reaches 0x80 iff b >= '0', b + 0x46 iff b > '9';
+    // x = b ^ '#' is 0 iff b == '#', and x + 0x7f stays below 0x80 only then
+    const std::uint64_t digit = (w + 0x50 * ones) & ~(w + 0x46 * ones);
+    const std::uint64_t hash = ~((w ^ (0x23 * ones)) + 0x7f * ones);
+    if ((digit | hash) & high) return false;
+  }
+  for (; i < n; ++i)
+    if (!plain_byte(s[i])) return false;
   return true;
 }
+
+/// Byte classes of the one-pass ASCII paths: `start` begins a run of \w and "\n", `run` continues
+/// it (also an apostrophe, dropped by the normalisation), `word_run` is `run` but "\n", `copy`
+/// makes the word differ from its bytes (an upper-case letter or an apostrophe), `dots` is a
+/// punctuation-run character (dots_char).
+struct PlainClasses {
+  static constexpr std::uint8_t start = 1, run = 2, copy = 4, dots = 8, word_run = 16;
+  std::uint8_t of[256] = {};
+  constexpr PlainClasses() {
+    for (int c = 0; c < 128; ++c) {
+      const bool word = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+      if (word || c == '\n') of[c] = start | run;
+      if (c >= 'A' && c <= 'Z') of[c] |= copy;
+      if (dots_char(static_cast<char32_t>(c))) of[c] = dots;
+    }
+    of[static_cast<unsigned char>('\'')] = run | copy;
+    for (int c = 0; c < 128; ++c)  // run without "\n" (the training words stop at it)
+      if ((of[c] & run) && c != '\n') of[c] |= word_run;
+  }
+};
+inline constexpr PlainClasses plain_classes{};
 template <class OnWord, class OnBreak>
 inline bool learn_ascii_plain(std::string_view s, std::string& w, OnWord& on_word, OnBreak& on_break,
                               bool final_dot, bool checked = false) {
@@ -350,19 +389,18 @@ inline bool learn_ascii_plain(std::string_view s, std::string& w, OnWord& on_wor
   const std::size_t n = s.size();
   std::size_t i = 0;
   while (i < n) {
-    const char ch = s[i];
-    if (ch == '\n' || unicode::is_word(cp(ch))) {
+    const std::uint8_t* cls = plain_classes.of;
+    const std::uint8_t k0 = cls[static_cast<unsigned char>(s[i])];
+    if (k0 & PlainClasses::start) {
       while (i < n) {  // words of the run, one per stretch between "\n"s
         const std::size_t b = i;
-        bool copy = false;  // an apostrophe to drop or a letter to lowercase
+        std::uint8_t copy = 0;  // an apostrophe to drop or a letter to lowercase
         for (; i < n; ++i) {
-          const char d = s[i];
-          if (d == '\'' || (d >= 'A' && d <= 'Z')) {
-            copy = true;
-          } else if (!unicode::is_word(cp(d))) {
-            break;
-          }
+          const std::uint8_t k = cls[static_cast<unsigned char>(s[i])];
+          if (!(k & PlainClasses::word_run)) break;
+          copy |= k;
         }
+        copy &= PlainClasses::copy;
         if (!copy) {
           if (i > b) on_word(s.substr(b, i - b));
         } else {
@@ -380,8 +418,8 @@ inline bool learn_ascii_plain(std::string_view s, std::string& w, OnWord& on_wor
         }
         break;
       }
-    } else if (dots_char(cp(ch))) {
-      while (i < n && (s[i] == '\'' || dots_char(cp(s[i])))) ++i;
+    } else if (k0 & PlainClasses::dots) {
+      while (i < n && (cls[static_cast<unsigned char>(s[i])] & PlainClasses::dots || s[i] == '\'')) ++i;
       on_break();
     } else {
       ++i;
@@ -389,6 +427,53 @@ inline bool learn_ascii_plain(std::string_view s, std::string& w, OnWord& on_wor
   }
   if (final_dot) on_break();
   return true;
+}
+
+/// The classify pieces (see Tokenizer::classify_pieces) of one sentence of ASCII text without
+/// digits and '#' (tok::ascii_plain), in one pass: the same pieces as normalize_ascii +
+/// clean_normalized (with dots) + Tokenizer::emit_pieces, for the reasons given at
+/// learn_ascii_plain. Words are runs of \w and "\n" (lowercased, apostrophes dropped), a
+/// separator (empty view) goes before every word but the first, which gets one only after a
+/// leading punctuation run, and the closing separator always comes (pyss3's final ".").
+template <class OnPiece>
+inline void classify_ascii_plain(std::string_view s, std::string& w, OnPiece& on_piece) {
+  bool any_word = false, pending = false;
+  const std::size_t n = s.size();
+  std::size_t i = 0;
+  while (i < n) {
+    const std::uint8_t* cls = plain_classes.of;
+    const std::uint8_t k0 = cls[static_cast<unsigned char>(s[i])];
+    if (k0 & PlainClasses::start) {
+      const std::size_t b = i;
+      std::uint8_t copy = 0;  // an apostrophe to drop or a letter to lowercase
+      for (; i < n; ++i) {
+        const std::uint8_t k = cls[static_cast<unsigned char>(s[i])];
+        if (!(k & PlainClasses::run)) break;
+        copy |= k;
+      }
+      copy &= PlainClasses::copy;
+      if (any_word || pending) on_piece(std::string_view(), any_word);
+      std::string_view word = s.substr(b, i - b);
+      if (copy) {
+        w.resize(i - b);
+        std::size_t k = 0;
+        for (std::size_t q = b; q < i; ++q) {
+          const char d = s[q];
+          if (d != '\'') w[k++] = d >= 'A' && d <= 'Z' ? static_cast<char>(d + 32) : d;
+        }
+        word = std::string_view(w.data(), k);  // k > 0: the run starts with \w or "\n"
+      }
+      on_piece(word, false);
+      any_word = true;
+      pending = false;
+    } else if (k0 & PlainClasses::dots) {
+      while (i < n && (cls[static_cast<unsigned char>(s[i])] & PlainClasses::dots || s[i] == '\'')) ++i;
+      pending = true;
+    } else {
+      ++i;
+    }
+  }
+  on_piece(std::string_view(), any_word);  // the closing "." leaves a separator
 }
 
 /// pyss3's Preproc.clean_and_ready(text, dots) as a list of tokens: joined by " " it is pyss3's
@@ -692,6 +777,7 @@ class Tokenizer {
     }
     const bool ascii = tok::is_ascii(doc);
     if (!ascii) unicode::decode_utf8(doc, "doc");  // validates
+    const bool plain = ascii && tok::ascii_plain(doc);  // then every sentence is
     std::string buf;
     tok::Cleaned<std::string> c;
     tok::Cleaned<tok::U32> cu;
@@ -708,7 +794,9 @@ class Tokenizer {
           if (b == std::string_view::npos) b = para.size();
           if (b > a) {
             const std::string_view sent = para.substr(a, b - a);
-            if (ascii || tok::is_ascii(sent)) {
+            if (plain || ((ascii || tok::is_ascii(sent)) && tok::ascii_plain(sent))) {
+              tok::classify_ascii_plain(sent, buf, on_piece);
+            } else if (ascii || tok::is_ascii(sent)) {
               tok::normalize_ascii(sent, c.text);
               tok::clean_normalized(c, true);
               emit_pieces(c, buf, on_piece);
