@@ -348,7 +348,7 @@ TEST_CASE("ss3 binary files store sparse counts and the values (version 3) and s
     CHECK_THROWS_AS(from_binary(bin.substr(0, cut)), orchard::FormatError);
 }
 
-TEST_CASE("ss3 binary files: stored values at the edges of their ranges load, values beyond them throw") {
+TEST_CASE("ss3 binary files: stored values at the edges of their ranges load and values beyond them throw") {
   Params p;
   p.ngrams = 2;
   Model m(p);

@@ -1534,21 +1534,12 @@ class Model {
     double* lv = vt.lv.data();
     double* sg = vt.sg.data();
     double* gv = vt.gv.data();
-    // sg in [0, 1] and gv in [0, max double] for every stored entry (NaN fails), tested on the
-    // bits without a branch per entry: the bits of doubles >= +0 order as the values, -0 counts as
-    // 0 and every other negative, infinity or NaN lies above the bits of the largest double.
-    // Thrown after the copy, before anything uses the values.
-    constexpr std::uint64_t neg_zero = std::uint64_t{1} << 63;
-    std::uint64_t sg_bits_max = 0, gv_bits_max = 0;
     const auto put = [&](std::size_t k, std::size_t s, std::size_t n) {  // entry k, stored entry s
       double a, g;
-      std::uint64_t ua, ug;
-      std::memcpy(&ua, sv.sg + 8 * s, 8);
-      std::memcpy(&ug, sv.gv + 8 * s, 8);
-      std::memcpy(&a, &ua, 8);
-      std::memcpy(&g, &ug, 8);
-      sg_bits_max = std::max(sg_bits_max, ua == neg_zero ? 0 : ua);
-      gv_bits_max = std::max(gv_bits_max, ug == neg_zero ? 0 : ug);
+      std::memcpy(&a, sv.sg + 8 * s, 8);
+      std::memcpy(&g, sv.gv + 8 * s, 8);
+      if (!(a >= 0.0 && a <= 1.0 && g >= 0.0 && g <= std::numeric_limits<double>::max()))  // sg in [0, 1], gv >= 0
+        throw FormatError("orchard::ss3: stored value out of range in model");
       const std::size_t c = scat[s];
       lv[k] = lv_at(scnt[s], c, n);
       sg[k] = a;
@@ -1567,12 +1558,6 @@ class Model {
         for (std::size_t s = sb; s < se; ++s) put(kb + scat[s], s, n);
       }
     }
-    const double one = 1.0, largest = std::numeric_limits<double>::max();
-    std::uint64_t one_bits, largest_bits;
-    std::memcpy(&one_bits, &one, 8);
-    std::memcpy(&largest_bits, &largest, 8);
-    if (sg_bits_max > one_bits || gv_bits_max > largest_bits)
-      throw FormatError("orchard::ss3: stored value out of range in model");
     BlockMaxima part(1);
     init_block_maxima(part[0]);
     for (std::size_t c = 0; c < C; ++c)
