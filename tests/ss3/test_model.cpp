@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <orchard/ss3.hpp>
 #include <orchard/ss3/data.hpp>
@@ -345,6 +346,31 @@ TEST_CASE("ss3 binary files store sparse counts and the values (version 3) and s
   // every truncation throws
   for (std::size_t cut = 0; cut < bin.size(); cut += 1 + cut / 8)
     CHECK_THROWS_AS(from_binary(bin.substr(0, cut)), orchard::FormatError);
+}
+
+TEST_CASE("ss3 binary files: stored values at the edges of their ranges load and values beyond them throw") {
+  Params p;
+  p.ngrams = 2;
+  Model m(p);
+  m.fit(kDocs, kLabels);
+  const std::string bin = to_binary(m);
+  std::size_t present = 0;
+  for (const auto f : m.counts()) present += f > 0 ? 1 : 0;
+  const std::size_t first_sg = bin.size() - 8 - 16 * present, last_gv = bin.size() - 16;
+  const auto with = [&](std::size_t at, double v) {
+    std::string b = bin;
+    std::memcpy(b.data() + at, &v, 8);
+    return ss3_rechecksum(b);
+  };
+  constexpr double inf = std::numeric_limits<double>::infinity();
+  for (const double ok : {0.0, -0.0, 1.0, 0.5}) CHECK_NOTHROW((void)from_binary(with(first_sg, ok)));
+  for (const double ok : {0.0, -0.0, std::numeric_limits<double>::max()})
+    CHECK_NOTHROW((void)from_binary(with(last_gv, ok)));
+  for (const double bad : {std::nextafter(1.0, 2.0), -std::numeric_limits<double>::denorm_min(), inf, -inf,
+                           std::nan(""), -std::nan("")})
+    CHECK_THROWS_AS(from_binary(with(first_sg, bad)), orchard::FormatError);
+  for (const double bad : {-std::numeric_limits<double>::denorm_min(), -1.0, inf, -inf, std::nan(""), -std::nan("")})
+    CHECK_THROWS_AS(from_binary(with(last_gv, bad)), orchard::FormatError);
 }
 
 TEST_CASE("ss3 imports a pyss3 .ss3m model: every cached value and every prediction match") {

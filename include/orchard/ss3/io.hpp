@@ -470,10 +470,27 @@ inline Model from_binary(std::string_view b, const Context& ctx = Context(1)) {
     if (cur < pe && *cur < 0x80) return *cur++;  // most values
     return vi_long();
   };
+  // without any bounds check: for a run of varints that ends at least 10 bytes per varint before
+  // the end (the caller checks that once for the run)
+  const auto vu = [&]() -> std::uint64_t {
+    if (*cur < 0x80) return *cur++;
+    std::uint64_t x = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      const unsigned b = *cur++;
+      x |= static_cast<std::uint64_t>(b & 0x7F) << shift;
+      if (!(b & 0x80)) return x;
+    }
+    throw FormatError("orchard::ss3: bad varint in binary model");
+  };
   std::vector<std::int32_t> parent(T), word(T);
   for (std::size_t t = 0; t < T; ++t) {
-    parent[t] = static_cast<std::int32_t>(vi()) - 1;
-    word[t] = static_cast<std::int32_t>(vi());
+    if (pe - cur >= static_cast<std::ptrdiff_t>(2 * max_varint_bytes)) {
+      parent[t] = static_cast<std::int32_t>(vu()) - 1;
+      word[t] = static_cast<std::int32_t>(vu());
+    } else {
+      parent[t] = static_cast<std::int32_t>(vi()) - 1;
+      word[t] = static_cast<std::int32_t>(vi());
+    }
   }
   r.seek(cur);
   const std::size_t C = cats.size();
@@ -493,13 +510,14 @@ inline Model from_binary(std::string_view b, const Context& ctx = Context(1)) {
     sc.cat.reserve(max_entries);
     sc.count.reserve(max_entries);
     cur = r.cursor();
-    for (std::size_t t = 0; t < T; ++t) {
-      const std::uint64_t n = vi();
+    // one term's row: the checks assign_sparse would repeat are made here (counts_checked)
+    const auto decode_row = [&](std::size_t t, auto&& next_varint) {
+      const std::uint64_t n = next_varint();
       if (n > C) throw FormatError("orchard::ss3: bad number of categories of a term in binary model");
       std::uint64_t next = 0;
       for (std::size_t i = 0; i < n; ++i) {
-        const std::uint64_t c = next + vi();
-        const std::uint64_t f = vi();
+        const std::uint64_t c = next + next_varint();
+        const std::uint64_t f = next_varint();
         if (c >= C || c < next) throw FormatError("orchard::ss3: bad category index in binary model");
         if (f < 1 || f > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
           throw FormatError("orchard::ss3: bad count in binary model");
@@ -508,6 +526,16 @@ inline Model from_binary(std::string_view b, const Context& ctx = Context(1)) {
         next = c + 1;
       }
       sc.row[t + 1] = sc.cat.size();
+    };
+    // a row holds at most 1 + 2 C varints: rows that start at least that many varints before the
+    // end are decoded without bounds checks (all but the last few in a file with stored values)
+    const auto row_bytes = static_cast<std::ptrdiff_t>(max_varint_bytes * (1 + 2 * C));
+    for (std::size_t t = 0; t < T; ++t) {
+      if (pe - cur >= row_bytes) {
+        decode_row(t, vu);
+      } else {
+        decode_row(t, vi);
+      }
     }
     r.seek(cur);
   } else {
@@ -536,7 +564,7 @@ inline Model from_binary(std::string_view b, const Context& ctx = Context(1)) {
   Model m(p);
   if (v >= 3) {
     m.assign_sparse(std::move(cats), std::move(words), std::move(parent), std::move(word), std::move(sc),
-                    std::move(max_fr), ml, ctx, with_values ? &sv : nullptr);
+                    std::move(max_fr), ml, ctx, with_values ? &sv : nullptr, /*counts_checked=*/true);
   } else {
     m.assign(std::move(cats), std::move(words), std::move(parent), std::move(word), std::move(fr),
              std::move(max_fr), ml, ctx, with_values ? &sv : nullptr);

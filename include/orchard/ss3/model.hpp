@@ -1138,12 +1138,14 @@ class Model {
     std::vector<std::int64_t> count;
   };
   /// assign from the present entries only (binary files store the counts this way): the value
-  /// layout follows from them without scanning a T x C table.
+  /// layout follows from them without scanning a T x C table. counts_checked: the caller has
+  /// already checked the count rows (offsets ascending from 0, categories ascending and below the
+  /// number of categories, counts >= 1), as the binary reader does while it decodes them.
   void assign_sparse(std::vector<std::string> categories, std::vector<std::string> words,
                      std::vector<std::int32_t> parent, std::vector<std::int32_t> word,
                      SparseCounts sc, std::vector<std::vector<std::int64_t>> max_fr,
                      bool multilabel, const Context& ctx = Context(1),
-                     const StoredValues* stored = nullptr) {
+                     const StoredValues* stored = nullptr, bool counts_checked = false) {
     const std::size_t C = categories.size(), T = parent.size();
     if (word.size() != T || sc.row.size() != T + 1 || sc.row[0] != 0 || sc.row[T] != sc.cat.size() ||
         sc.count.size() != sc.cat.size() || max_fr.size() != C)
@@ -1160,8 +1162,8 @@ class Model {
     m.word_index_.reserve(words.size());
     m.children_.reserve(T - std::min(T, words.size()));
     if (words.size() < (std::size_t{1} << 15)) {  // a table that stays in cache: input order
-      for (std::size_t w = 0; w < words.size(); ++w)
-        if (!m.word_index_.emplace(words[w], static_cast<std::int32_t>(w)).second)
+      for (std::size_t w = 0; w < words.size(); ++w)  // try_emplace: the key built once, in its bucket
+        if (!m.word_index_.try_emplace(words[w], static_cast<std::int32_t>(w)).second)
           throw FormatError("orchard::ss3: duplicate word '" + words[w] + "' in model");
     } else {
       // inserted in bucket order: the table is walked once instead of probed at random
@@ -1171,7 +1173,7 @@ class Model {
       for (std::size_t w = 0; w < words.size(); ++w) order[w] = {hash(words[w]) & mask, static_cast<std::int32_t>(w)};
       std::sort(order.begin(), order.end());
       for (const auto& [bucket, w] : order)
-        if (!m.word_index_.emplace(words[static_cast<std::size_t>(w)], w).second)
+        if (!m.word_index_.try_emplace(words[static_cast<std::size_t>(w)], w).second)
           throw FormatError("orchard::ss3: duplicate word '" + words[static_cast<std::size_t>(w)] + "' in model");
     }
     m.words_ = std::move(words);
@@ -1181,6 +1183,8 @@ class Model {
     ValueTable& vt = m.values_;
     vt.row.resize(T + 1);
     vt.row[0] = 0;
+    std::size_t min_lengths = std::numeric_limits<std::size_t>::max();  // the shortest max_fr list
+    for (const auto& mf : max_fr) min_lengths = std::min(min_lengths, mf.size());
     for (std::size_t t = 0; t < T; ++t) {
       const std::int32_t p = parent[t], w = word[t];
       if (w < 0 || static_cast<std::size_t>(w) >= m.words_.size() || p >= static_cast<std::int32_t>(t))
@@ -1198,16 +1202,19 @@ class Model {
         m.term_len_[t] = static_cast<std::uint8_t>(len);
       }
       const std::size_t kb = sc.row[t], ke = sc.row[t + 1];
-      if (ke < kb || ke > sc.cat.size()) throw FormatError("orchard::ss3: bad count offsets in model");
-      for (std::size_t k = kb; k < ke; ++k) {
-        const std::size_t c = sc.cat[k];
-        const std::int64_t f = sc.count[k];
-        if (c >= C || (k > kb && c <= sc.cat[k - 1]))
-          throw FormatError("orchard::ss3: bad category index in the counts of model");
-        if (f < 1) throw FormatError("orchard::ss3: counts of present entries must be >= 1");
-        if (static_cast<std::size_t>(m.term_len_[t]) > max_fr[c].size())
-          throw FormatError("orchard::ss3: n-gram longer than its category's max_fr list");
+      if (!counts_checked) {
+        if (ke < kb || ke > sc.cat.size()) throw FormatError("orchard::ss3: bad count offsets in model");
+        for (std::size_t k = kb; k < ke; ++k) {
+          const std::size_t c = sc.cat[k];
+          if (c >= C || (k > kb && c <= sc.cat[k - 1]))
+            throw FormatError("orchard::ss3: bad category index in the counts of model");
+          if (sc.count[k] < 1) throw FormatError("orchard::ss3: counts of present entries must be >= 1");
+        }
       }
+      if (static_cast<std::size_t>(m.term_len_[t]) > min_lengths)  // a category's list may be too short
+        for (std::size_t k = kb; k < ke; ++k)
+          if (static_cast<std::size_t>(m.term_len_[t]) > max_fr[sc.cat[k]].size())
+            throw FormatError("orchard::ss3: n-gram longer than its category's max_fr list");
       vt.row[t + 1] = vt.row[t] + (2 * (ke - kb) >= C ? C : ke - kb);
     }
     vt.cat.resize(vt.row[T]);
@@ -1775,11 +1782,13 @@ class Model {
     const auto lv_at = [&](std::int64_t f, std::size_t c, std::size_t n) {
       if (f <= 1) return 0.0;
       const std::size_t at = c * L + n - 1;
-      const double mf = static_cast<double>(max_fr_[c][n - 1]);
-      if (static_cast<std::size_t>(f) >= off[at + 1] - off[at]) return std::pow(static_cast<double>(f) / mf, hs);
-      double& x = lvc[off[at] + static_cast<std::size_t>(f)];
-      if (x < 0) x = std::pow(static_cast<double>(f) / mf, hs);
-      return x;
+      const std::size_t lo = off[at];
+      if (static_cast<std::size_t>(f) < off[at + 1] - lo) {  // a cached small count
+        double& x = lvc[lo + static_cast<std::size_t>(f)];
+        if (x < 0) x = std::pow(static_cast<double>(f) / static_cast<double>(max_fr_[c][n - 1]), hs);
+        return x;
+      }
+      return std::pow(static_cast<double>(f) / static_cast<double>(max_fr_[c][n - 1]), hs);
     };
     // max gv per (category, length) while the values are copied (absent entries have gv 0, the
     // maxima start at 0): finish_values takes them as one block's maxima
