@@ -183,23 +183,32 @@ TEST_CASE("ss3 unicode tokenizer: a long text cut into pieces gives the stream o
   CHECK(a == b);
 }
 
+namespace {
+// Random text over `plain` of fewer than max_len bytes; with `general`, about one byte in five is a
+// digit or '#' (the characters that send a sentence down the general tokenizer path).
+std::string random_plain_ascii(orchard::Rng& rng, const std::string& plain, std::size_t max_len,
+                               bool general) {
+  const std::string digits = "0123#";
+  std::string text;
+  const std::size_t len = rng() % max_len;
+  for (std::size_t k = 0; k < len; ++k) {
+    if (general && rng() % 5 == 0) {
+      text.push_back(digits[rng() % digits.size()]);
+    } else {
+      text.push_back(plain[rng() % plain.size()]);
+    }
+  }
+  return text;
+}
+}  // namespace
+
 TEST_CASE("ss3 pyss3 tokenizer: the one-pass ASCII path equals clean_and_ready on random ASCII text") {
   // texts without digits and '#' take tok::learn_ascii_plain; some with them take the general
   // path; reference: clean_and_ready (the code point path), "\n" inside a token splitting words
   const Tokenizer tk(TokenizerMode::pyss3);
-  const std::string plain = "aBzQ_e ''' \n\t\r.(,;!?\"|[]<>=/:-&*~%$", digits = "0123#";
   orchard::Rng rng(20261128);
   for (int it = 0; it < 400; ++it) {
-    const bool general = it % 4 == 3;
-    std::string text;
-    const std::size_t len = rng() % 40;
-    for (std::size_t k = 0; k < len; ++k) {
-      if (general && rng() % 5 == 0) {
-        text.push_back(digits[rng() % digits.size()]);
-      } else {
-        text.push_back(plain[rng() % plain.size()]);
-      }
-    }
+    const std::string text = random_plain_ascii(rng, "aBzQ_e ''' \n\t\r.(,;!?\"|[]<>=/:-&*~%$", 40, it % 4 == 3);
     CAPTURE(text);
     std::string got;
     tk.learn_stream(text, [&](std::string_view w) { got.append(w).push_back(' '); }, [&] { got += ". "; });
@@ -230,19 +239,9 @@ TEST_CASE("ss3 pyss3 tokenizer: the one-pass ASCII classify pieces equal the str
   // sentences without digits and '#' take tok::classify_ascii_plain, the others the general path;
   // reference: the code point path of structure() (pieces, sentences and paragraphs)
   const Tokenizer tk(TokenizerMode::pyss3);
-  const std::string plain = "aBzQ_e ''' \n\t\r..(,;!?\"|[]<>=/:-&*~%$", digits = "0123#";
   orchard::Rng rng(20261129);
   for (int it = 0; it < 400; ++it) {
-    const bool general = it % 4 == 3;
-    std::string text;
-    const std::size_t len = rng() % 48;
-    for (std::size_t k = 0; k < len; ++k) {
-      if (general && rng() % 5 == 0) {
-        text.push_back(digits[rng() % digits.size()]);
-      } else {
-        text.push_back(plain[rng() % plain.size()]);
-      }
-    }
+    const std::string text = random_plain_ascii(rng, "aBzQ_e ''' \n\t\r..(,;!?\"|[]<>=/:-&*~%$", 48, it % 4 == 3);
     CAPTURE(text);
     std::vector<std::string> fast, slow;
     tk.classify_pieces(

@@ -451,25 +451,6 @@ inline Model from_binary(std::string_view b, const Context& ctx = Context(1)) {
   // while 10 bytes are left); the reader takes the last few bytes
   const unsigned char* cur = r.cursor();
   const unsigned char* const pe = r.limit();
-  const auto vi_long = [&]() -> std::uint64_t {
-    if (pe - cur >= 10) {
-      std::uint64_t x = 0;
-      for (int shift = 0; shift < 64; shift += 7) {
-        const unsigned b = *cur++;
-        x |= static_cast<std::uint64_t>(b & 0x7F) << shift;
-        if (!(b & 0x80)) return x;
-      }
-      throw FormatError("orchard::ss3: bad varint in binary model");
-    }
-    r.seek(cur);
-    const std::uint64_t x = r.varint();
-    cur = r.cursor();
-    return x;
-  };
-  const auto vi = [&]() -> std::uint64_t {
-    if (cur < pe && *cur < 0x80) return *cur++;  // most values
-    return vi_long();
-  };
   // without any bounds check: for a run of varints that ends at least 10 bytes per varint before
   // the end (the caller checks that once for the run)
   const auto vu = [&]() -> std::uint64_t {
@@ -481,6 +462,17 @@ inline Model from_binary(std::string_view b, const Context& ctx = Context(1)) {
       if (!(b & 0x80)) return x;
     }
     throw FormatError("orchard::ss3: bad varint in binary model");
+  };
+  const auto vi_long = [&]() -> std::uint64_t {
+    if (pe - cur >= 10) return vu();
+    r.seek(cur);
+    const std::uint64_t x = r.varint();
+    cur = r.cursor();
+    return x;
+  };
+  const auto vi = [&]() -> std::uint64_t {
+    if (cur < pe && *cur < 0x80) return *cur++;  // most values
+    return vi_long();
   };
   std::vector<std::int32_t> parent(T), word(T);
   for (std::size_t t = 0; t < T; ++t) {

@@ -382,6 +382,25 @@ struct PlainClasses {
   }
 };
 inline constexpr PlainClasses plain_classes{};
+/// Advances i over the bytes of class `mask`; says whether the run holds an apostrophe to drop or
+/// a letter to lowercase (PlainClasses::copy bits), i.e. whether it must be copied.
+inline std::uint8_t scan_plain_run(std::string_view s, std::size_t& i, std::uint8_t mask) {
+  std::uint8_t copy = 0;
+  for (; i < s.size(); ++i) {
+    const std::uint8_t k = plain_classes.of[static_cast<unsigned char>(s[i])];
+    if (!(k & mask)) break;
+    copy |= k;
+  }
+  return copy & PlainClasses::copy;
+}
+/// An ASCII word run lowercased without its apostrophes, built in w (the one-pass paths' copy).
+inline std::string_view lower_without_apostrophes(std::string_view run, std::string& w) {
+  w.resize(run.size());
+  std::size_t k = 0;
+  for (const char d : run)
+    if (d != '\'') w[k++] = d >= 'A' && d <= 'Z' ? static_cast<char>(d + 32) : d;
+  return std::string_view(w.data(), k);
+}
 template <class OnWord, class OnBreak>
 inline bool learn_ascii_plain(std::string_view s, std::string& w, OnWord& on_word, OnBreak& on_break,
                               bool final_dot, bool checked = false) {
@@ -394,23 +413,12 @@ inline bool learn_ascii_plain(std::string_view s, std::string& w, OnWord& on_wor
     if (k0 & PlainClasses::start) {
       while (i < n) {  // words of the run, one per stretch between "\n"s
         const std::size_t b = i;
-        std::uint8_t copy = 0;  // an apostrophe to drop or a letter to lowercase
-        for (; i < n; ++i) {
-          const std::uint8_t k = cls[static_cast<unsigned char>(s[i])];
-          if (!(k & PlainClasses::word_run)) break;
-          copy |= k;
-        }
-        copy &= PlainClasses::copy;
+        const std::uint8_t copy = scan_plain_run(s, i, PlainClasses::word_run);
         if (!copy) {
           if (i > b) on_word(s.substr(b, i - b));
         } else {
-          w.resize(i - b);
-          std::size_t k = 0;
-          for (std::size_t q = b; q < i; ++q) {
-            const char d = s[q];
-            if (d != '\'') w[k++] = d >= 'A' && d <= 'Z' ? static_cast<char>(d + 32) : d;
-          }
-          if (k > 0) on_word(std::string_view(w.data(), k));
+          const std::string_view word = lower_without_apostrophes(s.substr(b, i - b), w);
+          if (!word.empty()) on_word(word);
         }
         if (i < n && s[i] == '\n') {
           ++i;
@@ -445,23 +453,11 @@ inline void classify_ascii_plain(std::string_view s, std::string& w, OnPiece& on
     const std::uint8_t k0 = cls[static_cast<unsigned char>(s[i])];
     if (k0 & PlainClasses::start) {
       const std::size_t b = i;
-      std::uint8_t copy = 0;  // an apostrophe to drop or a letter to lowercase
-      for (; i < n; ++i) {
-        const std::uint8_t k = cls[static_cast<unsigned char>(s[i])];
-        if (!(k & PlainClasses::run)) break;
-        copy |= k;
-      }
-      copy &= PlainClasses::copy;
+      const std::uint8_t copy = scan_plain_run(s, i, PlainClasses::run);
       if (any_word || pending) on_piece(std::string_view(), any_word);
       std::string_view word = s.substr(b, i - b);
       if (copy) {
-        w.resize(i - b);
-        std::size_t k = 0;
-        for (std::size_t q = b; q < i; ++q) {
-          const char d = s[q];
-          if (d != '\'') w[k++] = d >= 'A' && d <= 'Z' ? static_cast<char>(d + 32) : d;
-        }
-        word = std::string_view(w.data(), k);  // k > 0: the run starts with \w or "\n"
+        word = lower_without_apostrophes(word, w);  // not empty: the run starts with \w or "\n"
       }
       on_piece(word, false);
       any_word = true;
