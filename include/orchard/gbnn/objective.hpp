@@ -70,8 +70,6 @@ inline void dot_rows(const S* x, index_t stride, const T* w, index_t n, T* out) 
   }
 }
 
-/// y[c] += a_0·x_0[c] + … + a_{R−1}·x_{R−1}[c], added in row order (R = 1..4 rows `stride`
-/// apart): the same rounding as R separate row updates, with one pass over y.
 /// W consecutive columns of axpy_rows.
 template <int W, int R, class S, class T>
 inline void axpy_piece(const T* a, const S* x, index_t stride, T* y) {
@@ -82,6 +80,8 @@ inline void axpy_piece(const T* a, const S* x, index_t stride, T* y) {
   Eigen::Map<A> out(y);
   out = v;
 }
+/// y[c] += a_0·x_0[c] + … + a_{R−1}·x_{R−1}[c], added in row order (R = 1..4 rows `stride`
+/// apart): the same rounding as R separate row updates, with one pass over y.
 template <int R, class S, class T>
 inline void axpy_rows(const T* a, const S* x, index_t stride, T* y, index_t n) {
   // 16-, 8- and 4-column pieces, then single columns: each y[c] gets the same R updates in the
@@ -341,19 +341,7 @@ class NetObjective final : public Objective<T> {
         Eq[i * K + k] = o;
       }
     T loss = 0;
-    if (loss_ == OutputLoss::squared) {
-      for (index_t i = 0; i < m; ++i) {
-        const T* r = targets_ + (q + i) * K;
-        T l = 0;
-        for (index_t k = 0; k < K; ++k) {
-          Eq[i * K + k] -= r[k];
-          l += Eq[i * K + k] * Eq[i * K + k];
-        }
-        loss += T(0.5) * l;
-      }
-    } else {
-      for (index_t i = 0; i < m; ++i) loss += row_loss(Eq + i * K, q + i);
-    }
+    for (index_t i = 0; i < m; ++i) loss += row_loss(Eq + i * K, q + i);
     for (index_t i = 0; i < m; ++i)
       for (index_t j = 0; j < J; ++j) {
         T a = 0;
