@@ -6,6 +6,36 @@
 
 using namespace orchard::ss3;
 
+namespace {
+// Random text over `plain` of fewer than max_len bytes; with `general`, about one byte in five is a
+// digit or '#' (the characters that send a sentence down the general tokenizer path).
+std::string random_plain_ascii(orchard::Rng& rng, const std::string& plain, std::size_t max_len,
+                               bool general) {
+  const std::string digits = "0123#";
+  std::string text;
+  const std::size_t len = rng() % max_len;
+  for (std::size_t k = 0; k < len; ++k) {
+    if (general && rng() % 5 == 0) {
+      text.push_back(digits[rng() % digits.size()]);
+    } else {
+      text.push_back(plain[rng() % plain.size()]);
+    }
+  }
+  return text;
+}
+// Appends the words of a cleaned pyss3 token followed by spaces: clean_and_ready keeps "\n" inside
+// tokens, the learning stream splits words there.
+void append_words_split_at_newlines(std::string& out, const std::string& token) {
+  std::size_t i = 0;
+  while (i <= token.size()) {
+    std::size_t j = token.find('\n', i);
+    if (j == std::string::npos) j = token.size();
+    if (j > i) out.append(token, i, j - i).push_back(' ');
+    i = j + 1;
+  }
+}
+}  // namespace
+
 TEST_CASE("ss3 tokenizer reproduces pyss3 clean_and_ready on the reference cases") {
   const auto& toks = ss3_test::reference()["tokens"];
   REQUIRE(toks.size() > 20);
@@ -156,14 +186,7 @@ TEST_CASE("ss3 pyss3 tokenizer: cutting a long text at safe newlines gives the w
            }
            return r;
          }()) {
-      // clean_and_ready keeps "\n" inside tokens; the learning stream splits words there
-      std::size_t i = 0;
-      while (i <= w.size()) {
-        std::size_t j = w.find('\n', i);
-        if (j == std::string::npos) j = w.size();
-        if (j > i) want.append(w, i, j - i).push_back(' ');
-        i = j + 1;
-      }
+      append_words_split_at_newlines(want, w);
     }
     CHECK(joined == want);
   }
@@ -182,25 +205,6 @@ TEST_CASE("ss3 unicode tokenizer: a long text cut into pieces gives the stream o
   CHECK(a.size() > 3000);
   CHECK(a == b);
 }
-
-namespace {
-// Random text over `plain` of fewer than max_len bytes; with `general`, about one byte in five is a
-// digit or '#' (the characters that send a sentence down the general tokenizer path).
-std::string random_plain_ascii(orchard::Rng& rng, const std::string& plain, std::size_t max_len,
-                               bool general) {
-  const std::string digits = "0123#";
-  std::string text;
-  const std::size_t len = rng() % max_len;
-  for (std::size_t k = 0; k < len; ++k) {
-    if (general && rng() % 5 == 0) {
-      text.push_back(digits[rng() % digits.size()]);
-    } else {
-      text.push_back(plain[rng() % plain.size()]);
-    }
-  }
-  return text;
-}
-}  // namespace
 
 TEST_CASE("ss3 pyss3 tokenizer: the one-pass ASCII path equals clean_and_ready on random ASCII text") {
   // texts without digits and '#' take tok::learn_ascii_plain; some with them take the general
@@ -223,13 +227,7 @@ TEST_CASE("ss3 pyss3 tokenizer: the one-pass ASCII path equals clean_and_ready o
         want += ". ";
         continue;
       }
-      std::size_t a = 0;
-      while (a <= t.size()) {
-        std::size_t b = t.find('\n', a);
-        if (b == std::string::npos) b = t.size();
-        if (b > a) want.append(t, a, b - a).push_back(' ');
-        a = b + 1;
-      }
+      append_words_split_at_newlines(want, t);
     }
     CHECK(got == want);
   }
