@@ -59,14 +59,14 @@ inline FileBytes read_file_bytes(const std::string& path) {
   const std::streamoff size = in.tellg();
   if (size >= 0) {
     FileBytes f;
-    f.data = std::make_unique_for_overwrite<char[]>(static_cast<std::size_t>(size) + 1);
+    f.data = std::make_unique_for_overwrite<char[]>(static_cast<std::size_t>(size));
     f.size = static_cast<std::size_t>(size);
     in.seekg(0);
     if (in.read(f.data.get(), size)) return f;
   }
   const std::string s = read_file(path);  // not a regular file: read as a stream
   FileBytes f;
-  f.data = std::make_unique_for_overwrite<char[]>(s.size() + 1);
+  f.data = std::make_unique_for_overwrite<char[]>(s.size());
   f.size = s.size();
   std::memcpy(f.data.get(), s.data(), s.size());
   return f;
@@ -175,16 +175,6 @@ inline void put_varint(std::string& out, std::uint64_t v) {
     v >>= 7;
   }
   out.push_back(static_cast<char>(v));
-}
-template <class T>
-inline void put_pod(std::string& out, T v) {
-  char buf[sizeof(T)];
-  std::memcpy(buf, &v, sizeof(T));
-  out.append(buf, sizeof(T));
-}
-inline void put_str(std::string& out, const std::string& s) {
-  put_varint(out, s.size());
-  out += s;
 }
 inline constexpr char binary_magic[8] = {'O', 'R', 'C', 'H', 'S', 'S', '3', 'B'};
 }  // namespace detail

@@ -28,13 +28,10 @@
 
 #include "../core/context.hpp"
 #include "../core/error.hpp"
-#include "../core/memory.hpp"
 #include "../core/parallel.hpp"
 #include "tokenizer.hpp"
 
-
 namespace orchard::ss3 {
-
 
 enum class SgMode { xai, vanilla };
 enum class CvMode { norm_gv_xai, norm_gv };
@@ -596,11 +593,7 @@ class Model {
           const std::int32_t id = word_index(w);
           if (id < 0) return;
           const std::size_t t = static_cast<std::size_t>(word_term_[static_cast<std::size_t>(id)]);
-          if (a > 0) {
-            add_row(values_, t, a, sums.sentence());
-          } else {
-            add_row_all(values_, t, sums.sentence());
-          }
+          add_row(values_, t, a, sums.sentence());
         },
         [&] { sums.end_sentence(); }, [&] { sums.end_paragraph(); });
     return sums.document();
@@ -667,15 +660,9 @@ class Model {
           sentence.space[n++] = space ? 1 : 0;
         },
         [&] {
-          if (a > 0) {
-            parse_terms(sentence, 0, n, values_, L, [&](std::int64_t t, std::size_t) {
-              if (t >= 0) add_row(values_, static_cast<std::size_t>(t), a, sums.sentence());
-            });
-          } else {
-            parse_terms(sentence, 0, n, values_, L, [&](std::int64_t t, std::size_t) {
-              if (t >= 0) add_row_all(values_, static_cast<std::size_t>(t), sums.sentence());
-            });
-          }
+          parse_terms(sentence, 0, n, values_, L, [&](std::int64_t t, std::size_t) {
+            if (t >= 0) add_row(values_, static_cast<std::size_t>(t), a, sums.sentence());
+          });
           n = 0;
           sums.end_sentence();
         },
@@ -684,6 +671,7 @@ class Model {
   }
   /// Adds a term's cv entries above a to out (absent entries add 0, which changes no sum).
   void add_row(const ValueTable& vt, std::size_t t, double a, double* out) const noexcept {
+    if (!(a > 0)) return add_row_all(vt, t, out);  // every cv >= 0 passes the filter
     if (t + 1 >= vt.row.size()) return;  // a term learned after the table was computed
     const std::size_t b = vt.row[t], e = vt.row[t + 1];
     const double* cv = vt.cv.data() + b;
@@ -721,13 +709,14 @@ class Model {
     std::vector<double> doc(C, 0.0), para(C, 0.0), sent(C, 0.0);
     std::size_t piece = 0, s = 0;
     std::vector<std::int64_t> parsed;
+    const std::size_t L = longest_term();
     for (std::size_t p = 0; p < e.para_end.size(); ++p) {
       std::fill(para.begin(), para.end(), 0.0);
       sents.clear();
       for (; s < e.para_end[p]; ++s) {
         const std::size_t end = e.sent_end[s];
         parsed.clear();
-        parse_sentence(e, piece, end, vt, parsed);
+        parse_sentence(e, piece, end, vt, parsed, nullptr, L);
         piece = end;
         std::fill(sent.begin(), sent.end(), 0.0);
         grams.clear();
@@ -1793,7 +1782,6 @@ class Model {
     // max gv per (category, length) while the values are copied (absent entries have gv 0, the
     // maxima start at 0): finish_values takes them as one block's maxima
     std::vector<double> mx(C * L, 0.0);  // [c * L + n - 1]
-    std::vector<std::int64_t> size(C, 0);  // word occurrences per category (most_probable_category)
     const std::size_t* vrow = vt.row.data();
     const std::size_t* srow = sfr_.row.data();
     const std::uint32_t* scat = sfr_.cat.data();
@@ -1813,7 +1801,6 @@ class Model {
       gv[k] = g;
       double& m = mx[c * L + n - 1];
       if (g > m) m = g;
-      if (n == 1) size[c] += scnt[s];  // the terms of length 1 are the words
     };
     for (std::size_t t = 0; t < T; ++t) {
       const std::size_t n = term_len_[t];
@@ -1833,14 +1820,7 @@ class Model {
     max_changed_.clear();
     categories_changed_ = false;
     std::fill(dirty_.begin(), dirty_.end(), 0);
-    if (C == 0) {  // throws, as for any model without categories
-      most_probable_ = compute_most_probable(true);
-      return;
-    }
-    int best = 0;  // compute_most_probable's choice: the last category with the most words
-    for (std::size_t c = 0; c < C; ++c)
-      if (size[c] >= size[static_cast<std::size_t>(best)]) best = static_cast<int>(c);
-    most_probable_ = best;
+    most_probable_ = compute_most_probable(true);
   }
 
   /// The entry layout of a value table: the present (term, category) pairs of the counts.

@@ -331,13 +331,7 @@ inline void normalize_ascii(std::string_view s, std::string& out) {
   }
 }
 
-/// pyss3's cleaning (with dots) of an ASCII piece that holds no digit and no '#', in one pass and
-/// without a cleaned copy: with no digit none of the number patterns can match and with no '#'
-/// neither '#' rule applies, so what is left is apostrophe removal, the punctuation runs (one
-/// break each; an apostrophe inside a run is removed first, so it does not end it), runs of \w
-/// and "\n" (lowercased; "\n" separates words without a break) and the closing break. Gives the
-/// words and breaks of normalize_ascii + clean_normalized + the learn emission, byte for byte.
-/// Returns false, having emitted nothing, when the piece holds a digit or '#'.
+/// True when the ASCII piece holds no digit and no '#' (the one-pass paths below apply).
 inline bool ascii_plain(std::string_view s) {
   const auto plain_byte = [](char ch) { return static_cast<unsigned>(ch - '0') >= 10u && ch != '#'; };
   constexpr std::uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
@@ -401,10 +395,15 @@ inline std::string_view lower_without_apostrophes(std::string_view run, std::str
     if (d != '\'') w[k++] = d >= 'A' && d <= 'Z' ? static_cast<char>(d + 32) : d;
   return std::string_view(w.data(), k);
 }
+/// pyss3's cleaning (with dots) of an ASCII piece that holds no digit and no '#' (ascii_plain),
+/// in one pass and without a cleaned copy: with no digit none of the number patterns can match and
+/// with no '#' neither '#' rule applies, so what is left is apostrophe removal, the punctuation
+/// runs (one break each; an apostrophe inside a run is removed first, so it does not end it), runs
+/// of \w and "\n" (lowercased; "\n" separates words without a break) and the closing break. Gives
+/// the words and breaks of normalize_ascii + clean_normalized + the learn emission, byte for byte.
 template <class OnWord, class OnBreak>
-inline bool learn_ascii_plain(std::string_view s, std::string& w, OnWord& on_word, OnBreak& on_break,
-                              bool final_dot, bool checked = false) {
-  if (!checked && !ascii_plain(s)) return false;
+inline void learn_ascii_plain(std::string_view s, std::string& w, OnWord& on_word, OnBreak& on_break,
+                              bool final_dot) {
   const std::size_t n = s.size();
   std::size_t i = 0;
   while (i < n) {
@@ -434,7 +433,6 @@ inline bool learn_ascii_plain(std::string_view s, std::string& w, OnWord& on_wor
     }
   }
   if (final_dot) on_break();
-  return true;
 }
 
 /// The classify pieces (see Tokenizer::classify_pieces) of one sentence of ASCII text without
@@ -790,9 +788,10 @@ class Tokenizer {
           if (b == std::string_view::npos) b = para.size();
           if (b > a) {
             const std::string_view sent = para.substr(a, b - a);
-            if (plain || ((ascii || tok::is_ascii(sent)) && tok::ascii_plain(sent))) {
+            const bool sent_ascii = plain || ascii || tok::is_ascii(sent);
+            if (plain || (sent_ascii && tok::ascii_plain(sent))) {
               tok::classify_ascii_plain(sent, buf, on_piece);
-            } else if (ascii || tok::is_ascii(sent)) {
+            } else if (sent_ascii) {
               tok::normalize_ascii(sent, c.text);
               tok::clean_normalized(c, true);
               emit_pieces(c, buf, on_piece);
@@ -886,7 +885,7 @@ class Tokenizer {
       const std::string_view run = part.substr(a, b - a);
       const bool fin = last && b == part.size();
       if (plain) {
-        tok::learn_ascii_plain(run, w, on_word, on_break, fin, true);
+        tok::learn_ascii_plain(run, w, on_word, on_break, fin);
       } else {
         tok::normalize_ascii(run, c.text);
         tok::clean_normalized(c, true, fin);
