@@ -43,7 +43,7 @@ class GtolLineSearch {
                          const Vec& xp, const LBFGSpp::LBFGSParam<Scalar>& param) {
     LBFGSpp::LineSearchNocedalWright<Scalar>::LineSearch(f, fx, x, grad, step, drt, xp, param);
     ++f.iterations;
-    if (f.gtol > 0 && grad.template lpNorm<Eigen::Infinity>() <= f.gtol) throw GradientConverged{};
+    if (f.gradient_converged(grad)) throw GradientConverged{};
   }
 };
 
@@ -105,6 +105,10 @@ class LbfgsDriver {
     long iterations = 0;
     T gtol = 0;
     T scale = 1;
+    /// scipy's gradient test: max_i |g_i| <= gtol (off when gtol is 0).
+    bool gradient_converged(const Vector<T>& g) const {
+      return gtol > 0 && g.template lpNorm<Eigen::Infinity>() <= gtol;
+    }
     T operator()(const Vector<T>& w, Vector<T>& grad) {
       T v = (*obj)(w, grad);
       if (scale != T(1)) {
@@ -113,7 +117,7 @@ class LbfgsDriver {
       }
       ++evaluations;
       // scipy also tests the starting point's gradient
-      if (evaluations == 1 && gtol > 0 && grad.template lpNorm<Eigen::Infinity>() <= gtol) {
+      if (evaluations == 1 && gradient_converged(grad)) {
         best = v;
         best_x = w;
         throw GradientConverged{};

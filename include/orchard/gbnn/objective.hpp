@@ -174,8 +174,6 @@ class NetObjective final : public Objective<T> {
     n_ = n;
     ctx_ = &ctx;
     block_ = detail::block_rows(n, n_params(), n_params());
-    // rows of X per sub-block of the GEMM path: about 512 KB, inside the per-core L2 cache
-    sub_rows_ = std::clamp<index_t>((index_t{512} << 10) / (d_ * index_t(sizeof(T))), 16, 1024);
     reserve_blocks(n);
   }
 
@@ -195,47 +193,18 @@ class NetObjective final : public Objective<T> {
     CMap W2(w.data() + d * J, J, K);
     Eigen::Map<const Vec> b1(w.data() + d * J + J * K, J);
     Eigen::Map<const Vec> b2(w.data() + d * J + J * K + J, K);
-    const index_t nb = num_blocks(n_, block_), sub = sub_rows_;
+    const index_t nb = num_blocks(n_, block_);
     if (J <= kRowKernelUnits) {
       // W1 transposed once per evaluation, so each unit's weights are contiguous
       for (index_t c = 0; c < d; ++c)
         for (index_t j = 0; j < J; ++j) W1t_[j * d + c] = W1(c, j);
       parallel_blocks(*ctx_, n_, block_, [&](index_t b, index_t s, index_t e) {
-        row_kernel_block(X_, b, s, e, W2, b1, b2);
+        row_kernel_block(b, s, e, W2, b1, b2);
       });
     } else {
-    parallel_blocks(*ctx_, n_, block_, [&](index_t b, index_t s, index_t e) {
-      T* g = partial_.row(b).data();
-      Eigen::Map<RowMatrix<T>> gW1(g, d, J), gW2(g + d * J, J, K);
-      Eigen::Map<Vec> gb1(g + d * J + J * K, J), gb2(g + d * J + J * K + J, K);
-      T loss = 0;
-      // Cache-sized sub-blocks: the forward pass, the output error and the backward pass of a
-      // sub-block run while its rows of X are still in cache, so X is streamed from memory once
-      // per evaluation; the sub-block partials accumulate in row order inside the block.
-      for (index_t q = s; q < e; q += sub) {
-        const index_t m = std::min(sub, e - q);
-        CMap Xq(X_ + q * d, m, d);
-        auto Hq = H_.middleRows(q, m);
-        Hq.noalias() = Xq * W1;
-        for (index_t i = 0; i < m; ++i)
-          for (index_t j = 0; j < J; ++j) Hq(i, j) = sigmoid(static_cast<T>(Hq(i, j) + b1[j]));
-        loss += output_and_delta(q, m, W2, b2);
-        auto Eq = E_.middleRows(q, m);
-        auto Dq = D_.middleRows(q, m);
-        if (q == s) {
-          gW2.noalias() = Hq.transpose() * Eq;
-          gb2.noalias() = Eq.colwise().sum().transpose();
-          gW1.noalias() = Xq.transpose() * Dq;
-          gb1.noalias() = Dq.colwise().sum().transpose();
-        } else {
-          gW2.noalias() += Hq.transpose() * Eq;
-          gb2.noalias() += Eq.colwise().sum().transpose();
-          gW1.noalias() += Xq.transpose() * Dq;
-          gb1.noalias() += Dq.colwise().sum().transpose();
-        }
-      }
-      block_loss_[b] = loss;
-    });
+      parallel_blocks(*ctx_, n_, block_, [&](index_t b, index_t s, index_t e) {
+        gemm_block(b, s, e, W1, W2, b1, b2);
+      });
     }
     // Fixed-order reduction of the block partials (parallel over parameter chunks).
     const index_t P = n_params();
@@ -266,9 +235,11 @@ class NetObjective final : public Objective<T> {
     if (partial_.rows() < nb || partial_.cols() != n_params()) {
       partial_.resize(std::max<index_t>(nb, 1), n_params());
       block_loss_.resize(std::max<index_t>(nb, 1));
-      if (J_ <= kRowKernelUnits) grad_t_.resize(std::max<index_t>(nb, 1), d_ * J_);
     }
-    if (J_ <= kRowKernelUnits) W1t_.resize(d_ * J_);
+    if (J_ <= kRowKernelUnits) {  // sized on their own: (d, J) can change with n_params() equal
+      if (grad_t_.rows() < nb || grad_t_.cols() != d_ * J_) grad_t_.resize(std::max<index_t>(nb, 1), d_ * J_);
+      W1t_.resize(d_ * J_);
+    }
   }
 
   /// Up to this many hidden units the objective runs row by row (dot products and axpys on one
@@ -278,6 +249,45 @@ class NetObjective final : public Objective<T> {
   /// backward pass run while the chunk's rows of X are in the L1/L2 cache.
   static constexpr index_t kChunkRows = 16;
 
+  /// Block b (rows [s, e)) of an evaluation through Eigen GEMMs (J > kRowKernelUnits), with the
+  /// same outputs as row_kernel_block. Cache-sized sub-blocks (about 512 KB of X, inside the
+  /// per-core L2): the forward pass, the output error and the backward pass of a sub-block run
+  /// while its rows of X are still in cache, so X is streamed from memory once per evaluation; the
+  /// sub-block partials accumulate in row order inside the block.
+  template <class W1Type, class W2Type, class B1Type, class B2Type>
+  void gemm_block(index_t b, index_t s, index_t e, const W1Type& W1, const W2Type& W2,
+                  const B1Type& b1, const B2Type& b2) {
+    const index_t d = d_, J = J_, K = K_;
+    const index_t sub = std::clamp<index_t>((index_t{512} << 10) / (d * index_t(sizeof(T))), 16, 1024);
+    T* g = partial_.row(b).data();
+    Eigen::Map<RowMatrix<T>> gW1(g, d, J), gW2(g + d * J, J, K);
+    Eigen::Map<Vec> gb1(g + d * J + J * K, J), gb2(g + d * J + J * K + J, K);
+    T loss = 0;
+    for (index_t q = s; q < e; q += sub) {
+      const index_t m = std::min(sub, e - q);
+      Eigen::Map<const RowMatrix<T>> Xq(X_ + q * d, m, d);
+      auto Hq = H_.middleRows(q, m);
+      Hq.noalias() = Xq * W1;
+      for (index_t i = 0; i < m; ++i)
+        for (index_t j = 0; j < J; ++j) Hq(i, j) = sigmoid(static_cast<T>(Hq(i, j) + b1[j]));
+      loss += output_and_delta(q, m, W2, b2);
+      auto Eq = E_.middleRows(q, m);
+      auto Dq = D_.middleRows(q, m);
+      if (q == s) {
+        gW2.noalias() = Hq.transpose() * Eq;
+        gb2.noalias() = Eq.colwise().sum().transpose();
+        gW1.noalias() = Xq.transpose() * Dq;
+        gb1.noalias() = Dq.colwise().sum().transpose();
+      } else {
+        gW2.noalias() += Hq.transpose() * Eq;
+        gb2.noalias() += Eq.colwise().sum().transpose();
+        gW1.noalias() += Xq.transpose() * Dq;
+        gb1.noalias() += Dq.colwise().sum().transpose();
+      }
+    }
+    block_loss_[b] = loss;
+  }
+
   /// Block b (rows [s, e)) of an evaluation by the row kernel: writes the block's loss and its
   /// partial gradient (packing order) into block_loss_[b] and partial_.row(b).
   ///
@@ -285,9 +295,9 @@ class NetObjective final : public Objective<T> {
   /// units the outputs, loss, deltas and the W2 / bias gradients of a row are a few dozen flops,
   /// and Eigen's dynamic-size products on 16-row chunks cost far more in dispatch than in
   /// arithmetic (on 228 × 30 data they were most of an evaluation's ~13 µs).
-  template <class S, class W2Type, class B1Type, class B2Type>
-  void row_kernel_block(const S* X, index_t b, index_t s, index_t e, const W2Type& W2,
-                        const B1Type& b1, const B2Type& b2) {
+  template <class W2Type, class B1Type, class B2Type>
+  void row_kernel_block(index_t b, index_t s, index_t e, const W2Type& W2, const B1Type& b1,
+                        const B2Type& b2) {
     const index_t d = d_, J = J_, K = K_;
     T* g = partial_.row(b).data();
     T* gw2 = g + d * J;  // J × K, row-major
@@ -303,7 +313,7 @@ class NetObjective final : public Objective<T> {
       const index_t m = std::min(kChunkRows, e - q);
       T* Hq = H_.row(q).data();  // m × J, row-major, contiguous
       T* Dq = D_.row(q).data();  // m × J
-      const S* Xq = X + q * d;
+      const T* Xq = X_ + q * d;
       for (index_t j = 0; j < J; ++j) detail::dot_many(Xq, m, d, w1t + j * d, d, Hq + j, J);
       T* Eq = E_.row(q).data();  // m × K
       if (J == 1 && K == 1)
@@ -340,8 +350,7 @@ class NetObjective final : public Objective<T> {
         for (index_t j = 0; j < J; ++j) o += Hq[i * J + j] * w2[j * K + k];
         Eq[i * K + k] = o;
       }
-    T loss = 0;
-    for (index_t i = 0; i < m; ++i) loss += row_loss(Eq + i * K, q + i);
+    const T loss = output_loss(Eq, q, m);
     for (index_t i = 0; i < m; ++i)
       for (index_t j = 0; j < J; ++j) {
         T a = 0;
@@ -402,23 +411,22 @@ class NetObjective final : public Objective<T> {
     auto Eq = E_.middleRows(q, m);
     Eq.noalias() = Hq * W2;
     Eq.rowwise() += b2.transpose();
-    const T loss = output_loss(Eq, q, m);
+    const T loss = output_loss(&Eq(0, 0), q, m);
     auto Dq = D_.middleRows(q, m);
     Dq.noalias() = Eq * W2.transpose();
     Dq.array() *= Hq.array() * (T(1) - Hq.array());
     return loss;
   }
 
-  // Replaces the outputs in Eb (rows [s, s + m) of E_) by d loss / d out and returns the rows'
-  // summed loss, one row at a time in row order.
-  template <class Block>
-  T output_loss(Block& Eb, index_t s, index_t m) const {
+  // Replaces the outputs of rows [q, q + m) (Eq: m × K, row-major, those rows of E_) by
+  // d loss / d out and returns the rows' summed loss, one row at a time in row order.
+  T output_loss(T* Eq, index_t q, index_t m) const {
     T loss = 0;
-    for (index_t i = 0; i < m; ++i) loss += row_loss(&Eb(i, 0), s + i);
+    for (index_t i = 0; i < m; ++i) loss += row_loss(Eq + i * K_, q + i);
     return loss;
   }
 
-  index_t d_ = 0, J_ = 0, K_ = 0, n_ = 0, block_ = 128, sub_rows_ = 64;
+  index_t d_ = 0, J_ = 0, K_ = 0, n_ = 0, block_ = 128;
   OutputLoss loss_ = OutputLoss::squared;
   T alpha_ = 0;
   const T* X_ = nullptr;
