@@ -240,17 +240,13 @@ class Structure {
     const auto m = static_cast<index_t>(X.rows());
     const index_t d = static_cast<index_t>(X.cols());
     constexpr int kL = tree::PackedTree::kLanes;
-    parallel_blocks(ctx_, m, 256, [&](std::int64_t, std::int64_t r0, std::int64_t r1) {
+    constexpr index_t kRowBlock = 256;
+    static_assert(kRowBlock % kL == 0);
+    parallel_blocks(ctx_, m, kRowBlock, [&](std::int64_t, std::int64_t r0, std::int64_t r1) {
       const double* rows[kL];
       std::int32_t lv[kL];
-      // groups of kL rows without a NaN take the walk with one comparison per step
-      bool finite[256 / kL];
-      for (std::int64_t i0 = r0; i0 < r1; i0 += kL) {
-        const std::int64_t i1 = std::min<std::int64_t>(r1, i0 + kL);
-        bool f = true;
-        for (const double* x = X.data() + i0 * d; x < X.data() + i1 * d; ++x) f = f && !std::isnan(*x);
-        finite[(i0 - r0) / kL] = f;
-      }
+      bool finite[kRowBlock / kL];
+      tree::detail::nan_free_lane_groups<double>(X, r0, r1, finite);
       for (index_t t = 0; t < T_; ++t) {
         const auto& pt = packed_[static_cast<std::size_t>(t)];
         const auto& map = node_leaf_[static_cast<std::size_t>(t)];
@@ -425,8 +421,7 @@ class Structure {
     // are written sequentially. Every row sees the same operations in the same order as a
     // row-at-a-time loop.
     if (K_ == 1) {
-      // one output (squared / logistic): the loss's operations written out, rows inner
-      const bool logistic = loss_.objective() == gbdt::Objective::logistic;
+      // one output (squared / logistic): trees outer, rows inner, so g and h are written in order
       parallel_blocks(ctx_, n_, 256, [&](std::int64_t, std::int64_t r0, std::int64_t r1) {
         std::vector<double> Fb(static_cast<std::size_t>(r1 - r0));
         std::fill(Fb.begin(), Fb.end(), model_.base_score[0]);
@@ -437,49 +432,45 @@ class Structure {
           for (std::int64_t i = r0; i < r1; ++i) {
             double& F = Fb[static_cast<std::size_t>(i - r0)];
             if (keep_rounds_) F_[static_cast<std::size_t>(t * n_ + i)] = F;
-            const double y = y_[static_cast<std::size_t>(i)];
-            if (logistic) {
-              const double q = 1.0 / (1.0 + std::exp(-F));
-              gt[i] = q - y;
-              ht[i] = q * (1 - q);
-            } else {
-              gt[i] = F - y;
-              ht[i] = 1.0;
-            }
+            double p;
+            loss_.transform(&F, &p);
+            const Derivs d = loss_.derivs(&F, &p, y_[static_cast<std::size_t>(i)], 0);
+            gt[i] = d.g;
+            ht[i] = d.h;
             F += leaf_value_[static_cast<std::size_t>(lt[i * T_])];
           }
         }
         std::copy(Fb.begin(), Fb.end(), Ffinal_.begin() + r0);
       });
     } else {
-    parallel_blocks(ctx_, n_, 256, [&](std::int64_t, std::int64_t r0, std::int64_t r1) {
-      const auto K = static_cast<std::size_t>(K_);
-      std::vector<double> P(K), Fb(static_cast<std::size_t>(r1 - r0) * K);
-      for (std::int64_t i = r0; i < r1; ++i) {
-        for (std::size_t c = 0; c < K; ++c) Fb[static_cast<std::size_t>(i - r0) * K + c] = model_.base_score[c];
-      }
-      for (index_t r = 0; r < R_; ++r) {
+      parallel_blocks(ctx_, n_, 256, [&](std::int64_t, std::int64_t r0, std::int64_t r1) {
+        const auto K = static_cast<std::size_t>(K_);
+        std::vector<double> P(K), Fb(static_cast<std::size_t>(r1 - r0) * K);
         for (std::int64_t i = r0; i < r1; ++i) {
-          double* F = Fb.data() + static_cast<std::size_t>(i - r0) * K;
-          if (keep_rounds_) std::copy(F, F + K, F_.begin() + (r * n_ + i) * K_);
-          loss_.transform(F, P.data());
-          for (index_t c = 0; c < K_; ++c) {
-            const index_t t = r * K_ + c;
-            const Derivs d = loss_.derivs(F, P.data(), y_[static_cast<std::size_t>(i)], tree_class(t));
-            g_[static_cast<std::size_t>(t * n_ + i)] = d.g;
-            h_[static_cast<std::size_t>(t * n_ + i)] = d.h;
-          }
-          const std::int32_t* li = row_leaves(i);
-          for (index_t c = 0; c < K_; ++c) {
-            const index_t t = r * K_ + c;
-            F[static_cast<std::size_t>(tree_class(t))] += leaf_value_[static_cast<std::size_t>(li[t])];
+          for (std::size_t c = 0; c < K; ++c) Fb[static_cast<std::size_t>(i - r0) * K + c] = model_.base_score[c];
+        }
+        for (index_t r = 0; r < R_; ++r) {
+          for (std::int64_t i = r0; i < r1; ++i) {
+            double* F = Fb.data() + static_cast<std::size_t>(i - r0) * K;
+            if (keep_rounds_) std::copy(F, F + K, F_.begin() + (r * n_ + i) * K_);
+            loss_.transform(F, P.data());
+            for (index_t c = 0; c < K_; ++c) {
+              const index_t t = r * K_ + c;
+              const Derivs d = loss_.derivs(F, P.data(), y_[static_cast<std::size_t>(i)], tree_class(t));
+              g_[static_cast<std::size_t>(t * n_ + i)] = d.g;
+              h_[static_cast<std::size_t>(t * n_ + i)] = d.h;
+            }
+            const std::int32_t* li = row_leaves(i);
+            for (index_t c = 0; c < K_; ++c) {
+              const index_t t = r * K_ + c;
+              F[static_cast<std::size_t>(tree_class(t))] += leaf_value_[static_cast<std::size_t>(li[t])];
+            }
           }
         }
-      }
-      for (std::int64_t i = r0; i < r1; ++i) {
-        std::copy(Fb.begin() + (i - r0) * K_, Fb.begin() + (i - r0 + 1) * K_, Ffinal_.begin() + i * K_);
-      }
-    });
+        for (std::int64_t i = r0; i < r1; ++i) {
+          std::copy(Fb.begin() + (i - r0) * K_, Fb.begin() + (i - r0 + 1) * K_, Ffinal_.begin() + i * K_);
+        }
+      });
     }
     // leaf sums and counts, rows ascending (the order of the inverted index); blocks of trees in
     // parallel, reading the row-major leaves (one cache line per row and block)

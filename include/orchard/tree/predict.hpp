@@ -149,6 +149,21 @@ struct PackedTree {
 };
 
 namespace detail {
+/// finite[g] = the g-th group of PackedTree::kLanes rows of [b0, b1) holds no NaN: such groups take
+/// the one-comparison step in every tree, so one scan of the rows saves the NaN test in every step.
+template <class T>
+void nan_free_lane_groups(ConstMatrixView<T> X, std::int64_t b0, std::int64_t b1, bool* finite) {
+  constexpr int kL = PackedTree::kLanes;
+  for (std::int64_t i0 = b0; i0 < b1; i0 += kL) {
+    bool ok = true;
+    for (std::int64_t i = i0; i < std::min<std::int64_t>(i0 + kL, b1); ++i) {
+      const T* row = X.row_ptr(i);
+      for (index_t f = 0; f < X.cols; ++f) ok = ok && !std::isnan(static_cast<double>(row[f * X.col_stride]));
+    }
+    finite[(i0 - b0) / kL] = ok;
+  }
+}
+
 /// Rows [r0, r1) of out += the leaf values of the packed trees (the scalar walk).
 template <class T>
 void predict_rows_packed(std::span<const PackedTree> packed, std::span<const int> group,
@@ -158,17 +173,8 @@ void predict_rows_packed(std::span<const PackedTree> packed, std::span<const int
   static_assert(kPredictRowBlock % kL == 0);
   for (std::int64_t b0 = r0; b0 < r1; b0 += kPredictRowBlock) {
     const std::int64_t b1 = std::min<std::int64_t>(r1, b0 + kPredictRowBlock);
-    // Lane groups without a NaN take the one-comparison step in every tree: one scan of the
-    // rows here saves the NaN test in every step of every tree.
     bool finite[kPredictRowBlock / kL];
-    for (std::int64_t i0 = b0; i0 < b1; i0 += kL) {
-      bool ok = true;
-      for (std::int64_t i = i0; i < std::min<std::int64_t>(i0 + kL, b1); ++i) {
-        const T* row = X.row_ptr(i);
-        for (index_t f = 0; f < X.cols; ++f) ok = ok && !std::isnan(static_cast<double>(row[f * X.col_stride]));
-      }
-      finite[(i0 - b0) / kL] = ok;
-    }
+    nan_free_lane_groups(X, b0, b1, finite);
     for (std::size_t t = 0; t < packed.size(); ++t) {
       const PackedTree& pt = packed[t];
       const Tree& tr = *pt.tree;
