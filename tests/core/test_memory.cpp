@@ -6,6 +6,33 @@
 
 #include "orchard/core/memory.hpp"
 
+TEST_CASE("huge_page_range: the 2 MiB-aligned interior of regions of 4 MiB or more") {
+  constexpr std::uintptr_t M2 = std::uintptr_t{1} << 21;
+  using orchard::huge_page_range;
+  // aligned region of exactly 4 MiB: all of it
+  auto r = huge_page_range(8 * M2, 2 * M2);
+  CHECK(r.lo == 8 * M2);
+  CHECK(r.hi == 10 * M2);
+  // unaligned start and end: rounded inwards, never outside [addr, addr + bytes)
+  const std::uintptr_t a = 8 * M2 + 4096 + 8;
+  const std::size_t bytes = 5 * M2 + 123;
+  r = huge_page_range(a, bytes);
+  CHECK(r.lo == 9 * M2);
+  CHECK(r.hi == 13 * M2);
+  CHECK(r.lo >= a);
+  CHECK(r.hi <= a + bytes);
+  CHECK(r.lo % M2 == 0);
+  CHECK(r.hi % M2 == 0);
+  // under 4 MiB, a null pointer, or an interior of less than one huge page: nothing
+  r = huge_page_range(8 * M2, 2 * M2 - 1);
+  CHECK(r.hi == r.lo);
+  r = huge_page_range(0, 64 * M2);
+  CHECK(r.hi == r.lo);
+  r = huge_page_range(8 * M2 + 1, 2 * M2);  // [8 M2 + 1, 10 M2 + 1): interior [9 M2, 10 M2)
+  CHECK(r.lo == 9 * M2);
+  CHECK(r.hi == 10 * M2);
+}
+
 // The hint must never change what the memory holds, whatever the region's size or alignment.
 TEST_CASE("advise_huge_pages: a hint only, for any region") {
   orchard::advise_huge_pages(nullptr, 1 << 24);
