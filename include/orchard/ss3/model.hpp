@@ -26,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include "detail/word_index.hpp"
 #include "../core/context.hpp"
 #include "../core/error.hpp"
 #include "../core/parallel.hpp"
@@ -226,48 +227,6 @@ inline std::size_t kmeans_multilabel_size(const std::vector<double>& sorted_desc
   return npos_count;
 }
 
-/// Transparent string hash (lookups by std::string_view without allocating).
-/// Words are short: eight bytes at a time, multiply-xorshift mixing, a full avalanche at the end
-/// (the map uses the low bits).
-struct StringHash {
-  using is_transparent = void;
-  static std::uint64_t mix(std::uint64_t h) noexcept {
-    h ^= h >> 32;
-    h *= 0xd6e8feb86659fd93ull;
-    h ^= h >> 32;
-    return h;
-  }
-  std::size_t operator()(std::string_view s) const noexcept {
-    const char* p = s.data();
-    std::size_t n = s.size();
-    std::uint64_t h = 0x9e3779b97f4a7c15ull ^ (static_cast<std::uint64_t>(n) * 0xff51afd7ed558ccdull);
-    // fixed-size loads only (a variable-length copy of the tail was a library call per word)
-    if (n >= 8) {
-      std::uint64_t k;
-      while (n > 8) {
-        std::memcpy(&k, p, 8);
-        h = mix(h ^ (k * 0xc4ceb9fe1a85ec53ull));
-        p += 8;
-        n -= 8;
-      }
-      std::memcpy(&k, p + n - 8, 8);  // the last 8 bytes (overlapping the previous block)
-      h = mix(h ^ (k * 0xc4ceb9fe1a85ec53ull));
-    } else if (n >= 4) {
-      std::uint32_t lo, hi;  // first and last 4 bytes (overlapping when n < 8)
-      std::memcpy(&lo, p, 4);
-      std::memcpy(&hi, p + n - 4, 4);
-      const std::uint64_t k = lo | (static_cast<std::uint64_t>(hi) << 32);
-      h = mix(h ^ (k * 0xc4ceb9fe1a85ec53ull));
-    } else if (n > 0) {
-      const auto b = [&](std::size_t i) { return static_cast<std::uint64_t>(static_cast<unsigned char>(p[i])); };
-      const std::uint64_t k = b(0) | (b(n / 2) << 8) | (b(n - 1) << 16);
-      h = mix(h ^ (k * 0xc4ceb9fe1a85ec53ull));
-    }
-    return static_cast<std::size_t>(mix(h));
-  }
-  std::size_t operator()(const std::string& s) const noexcept { return (*this)(std::string_view(s)); }
-};
-
 /// Mixes the bits of a (parent term, word) key: the identity hash would cluster them.
 struct TermKeyHash {
   std::size_t operator()(std::uint64_t k) const noexcept {
@@ -438,8 +397,7 @@ class Model {
   }
   std::int32_t word_index(std::string_view w) const {
     if (w.empty()) return -1;
-    auto it = word_index_.find(w);
-    return it == word_index_.end() ? -1 : it->second;
+    return word_index_.find(w, words_);
   }
   const std::vector<std::string>& words() const noexcept { return words_; }
   bool multilabel() const noexcept { return multilabel_; }
@@ -1148,24 +1106,12 @@ class Model {
         throw FormatError("orchard::ss3: empty or duplicate category name in model");
     }
     m.cat_names_ = std::move(categories);
-    m.word_index_.reserve(words.size());
-    m.children_.reserve(T - std::min(T, words.size()));
-    if (words.size() < (std::size_t{1} << 15)) {  // a table that stays in cache: input order
-      for (std::size_t w = 0; w < words.size(); ++w)  // try_emplace: the key built once, in its bucket
-        if (!m.word_index_.try_emplace(words[w], static_cast<std::int32_t>(w)).second)
-          throw FormatError("orchard::ss3: duplicate word '" + words[w] + "' in model");
-    } else {
-      // inserted in bucket order: the table is walked once instead of probed at random
-      const std::size_t mask = m.word_index_.bucket_count() - 1;
-      std::vector<std::pair<std::size_t, std::int32_t>> order(words.size());
-      const StringHash hash;
-      for (std::size_t w = 0; w < words.size(); ++w) order[w] = {hash(words[w]) & mask, static_cast<std::int32_t>(w)};
-      std::sort(order.begin(), order.end());
-      for (const auto& [bucket, w] : order)
-        if (!m.word_index_.try_emplace(words[static_cast<std::size_t>(w)], w).second)
-          throw FormatError("orchard::ss3: duplicate word '" + words[static_cast<std::size_t>(w)] + "' in model");
-    }
+    m.word_index_.reserve(words.size(), words);
+    for (std::size_t w = 0; w < words.size(); ++w)
+      if (!m.word_index_.insert(static_cast<std::uint32_t>(w), words))
+        throw FormatError("orchard::ss3: duplicate word '" + words[w] + "' in model");
     m.words_ = std::move(words);
+    m.children_.reserve(T - std::min(T, m.words_.size()));
     m.word_term_.assign(m.words_.size(), -1);
     m.term_len_.resize(T);
     // the value layout: present entries, dense rows for terms in at least half of the categories
@@ -1330,11 +1276,11 @@ class Model {
   }
 
   std::int32_t add_word(std::string_view w) {
-    auto it = word_index_.find(w);
-    if (it != word_index_.end()) return it->second;
+    const std::int32_t found = word_index_.find(w, words_);
+    if (found >= 0) return found;
     const std::int32_t id = static_cast<std::int32_t>(words_.size());
-    word_index_.emplace(std::string(w), id);
     words_.emplace_back(w);
+    word_index_.insert(static_cast<std::uint32_t>(id), words_);
     word_term_.push_back(new_term(-1, id, 1));
     return id;
   }
@@ -2160,9 +2106,7 @@ class Model {
   std::vector<std::string> cat_names_;
   tsl::robin_map<std::string, int> cat_index_;
   std::vector<std::string> words_;
-  tsl::robin_map<std::string, std::int32_t, StringHash, std::equal_to<>,
-                 std::allocator<std::pair<std::string, std::int32_t>>, true>
-      word_index_;  // stores the hash: probes compare it before the strings
+  detail::WordIndex word_index_;  ///< ids of words_
   std::vector<std::int32_t> word_term_;
   std::vector<std::int32_t> term_parent_, term_word_;
   std::vector<std::uint8_t> term_len_;
