@@ -293,27 +293,20 @@ inline FileBytes binary_bytes(const Model& m, bool store_values, int version) {
   const std::size_t T = m.num_terms(), C = m.num_categories();
   const bool current = m.values_current();
   const bool with_values = version >= 2 && store_values && current;
-  // the value layout lists every present entry when the values are current: a dense count row is
-  // read at those entries only (a loaded model's sparse counts are walked directly)
-  const auto& vt = m.values();
-  std::vector<std::uint32_t> per_term;  // present categories of each term (version 3)
-  std::size_t present = 0;              // entries with a count (and with stored values)
-  if (version >= 3) per_term.resize(T);
-  for (std::size_t t = 0; t < T; ++t) {
-    std::uint32_t n = 0;
-    m.for_each_count(t, [&](std::size_t, std::int64_t) { ++n; }, current);
-    if (version >= 3) per_term[t] = n;
-    present += n;
-  }
+  // the buffer is sized for every entry the rows can list, the value layout's when it is current
+  // (pages of it that are never written are never touched)
+  const std::size_t listed = current ? m.values().entries() : T * C;
+  std::vector<std::uint32_t> cat(C);
+  std::vector<std::int64_t> cnt(C);
   // worst case: every varint at its longest
   constexpr std::size_t V = max_varint_bytes;
   std::size_t cap = 8 + 4 + 4 * 8 + 3 + 3 * V + 1 + 8;  // magic, version, params, modes, multilabel, checksum
   for (const auto& c : m.categories()) cap += V + c.size();
   for (const auto& w : m.words()) cap += V + w.size();
   cap += 3 * V + 2 * V * T;  // category, word and term counts; parent and word of each term
-  cap += version >= 3 ? V * T + 2 * V * present : V * T * C;  // counts
+  cap += version >= 3 ? V * T + 2 * V * listed : V * T * C;  // counts
   for (const auto& mf : m.max_fr()) cap += V + V * mf.size();  // max_fr
-  cap += 1 + V + (with_values ? 16 * present : 0);             // values flag, count, values
+  cap += 1 + V + (with_values ? 16 * listed : 0);              // values flag, count, values
   Writer out(cap);
   out.bytes(binary_magic, 8);
   out.pod<std::uint32_t>(static_cast<std::uint32_t>(version));
@@ -340,21 +333,21 @@ inline FileBytes binary_bytes(const Model& m, bool store_values, int version) {
     out.varint(static_cast<std::uint64_t>(parent[t] + 1));
     out.varint(static_cast<std::uint64_t>(word[t]));
   }
+  std::size_t present = 0;  // entries with a count (and with stored values)
   if (version >= 3) {  // per term: number of categories, then (category step, count) pairs
     for (std::size_t t = 0; t < T; ++t) {
-      out.varint(per_term[t]);
-      std::size_t next = 0;  // the first category the next step counts from
-      m.for_each_count(
-          t,
-          [&](std::size_t c, std::int64_t f) {
-            out.varint(c - next);
-            out.varint(static_cast<std::uint64_t>(f));
-            next = c + 1;
-          },
-          current);
+      const std::size_t n = m.present_entries(t, cat.data(), cnt.data(), nullptr, current);
+      out.varint(n);
+      std::uint32_t next = 0;  // the first category the next step counts from
+      for (std::size_t i = 0; i < n; ++i) {
+        out.varint(cat[i] - next);
+        out.varint(static_cast<std::uint64_t>(cnt[i]));
+        next = cat[i] + 1;
+      }
+      present += n;
     }
   } else {
-    for (const auto v : m.counts()) out.varint(static_cast<std::uint64_t>(v));
+    for (const auto v : m.counts()) present += v > 0, out.varint(static_cast<std::uint64_t>(v));
   }
   for (const auto& mf : m.max_fr()) {
     out.varint(mf.size());
@@ -366,20 +359,14 @@ inline FileBytes binary_bytes(const Model& m, bool store_values, int version) {
     out.varint(present);
     char* sgp = out.skip(8 * present);
     char* gvp = out.skip(8 * present);
+    const auto& vt = m.values();
+    std::vector<std::size_t> at(C);
     std::size_t k = 0;  // the present entries of the table, in its order
     for (std::size_t t = 0; t < T; ++t) {
-      const std::size_t b = vt.row[t], e = vt.row[t + 1];
-      if (m.counts_sparse() && e - b < C) {  // a sparse row of a loaded model: every entry present
-        std::memcpy(sgp + 8 * k, &vt.sg[b], 8 * (e - b));
-        std::memcpy(gvp + 8 * k, &vt.gv[b], 8 * (e - b));
-        k += e - b;
-        continue;
-      }
-      for (std::size_t q = b; q < e; ++q) {
-        if (!m.entry_present(vt, t, q)) continue;
-        std::memcpy(sgp + 8 * k, &vt.sg[q], 8);
-        std::memcpy(gvp + 8 * k, &vt.gv[q], 8);
-        ++k;
+      const std::size_t n = m.present_entries(t, cat.data(), cnt.data(), at.data(), true);
+      for (std::size_t i = 0; i < n; ++i, ++k) {
+        std::memcpy(sgp + 8 * k, &vt.sg[at[i]], 8);
+        std::memcpy(gvp + 8 * k, &vt.gv[at[i]], 8);
       }
     }
     if (k != present) throw std::logic_error("orchard::ss3: value entries do not match the counts");

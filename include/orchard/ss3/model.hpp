@@ -466,24 +466,48 @@ class Model {
       for (std::size_t k = sfr_.row[t]; k < sfr_.row[t + 1]; ++k) d[t * num_categories() + sfr_.cat[k]] = sfr_.count[k];
     return d;
   }
-  /// Calls f(category, count) for every category in which term t has a positive count, in
-  /// ascending order. layout_current: the value layout lists every present entry (values_current()),
-  /// so a dense count row is read at those entries only.
-  template <class F>
-  void for_each_count(std::size_t t, F&& f, bool layout_current = false) const {
-    if (!dense_fr_) {
-      for (std::size_t k = sfr_.row[t]; k < sfr_.row[t + 1]; ++k) f(static_cast<std::size_t>(sfr_.cat[k]), sfr_.count[k]);
-      return;
-    }
+  /// The categories in which term t has a positive count, ascending, into cat and their counts
+  /// into count (room for num_categories() of each); returns how many. layout_current: the value
+  /// layout lists every present entry (values_current()), so a dense count row is read at those
+  /// entries only; then `at`, when given, receives each entry's index in the value table. Gathered
+  /// without a branch per entry (whether an entry of a dense row is present is unpredictable).
+  std::size_t present_entries(std::size_t t, std::uint32_t* cat, std::int64_t* count, std::size_t* at = nullptr,
+                              bool layout_current = false) const {
     const std::size_t C = num_categories();
-    const std::int64_t* r = &fr_[t * C];
-    if (layout_current) {
-      for (std::size_t k = values_.row[t]; k < values_.row[t + 1]; ++k)
-        if (r[values_.cat[k]] > 0) f(static_cast<std::size_t>(values_.cat[k]), r[values_.cat[k]]);
-    } else {
-      for (std::size_t c = 0; c < C; ++c)
-        if (r[c] > 0) f(c, r[c]);
+    std::size_t n = 0;
+    if (!dense_fr_) {
+      const std::size_t b = sfr_.row[t], e = sfr_.row[t + 1];
+      std::copy(sfr_.cat.begin() + static_cast<std::ptrdiff_t>(b), sfr_.cat.begin() + static_cast<std::ptrdiff_t>(e), cat);
+      std::copy(sfr_.count.begin() + static_cast<std::ptrdiff_t>(b), sfr_.count.begin() + static_cast<std::ptrdiff_t>(e),
+                count);
+      n = e - b;
+      if (at) {  // a value row lists exactly these entries, or every category
+        const std::size_t vb = values_.row[t];
+        const bool all = values_.row[t + 1] - vb == C;
+        for (std::size_t i = 0; i < n; ++i) at[i] = vb + (all ? cat[i] : i);
+      }
+      return n;
     }
+    const std::int64_t* r = &fr_[t * C];
+    if (!layout_current) {
+      if (at) throw std::logic_error("orchard::ss3: value indices need a current value layout");
+      for (std::size_t c = 0; c < C; ++c) {
+        const std::int64_t f = r[c];
+        cat[n] = static_cast<std::uint32_t>(c);
+        count[n] = f;
+        n += f > 0;
+      }
+      return n;
+    }
+    const std::uint32_t* vc = values_.cat.data();
+    for (std::size_t k = values_.row[t]; k < values_.row[t + 1]; ++k) {
+      const std::int64_t f = r[vc[k]];
+      cat[n] = vc[k];
+      count[n] = f;
+      if (at) at[n] = k;
+      n += f > 0;
+    }
+    return n;
   }
   /// Whether entry k of term t in a value table of this model has a positive count (a dense value
   /// row also lists the categories a term is absent from).
