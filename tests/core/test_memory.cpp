@@ -1,12 +1,13 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <string>
 #include <numeric>
 #include <vector>
 
 #include "orchard/core/memory.hpp"
 
-TEST_CASE("huge_page_range: the 2 MiB-aligned interior of regions of 4 MiB or more") {
+TEST_CASE("huge_page_range: the whole 2 MiB pages inside a region") {
   constexpr std::uintptr_t M2 = std::uintptr_t{1} << 21;
   using orchard::huge_page_range;
   // aligned region of exactly 4 MiB: all of it
@@ -23,8 +24,17 @@ TEST_CASE("huge_page_range: the 2 MiB-aligned interior of regions of 4 MiB or mo
   CHECK(r.hi <= a + bytes);
   CHECK(r.lo % M2 == 0);
   CHECK(r.hi % M2 == 0);
-  // under 4 MiB, a null pointer, or an interior of less than one huge page: nothing
+  // an aligned region of one huge page and a bit: that page
   r = huge_page_range(8 * M2, 2 * M2 - 1);
+  CHECK(r.lo == 8 * M2);
+  CHECK(r.hi == 9 * M2);
+  r = huge_page_range(8 * M2, M2);
+  CHECK(r.lo == 8 * M2);
+  CHECK(r.hi == 9 * M2);
+  // under 2 MiB, a null pointer, or an interior of less than one huge page: nothing
+  r = huge_page_range(8 * M2, M2 - 1);
+  CHECK(r.hi == r.lo);
+  r = huge_page_range(8 * M2 + 4096, M2 + 4095);  // [8 M2 + 4 KiB, 9 M2 + 8 KiB): no whole page
   CHECK(r.hi == r.lo);
   r = huge_page_range(0, 64 * M2);
   CHECK(r.hi == r.lo);
@@ -48,4 +58,28 @@ TEST_CASE("advise_huge_pages: a hint only, for any region") {
     const auto nn = static_cast<std::int64_t>(n);
     CHECK(sum == nn * 7 + nn * (nn - 1) / 2);
   }
+}
+
+TEST_CASE("UninitAllocator: small and huge arrays hold what is written; huge ones are 2 MiB aligned") {
+  using V = std::vector<std::int64_t, orchard::UninitAllocator<std::int64_t>>;
+  for (const std::size_t n : {std::size_t{0}, std::size_t{10}, orchard::huge_page_bytes / 8 - 1,
+                              orchard::huge_page_bytes / 8, (std::size_t{5} << 20) / 8 + 3}) {
+    V v(n);
+    std::iota(v.begin(), v.end(), std::int64_t{-3});
+    if (n * sizeof(std::int64_t) >= orchard::huge_page_bytes)
+      CHECK(reinterpret_cast<std::uintptr_t>(v.data()) % orchard::huge_page_bytes == 0);
+    V w = v;  // copies, grows and frees through the allocator
+    w.push_back(42);
+    const auto nn = static_cast<std::int64_t>(n);
+    std::int64_t sum = 0;
+    for (const auto x : w) sum += x;
+    CHECK(sum == nn * -3 + nn * (nn - 1) / 2 + 42);
+  }
+  // non-trivial elements are still constructed
+  std::vector<std::string, orchard::UninitAllocator<std::string>> s(3);
+  CHECK(s[1].empty());
+  s.emplace_back("x");
+  CHECK(s.back() == "x");
+  CHECK_THROWS_AS(orchard::UninitAllocator<std::int64_t>().allocate(std::numeric_limits<std::size_t>::max() / 4),
+                  std::bad_array_new_length);
 }

@@ -53,3 +53,24 @@ TEST_CASE("ss3 word index: reserve keeps the indexed words") {
   words.push_back("gamma");
   CHECK_FALSE(index.insert(3, words));
 }
+
+TEST_CASE("ss3 word index: assign indexes a whole list and finds its first duplicate") {
+  orchard::Rng rng(5);
+  std::vector<std::string> words;
+  for (int i = 0; i < 3000; ++i) {
+    std::string w(1, 'w');
+    w += std::to_string(i);
+    w.append(rng.uniform_int(12), 'x');
+    words.push_back(std::move(w));
+  }
+  WordIndex index;
+  CHECK(index.assign(words) == -1);
+  CHECK(index.size() == words.size());
+  for (std::size_t i = 0; i < words.size(); ++i) CHECK(index.find(words[i], words) == static_cast<std::int32_t>(i));
+  CHECK(index.find("w3000", words) == -1);
+  auto dup = words;
+  dup.push_back(words[1234]);  // the first repeat, at id 3000
+  dup.push_back(words[7]);
+  CHECK(WordIndex().assign(dup) == 3000);
+  CHECK(WordIndex().assign({}) == -1);
+}

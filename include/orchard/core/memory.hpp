@@ -1,8 +1,14 @@
 #pragma once
-// Memory hints for the families that fill large arrays once (influence structures).
+// Memory for the families that fill large arrays once (influence structures, ss3 value tables and
+// model file buffers): huge-page hints, and an allocator that neither zero-fills nor faults in
+// 4 KiB at a time.
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
+#include <memory>
+#include <new>
+#include <utility>
 
 #if defined(__linux__)
 #include <sys/mman.h>
@@ -10,20 +16,22 @@
 
 namespace orchard {
 
-/// The part of [addr, addr + bytes) that advise_huge_pages advises: its 2 MiB-aligned interior,
-/// for regions of 4 MiB or more ({0, 0} otherwise, or when the interior is empty).
+inline constexpr std::size_t huge_page_bytes = std::size_t{1} << 21;
+
+/// The part of [addr, addr + bytes) that advise_huge_pages advises: its 2 MiB-aligned interior
+/// ({0, 0} for a null address or when the interior holds no whole huge page).
 struct HugePageRange {
   std::uintptr_t lo = 0, hi = 0;
 };
 inline HugePageRange huge_page_range(std::uintptr_t addr, std::size_t bytes) noexcept {
-  constexpr std::uintptr_t huge = std::uintptr_t{1} << 21;
-  if (addr == 0 || bytes < 2 * huge) return {};
+  constexpr std::uintptr_t huge = huge_page_bytes;
+  if (addr == 0 || bytes < huge) return {};
   const std::uintptr_t lo = (addr + huge - 1) & ~(huge - 1), hi = (addr + bytes) & ~(huge - 1);
   return hi > lo ? HugePageRange{lo, hi} : HugePageRange{};
 }
 
-/// Asks the kernel to back [p, p + bytes) with transparent huge pages (Linux, regions of 4 MiB or
-/// more, before their first write): filling the array then costs one page fault per 2 MiB instead
+/// Asks the kernel to back [p, p + bytes) with transparent huge pages (Linux, before the region's
+/// first write): filling the array then costs one page fault per 2 MiB instead
 /// of one per 4 KiB (a quarter of BoostIn's fit at n = 50 000, T = 100). Only the 2 MiB-aligned
 /// interior is advised; a refused hint changes nothing.
 inline void advise_huge_pages([[maybe_unused]] void* p, [[maybe_unused]] std::size_t bytes) noexcept {
@@ -32,5 +40,46 @@ inline void advise_huge_pages([[maybe_unused]] void* p, [[maybe_unused]] std::si
   if (r.hi > r.lo) (void)::madvise(reinterpret_cast<void*>(r.lo), r.hi - r.lo, MADV_HUGEPAGE);
 #endif
 }
+
+
+/// Allocator for arrays that are written in full after they are allocated: value-initialisation
+/// leaves trivial elements uninitialised (no zero fill before the real first write), and arrays of
+/// 2 MiB or more are aligned to 2 MiB and advised for huge pages, so the first write faults once
+/// per 2 MiB instead of once per 4 KiB (the advice covers their whole huge pages; the tail is
+/// ordinary pages).
+template <class T>
+struct UninitAllocator {
+  using value_type = T;
+  UninitAllocator() = default;
+  template <class U>
+  UninitAllocator(const UninitAllocator<U>&) noexcept {}
+  T* allocate(std::size_t n) {
+    if (n > std::numeric_limits<std::size_t>::max() / sizeof(T)) throw std::bad_array_new_length();
+    const std::size_t bytes = n * sizeof(T);
+    if (bytes < huge_page_bytes) return std::allocator<T>().allocate(n);
+    void* p = ::operator new(bytes, std::align_val_t{huge_page_bytes});
+    advise_huge_pages(p, bytes);
+    return static_cast<T*>(p);
+  }
+  void deallocate(T* p, std::size_t n) noexcept {
+    if (n * sizeof(T) < huge_page_bytes) {
+      std::allocator<T>().deallocate(p, n);
+    } else {
+      ::operator delete(p, std::align_val_t{huge_page_bytes});
+    }
+  }
+  template <class U, class... A>
+  void construct(U* p, A&&... a) {
+    if constexpr (sizeof...(A) == 0) {
+      ::new (static_cast<void*>(p)) U;
+    } else {
+      ::new (static_cast<void*>(p)) U(std::forward<A>(a)...);
+    }
+  }
+  template <class U>
+  bool operator==(const UninitAllocator<U>&) const noexcept {
+    return true;
+  }
+};
 
 }  // namespace orchard

@@ -67,34 +67,9 @@ inline std::vector<double> check_labels(const gbdt::Model& m, ConstVectorView<do
   return out;
 }
 
-/// Allocator whose value-initialisation leaves trivial elements uninitialised: arrays that are
-/// fully overwritten are not zero-filled first (the first touch then happens in the parallel pass).
-/// Large arrays get the huge-page hint.
+/// Arrays filled after allocation (no zero fill; the first touch happens in the parallel pass).
 template <class T>
-struct NoInitAlloc : std::allocator<T> {
-  template <class U>
-  struct rebind {
-    using other = NoInitAlloc<U>;
-  };
-  NoInitAlloc() = default;
-  template <class U>
-  NoInitAlloc(const NoInitAlloc<U>&) noexcept {}
-  T* allocate(std::size_t n) {
-    T* p = std::allocator<T>::allocate(n);
-    advise_huge_pages(p, n * sizeof(T));
-    return p;
-  }
-  template <class U, class... A>
-  void construct(U* p, A&&... a) {
-    if constexpr (sizeof...(A) == 0) {
-      ::new (static_cast<void*>(p)) U;
-    } else {
-      ::new (static_cast<void*>(p)) U(std::forward<A>(a)...);
-    }
-  }
-};
-template <class T>
-using RawVec = std::vector<T, NoInitAlloc<T>>;
+using RawVec = std::vector<T, UninitAllocator<T>>;
 
 inline RowMatrix copy_rows(ConstMatrixView<double> X) {
   RowMatrix out(X.rows, X.cols);

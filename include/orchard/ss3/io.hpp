@@ -49,26 +49,21 @@ inline std::string read_file(const std::string& path) {
 /// The bytes of a file read straight into an uninitialised buffer (no zero fill, no copy): model
 /// files are read this way.
 struct FileBytes {
-  std::unique_ptr<char[]> data;
-  std::size_t size = 0;
-  std::string_view view() const noexcept { return {data.get(), size}; }
+  std::vector<char, UninitAllocator<char>> bytes;
+  std::string_view view() const noexcept { return {bytes.data(), bytes.size()}; }
 };
 inline FileBytes read_file_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) throw IoError("orchard::ss3: cannot open '" + path + "' for reading");
   const std::streamoff size = in.tellg();
+  FileBytes f;
   if (size >= 0) {
-    FileBytes f;
-    f.data = std::make_unique_for_overwrite<char[]>(static_cast<std::size_t>(size));
-    f.size = static_cast<std::size_t>(size);
+    f.bytes.resize(static_cast<std::size_t>(size));
     in.seekg(0);
-    if (in.read(f.data.get(), size)) return f;
+    if (in.read(f.bytes.data(), size)) return f;
   }
   const std::string s = read_file(path);  // not a regular file: read as a stream
-  FileBytes f;
-  f.data = std::make_unique_for_overwrite<char[]>(s.size());
-  f.size = s.size();
-  std::memcpy(f.data.get(), s.data(), s.size());
+  f.bytes.assign(s.begin(), s.end());
   return f;
 }
 inline void write_file(const std::string& path, std::string_view bytes) {
@@ -240,8 +235,11 @@ namespace detail {
 /// it are never faulted in): raw stores, no capacity check per byte.
 class Writer {
  public:
-  explicit Writer(std::size_t capacity)
-      : buf_(std::make_unique_for_overwrite<char[]>(capacity)), p_(buf_.get()), end_(p_ + capacity) {}
+  explicit Writer(std::size_t capacity) {
+    buf_.bytes.resize(capacity);
+    p_ = buf_.bytes.data();
+    end_ = p_ + capacity;
+  }
   void varint(std::uint64_t v) noexcept {
     while (v >= 0x80) {
       *p_++ = static_cast<char>((v & 0x7F) | 0x80);
@@ -268,20 +266,18 @@ class Writer {
     p_ += n;
     return at;
   }
-  std::size_t size() const noexcept { return static_cast<std::size_t>(p_ - buf_.get()); }
+  std::size_t size() const noexcept { return static_cast<std::size_t>(p_ - buf_.bytes.data()); }
   /// The bytes written, with the xxHash64 of them appended.
   FileBytes finish() {
-    const std::uint64_t h = XXH64(buf_.get(), size(), 0);
+    const std::uint64_t h = XXH64(buf_.bytes.data(), size(), 0);
     pod(h);
     if (p_ > end_) throw std::logic_error("orchard::ss3: binary writer overran its buffer");
-    FileBytes f;
-    f.size = size();
-    f.data = std::move(buf_);
-    return f;
+    buf_.bytes.resize(size());  // shrinking keeps the buffer
+    return std::move(buf_);
   }
 
  private:
-  std::unique_ptr<char[]> buf_;
+  FileBytes buf_;
   char* p_;
   char* end_;
 };

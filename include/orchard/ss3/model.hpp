@@ -28,6 +28,7 @@
 
 #include "detail/word_index.hpp"
 #include "../core/context.hpp"
+#include "../core/memory.hpp"
 #include "../core/error.hpp"
 #include "../core/parallel.hpp"
 #include "tokenizer.hpp"
@@ -147,28 +148,9 @@ struct EncodedDoc {
   std::vector<std::int32_t> fast;       ///< known words of the fast predict path
 };
 
-/// std::allocator that leaves value-initialised elements uninitialised (the value tables are
-/// written completely by the recomputation, so zero-filling them first would be wasted work).
-template <class T>
-struct DefaultInitAllocator : std::allocator<T> {
-  using value_type = T;
-  template <class U>
-  struct rebind {
-    using other = DefaultInitAllocator<U>;
-  };
-  DefaultInitAllocator() = default;
-  template <class U>
-  DefaultInitAllocator(const DefaultInitAllocator<U>&) noexcept {}
-  template <class U>
-  void construct(U* p) noexcept(std::is_nothrow_default_constructible_v<U>) {
-    ::new (static_cast<void*>(p)) U;
-  }
-  template <class U, class... Args>
-  void construct(U* p, Args&&... args) {
-    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
-  }
-};
-using ValueVector = std::vector<double, DefaultInitAllocator<double>>;
+/// The value tables are written completely by the recomputation (or a model file's load), so they
+/// are not zero-filled first, and large ones fault in by huge pages.
+using ValueVector = std::vector<double, UninitAllocator<double>>;
 
 /// Values derived from the counts for one set of hyperparameters, stored per term for the
 /// categories holding it (count > 0; every value of an absent entry is 0): the entries of term t
@@ -1104,9 +1086,9 @@ class Model {
   /// The counts of the present (term, category) entries: those of term t are
   /// [row[t], row[t + 1]), categories ascending, counts >= 1.
   struct SparseCounts {
-    std::vector<std::size_t> row;
-    std::vector<std::uint32_t> cat;
-    std::vector<std::int64_t> count;
+    std::vector<std::size_t, UninitAllocator<std::size_t>> row;
+    std::vector<std::uint32_t, UninitAllocator<std::uint32_t>> cat;
+    std::vector<std::int64_t, UninitAllocator<std::int64_t>> count;
   };
   /// assign from the present entries only (binary files store the counts this way): the value
   /// layout follows from them without scanning a T x C table. counts_checked: the caller has
@@ -1130,10 +1112,8 @@ class Model {
         throw FormatError("orchard::ss3: empty or duplicate category name in model");
     }
     m.cat_names_ = std::move(categories);
-    m.word_index_.reserve(words.size(), words);
-    for (std::size_t w = 0; w < words.size(); ++w)
-      if (!m.word_index_.insert(static_cast<std::uint32_t>(w), words))
-        throw FormatError("orchard::ss3: duplicate word '" + words[w] + "' in model");
+    if (const std::int64_t dup = m.word_index_.assign(words); dup >= 0)
+      throw FormatError("orchard::ss3: duplicate word '" + words[static_cast<std::size_t>(dup)] + "' in model");
     m.words_ = std::move(words);
     m.children_.reserve(T - std::min(T, m.words_.size()));
     m.word_term_.assign(m.words_.size(), -1);
@@ -1759,6 +1739,8 @@ class Model {
     double* lv = vt.lv.data();
     double* sg = vt.sg.data();
     double* gv = vt.gv.data();
+    // the words' counts per category, for most_probable_category (compute_most_probable's sums)
+    std::vector<std::int64_t> word_counts(C, 0);
     const auto put = [&](std::size_t k, std::size_t s, std::size_t n) {  // entry k, stored entry s
       double a, g;
       std::memcpy(&a, sv.sg + 8 * s, 8);
@@ -1771,6 +1753,7 @@ class Model {
       gv[k] = g;
       double& m = mx[c * L + n - 1];
       if (g > m) m = g;
+      if (n == 1) word_counts[c] += scnt[s];
     };
     for (std::size_t t = 0; t < T; ++t) {
       const std::size_t n = term_len_[t];
@@ -1790,7 +1773,9 @@ class Model {
     max_changed_.clear();
     categories_changed_ = false;
     std::fill(dirty_.begin(), dirty_.end(), 0);
-    most_probable_ = compute_most_probable(true);
+    most_probable_ = C > 0 ? 0 : -1;
+    for (std::size_t c = 1; c < C; ++c)  // ties go to the last category, as in compute_most_probable
+      if (word_counts[c] >= word_counts[static_cast<std::size_t>(most_probable_)]) most_probable_ = static_cast<int>(c);
   }
 
   /// The entry layout of a value table: the present (term, category) pairs of the counts.

@@ -4,6 +4,7 @@
 // table at most half full costs 16 bytes per word instead of a bucket holding a copy of the
 // string (48 bytes per bucket, 96 per word): loading a model faults in a quarter of the pages,
 // and the index of a large vocabulary stays in L2 while documents are classified.
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -85,8 +86,34 @@ class WordIndex {
   /// Adds words[id] (the list already holds it); false when an equal word is indexed already.
   bool insert(std::uint32_t id, const std::vector<std::string>& words) {
     if (2 * (size_ + 1) > slots_.size()) rehash(slots_.empty() ? 16 : 2 * slots_.size(), words);
+    return insert_hashed(id, StringHash()(words[id]), words);
+  }
+  /// Indexes words[0..n) as ids 0..n-1 in an empty index (a model being loaded); returns the id of
+  /// the first word equal to an earlier one, or -1. The hashes run a few words ahead of the
+  /// inserts so that the slots they probe are already on their way from memory (a large
+  /// vocabulary's table is far bigger than L1).
+  std::int64_t assign(const std::vector<std::string>& words) {
+    reserve(words.size(), words);
+    constexpr std::size_t ahead = 8;
+    std::uint64_t h[ahead];
+    const std::size_t n = words.size();
+    const auto start = [&](std::size_t i) {
+      h[i % ahead] = StringHash()(words[i]);
+      __builtin_prefetch(&slots_[h[i % ahead] & mask_], 1);
+    };
+    for (std::size_t i = 0; i < std::min(ahead, n); ++i) start(i);
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint64_t hi = h[i % ahead];
+      if (i + ahead < n) start(i + ahead);
+      if (!insert_hashed(static_cast<std::uint32_t>(i), hi, words)) return static_cast<std::int64_t>(i);
+    }
+    return -1;
+  }
+
+ private:
+  /// Adds words[id] with hash h (the table has room).
+  bool insert_hashed(std::uint32_t id, std::uint64_t h, const std::vector<std::string>& words) {
     const std::string_view w = words[id];
-    const std::uint64_t h = StringHash()(w);
     const std::uint64_t tag = h >> 32;
     std::size_t i = h & mask_;
     for (;; i = (i + 1) & mask_) {
@@ -98,8 +125,6 @@ class WordIndex {
     ++size_;
     return true;
   }
-
- private:
   void rehash(std::size_t cap, const std::vector<std::string>& words) {
     std::vector<std::uint64_t> old(cap, 0);
     old.swap(slots_);
