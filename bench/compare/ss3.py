@@ -6,8 +6,9 @@ accuracy, and parity (every predicted label, every confidence vector, cv of samp
     python3 bench/compare/ss3.py [--build build] [--quick]
 
 Anchor: pyss3==0.6.5 from PyPI (installed by bench/compare/venv.sh; nothing stubbed). Data: the
-pyss3 topic fixture (../shared/data/ss3/topic) and the Debian fortunes corpus
-(/usr/share/games/fortunes). Split: documents i with i % 5 == 0 are the test set (files read in
+pyss3 topic fixture (../shared/data/ss3/topic), the Debian fortunes corpus
+(/usr/share/games/fortunes) and, at the scale of the spec's save / load anchor (a 96 k-word,
+10-category model), a seeded synthetic corpus (see `synthetic_corpus`; not with --quick). Split: documents i with i % 5 == 0 are the test set (files read in
 sorted order, as our loaders do)."""
 import argparse
 import json
@@ -69,6 +70,40 @@ def load_fortunes(d, cats=None):
             x.append(entry)
             y.append(c)
     return x, y
+
+
+def synthetic_corpus(d, vocab=100_000, cats=10, docs_per_cat=2500, words_per_doc=50, seed=7):
+    """Writes <category>.txt files (one document per line) whose model has about as many words as
+    the spec's anchor model: each token is drawn four times in five from a Zipf(1) ranking of the whole
+    vocabulary shared by all categories and otherwise from the category's own random ranking;
+    a sentence ends every 12 words. Returns the documents and labels in load_files order."""
+    import random
+    rng = random.Random(seed)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    words = set()
+    while len(words) < vocab:
+        words.add("".join(rng.choice(letters) for _ in range(rng.randint(4, 9))))
+    words = sorted(words)
+    rng.shuffle(words)
+    cum, acc = [], 0.0
+    for r in range(vocab):
+        acc += 1.0 / (r + 1)
+        cum.append(acc)
+    os.makedirs(d, exist_ok=True)
+    for c in range(cats):
+        own = words[:]
+        rng.shuffle(own)
+        n = docs_per_cat * words_per_doc
+        shared = rng.choices(words, cum_weights=cum, k=n)
+        mine = rng.choices(own, cum_weights=cum, k=n)
+        toks = [shared[i] if rng.random() < 0.8 else mine[i] for i in range(n)]
+        lines = []
+        for k in range(docs_per_cat):
+            doc = toks[k * words_per_doc:(k + 1) * words_per_doc]
+            lines.append(" ".join(w + (" ." if (i + 1) % 12 == 0 else "") for i, w in enumerate(doc)))
+        with open(os.path.join(d, "c%02d.txt" % c), "w", encoding="utf-8") as fh:
+            fh.write("\n".join(lines) + "\n")
+    return load_files(d)
 
 
 def run_case(name, x, y, ngrams, ours_args, exe, tmp):
@@ -153,6 +188,10 @@ def main():
             extra = ["--data", fort, "--format", "fortunes"] + (["--categories", ",".join(cats)] if cats else [])
             for n in (1, 3):
                 rows.append(run_case("fortunes", x, y, n, extra, exe, tmp))
+        if not a.quick:
+            synth = os.path.join(tmp, "synthetic")
+            x, y = synthetic_corpus(synth)
+            rows.append(run_case("synthetic", x, y, 1, ["--data", synth, "--format", "files"], exe, tmp))
     print(f"pyss3 {pyss3.__version__} vs orchard::ss3, one thread each")
     hdr = ("case", "n", "C", "train words", "train py/ours s", "x", "predict py/ours s", "x",
            "save+load py/ours s", "x", "acc py/ours", "labels same", "max|dcv|", "max|dproba|")
