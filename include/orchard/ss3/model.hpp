@@ -409,9 +409,14 @@ class Model {
         for (std::size_t c = 0; c < C; ++c) size[c] += fr_[t * C + c];
       }
     }
+    return last_argmax(size);
+  }
+  /// The index of the largest count, the last one on ties (pyss3's choice of the most probable
+  /// category).
+  static int last_argmax(const std::vector<std::int64_t>& v) noexcept {
     int best = 0;
-    for (std::size_t c = 0; c < C; ++c)
-      if (size[c] >= size[static_cast<std::size_t>(best)]) best = static_cast<int>(c);
+    for (std::size_t c = 1; c < v.size(); ++c)
+      if (v[c] >= v[static_cast<std::size_t>(best)]) best = static_cast<int>(c);
     return best;
   }
 
@@ -1773,9 +1778,7 @@ class Model {
     max_changed_.clear();
     categories_changed_ = false;
     std::fill(dirty_.begin(), dirty_.end(), 0);
-    most_probable_ = C > 0 ? 0 : -1;
-    for (std::size_t c = 1; c < C; ++c)  // ties go to the last category, as in compute_most_probable
-      if (word_counts[c] >= word_counts[static_cast<std::size_t>(most_probable_)]) most_probable_ = static_cast<int>(c);
+    most_probable_ = C > 0 ? last_argmax(word_counts) : -1;
   }
 
   /// The entry layout of a value table: the present (term, category) pairs of the counts.
