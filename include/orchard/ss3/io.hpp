@@ -14,7 +14,6 @@
 #include <fstream>
 #include <limits>
 #include <map>
-#include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
@@ -330,9 +329,12 @@ inline FileBytes binary_bytes(const Model& m, bool store_values, int version) {
     out.varint(static_cast<std::uint64_t>(word[t]));
   }
   std::size_t present = 0;  // entries with a count (and with stored values)
+  // the value-table index of every present entry, gathered with the counts (version 3 with
+  // values), so the values are copied without reading the counts again
+  std::vector<std::size_t, UninitAllocator<std::size_t>> at(version >= 3 && with_values ? listed : 0);
   if (version >= 3) {  // per term: number of categories, then (category step, count) pairs
     for (std::size_t t = 0; t < T; ++t) {
-      const std::size_t n = m.present_entries(t, cat.data(), cnt.data(), nullptr, current);
+      const std::size_t n = m.present_entries(t, cat.data(), cnt.data(), at.empty() ? nullptr : at.data() + present, current);
       out.varint(n);
       std::uint32_t next = 0;  // the first category the next step counts from
       for (std::size_t i = 0; i < n; ++i) {
@@ -356,16 +358,16 @@ inline FileBytes binary_bytes(const Model& m, bool store_values, int version) {
     char* sgp = out.skip(8 * present);
     char* gvp = out.skip(8 * present);
     const auto& vt = m.values();
-    std::vector<std::size_t> at(C);
-    std::size_t k = 0;  // the present entries of the table, in its order
-    for (std::size_t t = 0; t < T; ++t) {
-      const std::size_t n = m.present_entries(t, cat.data(), cnt.data(), at.data(), true);
-      for (std::size_t i = 0; i < n; ++i, ++k) {
-        std::memcpy(sgp + 8 * k, &vt.sg[at[i]], 8);
-        std::memcpy(gvp + 8 * k, &vt.gv[at[i]], 8);
-      }
+    if (at.empty()) {  // versions 1 and 2: gathered here
+      at.resize(present);
+      std::size_t k = 0;
+      for (std::size_t t = 0; t < T; ++t) k += m.present_entries(t, cat.data(), cnt.data(), at.data() + k, true);
+      if (k != present) throw std::logic_error("orchard::ss3: value entries do not match the counts");
     }
-    if (k != present) throw std::logic_error("orchard::ss3: value entries do not match the counts");
+    for (std::size_t k = 0; k < present; ++k) {
+      std::memcpy(sgp + 8 * k, &vt.sg[at[k]], 8);
+      std::memcpy(gvp + 8 * k, &vt.gv[at[k]], 8);
+    }
   }
   return out.finish();
 }

@@ -20,7 +20,6 @@
 #include <functional>
 #include <limits>
 #include <memory>
-#include <type_traits>
 #include <utility>
 #include <string>
 #include <string_view>

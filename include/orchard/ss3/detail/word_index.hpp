@@ -72,16 +72,8 @@ class WordIndex {
   /// The id of w, or -1.
   std::int32_t find(std::string_view w, const std::vector<std::string>& words) const noexcept {
     if (slots_.empty()) return -1;
-    const std::uint64_t h = StringHash()(w);
-    const std::uint64_t tag = h >> 32;
-    for (std::size_t i = h & mask_;; i = (i + 1) & mask_) {
-      const std::uint64_t s = slots_[i];
-      if (s == 0) return -1;
-      if ((s >> 32) == tag) {
-        const auto id = static_cast<std::uint32_t>(s) - 1;
-        if (words[id] == w) return static_cast<std::int32_t>(id);
-      }
-    }
+    const std::uint64_t s = slots_[slot_of(StringHash()(w), w, words)];
+    return s == 0 ? -1 : static_cast<std::int32_t>(static_cast<std::uint32_t>(s) - 1);
   }
   /// Adds words[id] (the list already holds it); false when an equal word is indexed already.
   bool insert(std::uint32_t id, const std::vector<std::string>& words) {
@@ -111,17 +103,19 @@ class WordIndex {
   }
 
  private:
+  /// The slot holding w (hash h), or the empty slot where it would go.
+  std::size_t slot_of(std::uint64_t h, std::string_view w, const std::vector<std::string>& words) const noexcept {
+    const std::uint64_t tag = h >> 32;
+    for (std::size_t i = h & mask_;; i = (i + 1) & mask_) {
+      const std::uint64_t s = slots_[i];
+      if (s == 0 || ((s >> 32) == tag && words[static_cast<std::uint32_t>(s) - 1] == w)) return i;
+    }
+  }
   /// Adds words[id] with hash h (the table has room).
   bool insert_hashed(std::uint32_t id, std::uint64_t h, const std::vector<std::string>& words) {
-    const std::string_view w = words[id];
-    const std::uint64_t tag = h >> 32;
-    std::size_t i = h & mask_;
-    for (;; i = (i + 1) & mask_) {
-      const std::uint64_t s = slots_[i];
-      if (s == 0) break;
-      if ((s >> 32) == tag && words[static_cast<std::uint32_t>(s) - 1] == w) return false;
-    }
-    slots_[i] = (tag << 32) | (static_cast<std::uint64_t>(id) + 1);
+    const std::size_t i = slot_of(h, words[id], words);
+    if (slots_[i] != 0) return false;
+    slots_[i] = ((h >> 32) << 32) | (static_cast<std::uint64_t>(id) + 1);
     ++size_;
     return true;
   }
