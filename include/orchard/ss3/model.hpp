@@ -25,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include "detail/ngram_table.hpp"
 #include "detail/word_index.hpp"
 #include "../core/context.hpp"
 #include "../core/memory.hpp"
@@ -150,6 +151,8 @@ struct EncodedDoc {
 /// The value tables are written completely by the recomputation (or a model file's load), so they
 /// are not zero-filled first, and large ones fault in by huge pages.
 using ValueVector = std::vector<double, UninitAllocator<double>>;
+/// Dense counts: grown a row per new term, so large tables go to huge pages (far fewer faults).
+using CountVector = std::vector<std::int64_t, UninitAllocator<std::int64_t>>;
 
 /// Values derived from the counts for one set of hyperparameters, stored per term for the
 /// categories holding it (count > 0; every value of an absent entry is 0): the entries of term t
@@ -266,12 +269,13 @@ class Model {
       tmp.add_category(cat);
     }
     std::int64_t done = 0;
-    ShortWords short_words;  // word ids of the short words seen, across the categories
+    SparseScratch scratch;
+    std::string all;  // a category's documents, one after the other
     for (std::size_t k = 0; k < cats.size(); ++k) {
       const std::string& cat = cats[k];
-      std::string all;
       std::size_t bytes = 0;
       for (const std::size_t i : members[k]) bytes += docs[i].size() + 1;
+      all.clear();
       all.reserve(bytes);
       for (const std::size_t i : members[k]) {
         all += docs[i];
@@ -280,7 +284,7 @@ class Model {
       const std::int64_t before = tmp.total_words_learned_;
       const std::size_t ci = static_cast<std::size_t>(tmp.find_category(cat));
       if (tmp.max_fr_[ci].empty()) {
-        tmp.learn_sparse(all, ci, short_words);  // a new category: count in a local table, keep survivors
+        tmp.learn_sparse(all, ci, scratch);  // a new category: count in a local table, keep survivors
       } else {
         tmp.learn_impl(all, cat);
       }
@@ -446,7 +450,7 @@ class Model {
   // ---- raw tables (for model files, evaluation and tests) ----------------------------------
   /// The T x C counts, term-major (a copy; built from the sparse counts of a loaded model).
   std::vector<std::int64_t> counts() const {
-    if (dense_fr_) return fr_;
+    if (dense_fr_) return {fr_.begin(), fr_.end()};
     std::vector<std::int64_t> d(num_terms() * num_categories(), 0);
     for (std::size_t t = 0; t < num_terms(); ++t)
       for (std::size_t k = sfr_.row[t]; k < sfr_.row[t + 1]; ++k) d[t * num_categories() + sfr_.cat[k]] = sfr_.count[k];
@@ -1272,7 +1276,7 @@ class Model {
     const int idx = static_cast<int>(C);
     cat_index_.emplace(name, idx);
     cat_names_.push_back(name);
-    std::vector<std::int64_t> nfr(T * (C + 1), 0);
+    CountVector nfr(T * (C + 1), 0);
     for (std::size_t t = 0; t < T; ++t)
       for (std::size_t c = 0; c < C; ++c) nfr[t * (C + 1) + c] = fr_[t * C + c];
     fr_.swap(nfr);
@@ -1392,55 +1396,16 @@ class Model {
     }
     std::vector<Slot> slot_;
     std::size_t size_ = 0;
-
-   public:
-    std::vector<std::int64_t> counts;  ///< per word id, for learn_sparse (zeros between calls)
-    std::vector<std::int32_t> seen;    ///< words counted by the current learn_sparse call
   };
 
-  /// (parent term, word) -> term for the n-grams counted while training: a flat open-addressing
-  /// table (linear probing, kept at most half full) of 64-bit keys, cheaper to grow and probe than
-  /// a node-based map for the hundreds of thousands of n-grams of a category.
-  class NgramIndex {
-   public:
-    explicit NgramIndex(std::size_t expected = 0) {
-      std::size_t cap = 1024;
-      while (cap < 2 * expected) cap *= 2;
-      key_.assign(cap, empty), val_.assign(cap, -1);
-    }
-    /// The term of key k, from make() (a new term) the first time.
-    template <class Make>
-    std::int32_t find_or_add(std::uint64_t k, Make&& make) {
-      std::size_t i = slot(k);
-      while (key_[i] != empty) {
-        if (key_[i] == k) return val_[i];
-        i = (i + 1) & (key_.size() - 1);
-      }
-      const std::int32_t v = make();
-      key_[i] = k, val_[i] = v;
-      if (2 * ++size_ > key_.size()) grow();
-      return v;
-    }
-
-   private:
-    static constexpr std::uint64_t empty = ~std::uint64_t{0};  // parents and words are >= 0
-    std::size_t slot(std::uint64_t k) const {
-      return static_cast<std::size_t>((k * 0x9e3779b97f4a7c15ull) >> 32) & (key_.size() - 1);
-    }
-    void grow() {
-      std::vector<std::uint64_t> key(2 * key_.size(), empty);
-      std::vector<std::int32_t> val(2 * key_.size(), -1);
-      key_.swap(key), val_.swap(val);
-      for (std::size_t j = 0; j < key.size(); ++j) {
-        if (key[j] == empty) continue;
-        std::size_t i = slot(key[j]);
-        while (key_[i] != empty) i = (i + 1) & (key_.size() - 1);
-        key_[i] = key[j], val_[i] = val[j];
-      }
-    }
-    std::vector<std::uint64_t> key_;
-    std::vector<std::int32_t> val_;
-    std::size_t size_ = 0;
+  /// What fit's learn_sparse calls reuse across the categories (so their memory is allocated and
+  /// faulted in once).
+  struct SparseScratch {
+    ShortWords words;                  ///< word ids of the short words seen
+    detail::NgramTable grams;          ///< the n-grams of the current category
+    std::vector<std::int32_t> ids;     ///< the current document's word ids, -1 at each break
+    std::vector<std::int64_t> counts;  ///< per word id, for words-only models (zeros between calls)
+    std::vector<std::int32_t> seen;    ///< words counted by the current call
   };
 
   void learn_impl(std::string_view doc, const std::string& cat) {
@@ -1495,28 +1460,17 @@ class Model {
   /// Learns a whole document into a category that has no counts yet (fit's case): n-gram counts
   /// live in a local table while learning and only those that survive pruning enter the shared
   /// term x category table. Same counts, maxima and pruning as learn_impl followed by prune().
-  void learn_sparse(std::string_view doc, std::size_t c, ShortWords& short_words) {
+  void learn_sparse(std::string_view doc, std::size_t c, SparseScratch& scratch) {
     if (doc.empty()) return;
     ensure_dense();
     if (!unicode::valid_utf8(doc)) unicode::decode_utf8(doc, "doc");
     const std::size_t n = static_cast<std::size_t>(params_.ngrams);
-    std::vector<std::int32_t> lparent, lword, word_local;
-    std::vector<std::int64_t> lcount;
-    std::vector<std::uint8_t> llen;
     NgramTips tips(n);
     auto& maxfr = max_fr_[c];
-    auto make = [&](std::int32_t parent, std::int32_t w, int len) {
-      const auto id = static_cast<std::int32_t>(lcount.size());
-      lparent.push_back(parent);
-      lword.push_back(w);
-      lcount.push_back(0);
-      llen.push_back(static_cast<std::uint8_t>(len));
-      return id;
-    };
     const std::size_t C = num_categories();
     if (n == 1) {  // words only: counts by word id, straight into the shared table at the end
-      std::vector<std::int64_t>& wcount = short_words.counts;  // zeros between calls
-      std::vector<std::int32_t>& seen = short_words.seen;      // the words counted, in order
+      std::vector<std::int64_t>& wcount = scratch.counts;  // zeros between calls
+      std::vector<std::int32_t>& seen = scratch.seen;      // the words counted, in order
       seen.clear();
       if (wcount.size() < words_.size()) wcount.resize(words_.size(), 0);
       tok_.learn_stream(
@@ -1524,7 +1478,7 @@ class Model {
           [&](std::string_view word) {
             ++prune_counter_;
             ++total_words_learned_;
-            const auto w = static_cast<std::size_t>(short_words.find_or_add(word, [&] { return add_word(word); }));
+            const auto w = static_cast<std::size_t>(scratch.words.find_or_add(word, [&] { return add_word(word); }));
             if (wcount.size() <= w) wcount.resize(std::max(w + 1, 2 * wcount.size()), 0);
             if (maxfr.empty()) maxfr.push_back(1);
             std::int64_t& f = wcount[w];
@@ -1547,64 +1501,99 @@ class Model {
       }
       return;
     }
-    word_local.assign(words_.size(), -1);
-    {
-      // about one word per 6 bytes of text, (n - 1) n-grams per word, most of them distinct
-      const std::size_t expect = doc.size() / 6 * (n - 1);
-      NgramIndex lchild(expect);
-      lparent.reserve(expect), lword.reserve(expect), lcount.reserve(expect), llen.reserve(expect);
-      tok_.learn_stream(
-          doc,
-          [&](std::string_view word) {
-            ++prune_counter_;
-            ++total_words_learned_;
-            const std::int32_t w = short_words.find_or_add(word, [&] { return add_word(word); });
-            if (word_local.size() <= static_cast<std::size_t>(w)) word_local.resize(static_cast<std::size_t>(w) + 1, -1);
-            const std::size_t len = tips.push();
-            while (maxfr.size() < len) maxfr.push_back(1);
-            for (std::size_t i = 0; i < len; ++i) {
-              std::int32_t t;
-              if (tips[i] < 0) {
-                auto& wl = word_local[static_cast<std::size_t>(w)];
-                if (wl < 0) wl = make(-1, w, 1);
-                t = wl;
-              } else {
-                const std::int32_t p = tips[i];
-                t = lchild.find_or_add(key(p, w), [&] { return make(p, w, llen[static_cast<std::size_t>(p)] + 1); });
-              }
-              auto& f = lcount[static_cast<std::size_t>(t)];
-              const std::size_t li = len - 1 - i;
-              if (f > 0) {
-                ++f;
-                if (f > maxfr[li]) maxfr[li] = f;
-              } else {
-                f = 1;
-              }
-              tips[i] = t;
-            }
-          },
-          [&] {
-            tips.clear();
-            if (prune_counter_ >= params_.prune_trigger) {
-              prune_counts_only();
-              for (std::size_t t = 0; t < lcount.size(); ++t)
-                if (llen[t] >= 2 && lcount[t] <= params_.prune_floor) lcount[t] = 0;
-            }
-          });
+    // The word ids first (-1 at each break), then the n-grams: their slots hash the word ids, so
+    // the slots of a word's n-grams are prefetched `ahead` words before they are looked up.
+    std::vector<std::int32_t>& ids = scratch.ids;
+    ids.clear();
+    tok_.learn_stream(
+        doc, [&](std::string_view word) { ids.push_back(scratch.words.find_or_add(word, [&] { return add_word(word); })); },
+        [&] { ids.push_back(-1); });
+    std::vector<std::int32_t> word_local(words_.size(), -1);  // word id -> local term
+    struct LocalTerm {
+      std::int64_t count;
+      std::int32_t parent, word;  // parent -1: a word
+    };
+    std::vector<LocalTerm> local;  // in creation order, so parents come before their children
+    const std::size_t expect = ids.size() * (n - 1) / 2;
+    local.reserve(expect);
+    const auto make = [&](std::int32_t parent, std::int32_t w) {
+      local.push_back(LocalTerm{0, parent, w});
+      return static_cast<std::int32_t>(local.size() - 1);
+    };
+    detail::NgramTable& grams = scratch.grams;
+    grams.reset(expect);
+    constexpr std::size_t ahead = 8, ring = 16;
+    std::vector<std::uint64_t> hash(ring * n);  // [word position % ring][n-gram length - 1]
+    std::size_t ahead_len = 0;                  // n-grams ending at the look-ahead position
+    const auto look = [&](std::size_t j) {
+      const std::int32_t w = ids[j];
+      if (w < 0) {
+        ahead_len = 0;
+        return;
+      }
+      std::uint64_t* h = &hash[(j % ring) * n];
+      const std::uint64_t* prev = &hash[((j + ring - 1) % ring) * n];
+      ahead_len = std::min(ahead_len + 1, n);
+      h[0] = detail::ngram_hash_word(w);
+      for (std::size_t li = 1; li < ahead_len; ++li) {
+        h[li] = detail::ngram_hash_extend(prev[li - 1], w);
+        grams.prefetch(h[li]);
+      }
+    };
+    for (std::size_t j = 0; j < std::min(ahead, ids.size()); ++j) look(j);
+    for (std::size_t k = 0; k < ids.size(); ++k) {
+      if (k + ahead < ids.size()) look(k + ahead);
+      const std::int32_t w = ids[k];
+      if (w < 0) {
+        tips.clear();
+        if (prune_counter_ >= params_.prune_trigger) {
+          prune_counts_only();
+          for (LocalTerm& e : local)
+            if (e.parent >= 0 && e.count <= params_.prune_floor) e.count = 0;
+        }
+        continue;
+      }
+      ++prune_counter_;
+      ++total_words_learned_;
+      const std::size_t len = tips.push();
+      while (maxfr.size() < len) maxfr.push_back(1);
+      const std::uint64_t* h = &hash[(k % ring) * n];
+      for (std::size_t i = 0; i < len; ++i) {
+        const std::size_t li = len - 1 - i;
+        std::int32_t t;
+        if (li == 0) {
+          auto& wl = word_local[static_cast<std::size_t>(w)];
+          if (wl < 0) wl = make(-1, w);
+          t = wl;
+        } else {
+          const std::int32_t p = tips[i];
+          t = grams.find_or_add(h[li], p, w, [&] { return make(p, w); });
+        }
+        std::int64_t& f = local[static_cast<std::size_t>(t)].count;
+        if (f > 0) {
+          ++f;
+          if (f > maxfr[li]) maxfr[li] = f;
+        } else {
+          f = 1;
+        }
+        tips[i] = t;
+      }
     }
     // survivors into the shared table (parents were created before their children)
-    std::vector<std::int32_t> g(lcount.size(), -1);
-    for (std::size_t t = 0; t < lcount.size(); ++t) {
-      if (llen[t] == 1) {
-        g[t] = word_term_[static_cast<std::size_t>(lword[t])];
-      } else if (lcount[t] > params_.prune_floor) {
-        const std::int32_t pg = g[static_cast<std::size_t>(lparent[t])];
-        const std::int64_t ch = child(pg, lword[t]);
-        g[t] = ch >= 0 ? static_cast<std::int32_t>(ch) : new_term(pg, lword[t], llen[t]);
+    std::vector<std::int32_t> g(local.size(), -1);
+    for (std::size_t t = 0; t < local.size(); ++t) {
+      const LocalTerm& e = local[t];
+      if (e.parent < 0) {
+        g[t] = word_term_[static_cast<std::size_t>(e.word)];
+      } else if (e.count > params_.prune_floor) {
+        const std::int32_t pg = g[static_cast<std::size_t>(e.parent)];
+        const std::int64_t ch = child(pg, e.word);
+        g[t] = ch >= 0 ? static_cast<std::int32_t>(ch)
+                       : new_term(pg, e.word, term_len_[static_cast<std::size_t>(pg)] + 1);
       } else {
         continue;
       }
-      fr_[static_cast<std::size_t>(g[t]) * C + c] = lcount[t];
+      fr_[static_cast<std::size_t>(g[t]) * C + c] = e.count;
       mark_dirty(static_cast<std::size_t>(g[t]));
     }
   }
@@ -1639,7 +1628,7 @@ class Model {
     if (nt == T) return;
     std::vector<std::int32_t> np(nt), nw(nt);
     std::vector<std::uint8_t> nl(nt), nd(nt, 1);
-    std::vector<std::int64_t> nf(nt * C);
+    CountVector nf(nt * C, 0);
     children_.clear();
     for (std::size_t t = 0; t < T; ++t) {
       const std::int32_t r = remap[t];
@@ -2122,7 +2111,7 @@ class Model {
   std::vector<std::int32_t> term_parent_, term_word_;
   std::vector<std::uint8_t> term_len_;
   tsl::robin_map<std::uint64_t, std::int32_t, TermKeyHash> children_;
-  std::vector<std::int64_t> fr_;  ///< dense T x C counts (while dense_fr_)
+  CountVector fr_;                 ///< dense T x C counts (while dense_fr_)
   SparseCounts sfr_;               ///< present entries (while !dense_fr_: a model read from a file)
   bool dense_fr_ = true;
   std::vector<std::vector<std::int64_t>> max_fr_;
