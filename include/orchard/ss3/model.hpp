@@ -1514,8 +1514,9 @@ class Model {
       std::int32_t parent, word;  // parent -1: a word
     };
     std::vector<LocalTerm> local;  // in creation order, so parents come before their children
-    const std::size_t expect = ids.size() * (n - 1) / 2;
-    local.reserve(expect);
+    // fortunes: 0.6-0.7 distinct n-grams per word and length, 0.1-0.3 distinct words per word
+    const std::size_t expect = ids.size() * (n - 1) * 3 / 4;
+    local.reserve(expect + ids.size() / 2);
     const auto make = [&](std::int32_t parent, std::int32_t w) {
       local.push_back(LocalTerm{0, parent, w});
       return static_cast<std::int32_t>(local.size() - 1);
