@@ -1338,8 +1338,8 @@ class Model {
   };
 
   /// Word ids of the short words (1 to 8 bytes) met while training, in a flat open-addressing
-  /// table keyed by the bytes themselves, in front of the vocabulary's string map (longer words
-  /// go to the map directly); with per-word count buffers reused across fit's categories.
+  /// table keyed by the bytes themselves, in front of the vocabulary's index (longer words go to
+  /// the index directly).
   class ShortWords {
    public:
     ShortWords() : slot_(1024) {}

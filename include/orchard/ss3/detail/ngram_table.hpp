@@ -24,6 +24,7 @@ inline std::uint64_t ngram_hash_extend(std::uint64_t h, std::int32_t w) {
 /// bits of the hash (to rehash on growth), the parent term, the word and the term.
 class NgramTable {
  public:
+  NgramTable() { reset(0); }
   /// Empties the table, with room for `expected` entries before it grows (the memory is kept).
   void reset(std::size_t expected) {
     bits_ = 10;
