@@ -720,11 +720,20 @@ class Tokenizer {
       const bool last = end == doc.size();
       if (tok::is_ascii(part)) {
         learn_ascii(part, last, c, w, on_word, on_break);
-      } else {
-        unicode::decode_utf8(part, raw, "doc");
-        unicode::normalize_pyss3(raw, cu.text);
-        tok::clean_normalized(cu, true, last);
-        emit_learn(cu, on_word, on_break);
+      } else {  // only the lines around non-ASCII bytes take the code point path
+        for_each_run(
+            part, [](std::string_view s) { return tok::is_ascii(s); },
+            [&](std::string_view run, bool ascii, bool ends_part) {
+              const bool fin = last && ends_part;
+              if (ascii) {
+                learn_ascii(run, fin, c, w, on_word, on_break);
+                return;
+              }
+              unicode::decode_utf8(run, raw, "doc");
+              unicode::normalize_pyss3(raw, cu.text);
+              tok::clean_normalized(cu, true, fin);
+              emit_learn(cu, on_word, on_break);
+            });
       }
       start = end;
     } while (start < doc.size());
@@ -858,41 +867,51 @@ class Tokenizer {
     for (std::size_t i = b; i < e; ++i) unicode::append_utf8(out, text[i]);
   }
 
+  /// Cuts s at its safe newlines (tok::safe_cut) into runs of consecutive lines on which kind()
+  /// agrees and calls on_run(run, kind, whether the run ends s) for each, in order.
+  template <class Kind, class OnRun>
+  static void for_each_run(std::string_view s, Kind&& kind, OnRun&& on_run) {
+    const auto next_cut = [&](std::size_t a) {
+      std::size_t j = s.find('\n', a);
+      while (j != std::string_view::npos && !tok::safe_cut(s, j)) j = s.find('\n', j + 1);
+      return j == std::string_view::npos ? s.size() : j + 1;
+    };
+    std::size_t a = 0;
+    while (a < s.size()) {
+      std::size_t b = next_cut(a);
+      const bool k = kind(s.substr(a, b - a));
+      while (b < s.size()) {
+        const std::size_t nb = next_cut(b);
+        if (kind(s.substr(b, nb - b)) != k) break;
+        b = nb;
+      }
+      on_run(s.substr(a, b - a), k, b == s.size());
+      a = b;
+    }
+  }
+
   /// An ASCII piece of the training stream, cut further at safe newlines into runs of lines
   /// without digits and '#' (the one-pass tok::learn_ascii_plain) and runs of the other lines
   /// (normalize_ascii + clean_normalized); the same words and breaks as cleaning it whole.
   template <class OnWord, class OnBreak>
   static void learn_ascii(std::string_view part, bool last, tok::Cleaned<std::string>& c, std::string& w,
                           OnWord& on_word, OnBreak& on_break) {
-    const auto next_cut = [&](std::size_t a) {
-      std::size_t j = part.find('\n', a);
-      while (j != std::string_view::npos && !tok::safe_cut(part, j)) j = part.find('\n', j + 1);
-      return j == std::string_view::npos ? part.size() : j + 1;
-    };
     if (part.empty()) {  // cleaned, an empty text is the closing "." alone
       if (last) on_break();
       return;
     }
-    std::size_t a = 0;
-    while (a < part.size()) {
-      std::size_t b = next_cut(a);
-      const bool plain = tok::ascii_plain(part.substr(a, b - a));
-      while (b < part.size()) {
-        const std::size_t nb = next_cut(b);
-        if (tok::ascii_plain(part.substr(b, nb - b)) != plain) break;
-        b = nb;
-      }
-      const std::string_view run = part.substr(a, b - a);
-      const bool fin = last && b == part.size();
-      if (plain) {
-        tok::learn_ascii_plain(run, w, on_word, on_break, fin);
-      } else {
-        tok::normalize_ascii(run, c.text);
-        tok::clean_normalized(c, true, fin);
-        emit_learn(c, on_word, on_break);
-      }
-      a = b;
-    }
+    for_each_run(
+        part, [](std::string_view s) { return tok::ascii_plain(s); },
+        [&](std::string_view run, bool plain, bool ends_part) {
+          const bool fin = last && ends_part;
+          if (plain) {
+            tok::learn_ascii_plain(run, w, on_word, on_break, fin);
+          } else {
+            tok::normalize_ascii(run, c.text);
+            tok::clean_normalized(c, true, fin);
+            emit_learn(c, on_word, on_break);
+          }
+        });
   }
 
   template <class S, class OnWord, class OnBreak>
