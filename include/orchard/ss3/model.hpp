@@ -922,9 +922,10 @@ class Model {
     std::vector<std::int64_t> chain_term;
     std::vector<std::size_t> chain_off;
     std::vector<std::uint32_t> live, done, done_len;
+    std::vector<std::uint8_t> counted;  ///< per category: whether it counts the word
     void fit(std::size_t C, std::size_t L) {
       if (chain_term.size() < L) chain_term.resize(L), chain_off.resize(L);
-      if (live.size() < C) live.resize(C), done.resize(C), done_len.resize(C);
+      if (live.size() < C) live.resize(C), done.resize(C), done_len.resize(C), counted.resize(C);
     }
   };
 
@@ -951,6 +952,10 @@ class Model {
   struct DenseCounted {
     const std::int64_t* row;
     bool operator()(std::uint32_t c) const { return row[c] > 0; }
+    /// out[c] for every category at once.
+    void fill(std::uint8_t* out, std::size_t C) const {
+      for (std::size_t c = 0; c < C; ++c) out[c] = row[c] > 0 ? 1 : 0;
+    }
   };
   struct SparseCounted {
     const std::uint32_t* cat;
@@ -959,6 +964,11 @@ class Model {
     bool operator()(std::uint32_t c) {
       while (p < e && cat[p] < c) ++p;
       return p < e && cat[p] == c && count[p] > 0;
+    }
+    /// out[c] for every category at once (one pass over the entries, not a walk per category).
+    void fill(std::uint8_t* out, std::size_t C) const {
+      std::fill(out, out + C, std::uint8_t{0});
+      for (std::size_t k = p; k < e; ++k) out[cat[k]] = count[k] > 0 ? 1 : 0;
     }
   };
   template <class CountsOf>
@@ -983,8 +993,8 @@ class Model {
     auto f0 = counts_of(u0);
     auto f1 = counts_of(static_cast<std::size_t>(chain[0]));
     entries(static_cast<std::size_t>(chain[0]), q, qe);
-    const auto level01 = [&](std::uint32_t c, double v0) {
-      if (!f0(c)) {
+    const auto level01 = [&](std::uint32_t c, double v0, bool counted) {
+      if (!counted) {
         if (v0 > idle) idle = v0;
         return;
       }
@@ -997,9 +1007,11 @@ class Model {
     };
     const std::size_t k0 = vt.row[u0], n0 = vt.row[u0 + 1] - k0;
     if (n0 == C) {  // a dense row (a frequent word): entry c is category c
-      for (std::size_t c = 0; c < C; ++c) level01(static_cast<std::uint32_t>(c), cv[k0 + c]);
+      std::uint8_t* counted = ps.counted.data();
+      f0.fill(counted, C);
+      for (std::size_t c = 0; c < C; ++c) level01(static_cast<std::uint32_t>(c), cv[k0 + c], counted[c] != 0);
     } else {
-      for (std::size_t k = k0; k < k0 + n0; ++k) level01(cat[k], cv[k]);
+      for (std::size_t k = k0; k < k0 + n0; ++k) level01(cat[k], cv[k], f0(cat[k]));
     }
     // level j + 1 (chain term j) for the categories that matched level j; after the earlier
     // levels of every category, so a tie goes to a lower category (at its first level)
