@@ -174,6 +174,19 @@ TEST_CASE("ss3 bad input: empty training set, category without words, bad hyperp
   Model ok;
   CHECK_THROWS_AS(ok.learn(std::string("bad \xff utf8"), "x"), orchard::InvalidArgument);
   CHECK(ok.num_categories() == 0);
+  // fit: invalid UTF-8 in a later category's documents throws and leaves the model as it was
+  for (const auto mode : {TokenizerMode::pyss3, TokenizerMode::unicode}) {
+    for (const int ngrams : {1, 3}) {
+      Params p;
+      p.tokenizer = mode;
+      p.ngrams = ngrams;
+      Model f(p);
+      f.fit({"good words here", "more good words"}, {"a", "b"});
+      const std::string before = to_binary(f);
+      CHECK_THROWS_AS(f.fit({"fine text", "broken \xc3\x28 text"}, {"c", "d"}), orchard::InvalidArgument);
+      CHECK(to_binary(f) == before);
+    }
+  }
 }
 
 TEST_CASE("ss3 incremental learn equals learning everything then recomputing") {

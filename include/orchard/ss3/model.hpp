@@ -1474,8 +1474,7 @@ class Model {
   /// term x category table. Same counts, maxima and pruning as learn_impl followed by prune().
   void learn_sparse(std::string_view doc, std::size_t c, SparseScratch& scratch) {
     if (doc.empty()) return;
-    ensure_dense();
-    if (!unicode::valid_utf8(doc)) unicode::decode_utf8(doc, "doc");
+    ensure_dense();  // invalid UTF-8 throws in learn_stream, before its first word (fit's model is a copy)
     const std::size_t n = static_cast<std::size_t>(params_.ngrams);
     NgramTips tips(n);
     auto& maxfr = max_fr_[c];
