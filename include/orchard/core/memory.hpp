@@ -1,7 +1,7 @@
 #pragma once
 // Memory for the families that fill large arrays once (influence structures, ss3 value tables and
-// model file buffers): huge-page hints, and an allocator that neither zero-fills nor faults in
-// 4 KiB at a time.
+// model file buffers): huge-page hints, and an allocator that does not zero-fill and puts arrays
+// of 2 MiB or more on huge pages.
 
 #include <cstddef>
 #include <cstdint>
