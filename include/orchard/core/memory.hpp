@@ -1,7 +1,7 @@
 #pragma once
 // Memory for the families that fill large arrays once (influence structures, ss3 value tables and
-// model file buffers): huge-page hints, and an allocator that does not zero-fill and puts arrays
-// of 2 MiB or more on huge pages.
+// model file buffers): huge-page hints, populating pages in one call, and an allocator that does
+// not zero-fill and puts arrays of 2 MiB or more on huge pages.
 
 #include <cstddef>
 #include <cstdint>
@@ -39,6 +39,38 @@ inline void advise_huge_pages([[maybe_unused]] void* p, [[maybe_unused]] std::si
   const HugePageRange r = huge_page_range(reinterpret_cast<std::uintptr_t>(p), bytes);
   if (r.hi > r.lo) (void)::madvise(reinterpret_cast<void*>(r.lo), r.hi - r.lo, MADV_HUGEPAGE);
 #endif
+}
+
+/// Arrays smaller than this are not worth a system call to populate_pages.
+inline constexpr std::size_t populate_min_bytes = std::size_t{64} << 10;
+
+/// Faults in the whole pages of [p, p + bytes) now, in one system call (Linux 5.14 and later,
+/// MADV_POPULATE_WRITE), for an array that is about to be written in full: the kernel then zeroes
+/// and maps the pages in one pass instead of taking one page fault per 4 KiB on the first writes
+/// (4 MiB of fresh memory on the 2-vCPU development VM: 0.65 ms against 1.35 ms). Pages already
+/// present keep what they hold. Returns whether the pages were populated: false for ranges under
+/// populate_min_bytes and where the kernel refuses, which changes nothing.
+inline bool populate_pages([[maybe_unused]] void* p, [[maybe_unused]] std::size_t bytes) noexcept {
+#if defined(__linux__)
+#ifndef MADV_POPULATE_WRITE
+  constexpr int MADV_POPULATE_WRITE = 23;  // older C library headers lack the name
+#endif
+  constexpr std::uintptr_t page = 4096;  // with larger pages an unaligned start is refused
+  if (p == nullptr || bytes < populate_min_bytes) return false;
+  const auto a = reinterpret_cast<std::uintptr_t>(p);
+  const std::uintptr_t lo = (a + page - 1) & ~(page - 1), hi = (a + bytes) & ~(page - 1);
+  return hi > lo && ::madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_POPULATE_WRITE) == 0;
+#else
+  return false;
+#endif
+}
+
+/// Reserves room for n elements in v and populates its pages (populate_pages): for a vector about
+/// to be filled with n elements.
+template <class Vector>
+void reserve_populated(Vector& v, std::size_t n) {
+  v.reserve(n);
+  populate_pages(v.data(), n * sizeof(typename Vector::value_type));
 }
 
 /// Allocator for arrays that are written in full after they are allocated: value-initialisation

@@ -58,6 +58,7 @@ inline FileBytes read_file_bytes(const std::string& path) {
   FileBytes f;
   if (size >= 0) {
     f.bytes.resize(static_cast<std::size_t>(size));
+    populate_pages(f.bytes.data(), f.bytes.size());
     in.seekg(0);
     if (in.read(f.bytes.data(), size)) return f;
   }
@@ -449,7 +450,11 @@ inline Model from_binary(std::string_view b, const Context& ctx = Context(1)) {
     if (cur < pe && *cur < 0x80) return *cur++;  // most values
     return vi_long();
   };
-  std::vector<std::int32_t> parent(T), word(T);
+  std::vector<std::int32_t> parent, word;
+  reserve_populated(parent, T);
+  reserve_populated(word, T);
+  parent.resize(T);
+  word.resize(T);
   for (std::size_t t = 0; t < T; ++t) {
     if (pe - cur >= static_cast<std::ptrdiff_t>(2 * max_varint_bytes)) {
       parent[t] = static_cast<std::int32_t>(vu()) - 1;
@@ -470,6 +475,7 @@ inline Model from_binary(std::string_view b, const Context& ctx = Context(1)) {
     if (C > 0 && T > std::max<std::size_t>(std::size_t{1} << 20, 256 * end) / C)
       throw FormatError("orchard::ss3: binary model declares " + std::to_string(T) + " terms x " +
                         std::to_string(C) + " categories, too many for its size");
+    reserve_populated(sc.row, T + 1);
     sc.row.resize(T + 1, 0);
     // at most one entry per two bytes left (step and count): reserved once, so the entries are
     // never moved while they grow (pages of the reserve that are never written are never touched)
@@ -497,7 +503,16 @@ inline Model from_binary(std::string_view b, const Context& ctx = Context(1)) {
     // a row holds at most 1 + 2 C varints: rows that start at least that many varints before the
     // end are decoded without bounds checks (all but the last few in a file with stored values)
     const auto row_bytes = static_cast<std::ptrdiff_t>(max_varint_bytes * (1 + 2 * C));
+    // the reserve is only a bound: its pages are populated one block of entries ahead
+    constexpr std::size_t populate_block = std::size_t{1} << 14;
+    std::size_t populated = 0;
     for (std::size_t t = 0; t < T; ++t) {
+      if (sc.cat.size() + C > populated && populated < max_entries) {
+        const std::size_t n = std::min(populate_block, max_entries - populated);
+        populate_pages(sc.cat.data() + populated, n * sizeof(std::uint32_t));
+        populate_pages(sc.count.data() + populated, n * sizeof(std::int64_t));
+        populated += n;
+      }
       if (pe - cur >= row_bytes) {
         decode_row(t, vu);
       } else {

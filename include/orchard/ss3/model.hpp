@@ -1140,6 +1140,7 @@ class Model {
     m.term_len_.resize(T);
     // the value layout: present entries, dense rows for terms in at least half of the categories
     ValueTable& vt = m.values_;
+    reserve_populated(vt.row, T + 1);
     vt.row.resize(T + 1);
     vt.row[0] = 0;
     std::size_t min_lengths = std::numeric_limits<std::size_t>::max();  // the shortest max_fr list
@@ -1176,6 +1177,7 @@ class Model {
             throw FormatError("orchard::ss3: n-gram longer than its category's max_fr list");
       vt.row[t + 1] = vt.row[t] + (2 * (ke - kb) >= C ? C : ke - kb);
     }
+    reserve_populated(vt.cat, vt.row[T]);
     vt.cat.resize(vt.row[T]);
     for (std::size_t t = 0; t < T; ++t) {
       std::uint32_t* out = vt.cat.data() + vt.row[t];
@@ -1705,10 +1707,10 @@ class Model {
     ValueTable& vt = values_;  // the layout is built
     vt.hyper = params_.hyper;
     const std::size_t nnz = vt.entries();
-    vt.lv.resize(nnz);
-    vt.sg.resize(nnz);
-    vt.gv.resize(nnz);
-    vt.cv.resize(nnz);
+    for (ValueVector* v : {&vt.lv, &vt.sg, &vt.gv, &vt.cv}) {
+      reserve_populated(*v, nnz);
+      v->resize(nnz);
+    }
     // stored entries are the present ones, in the order of the sparse counts
     if (sv.count != sfr_.cat.size()) throw FormatError("orchard::ss3: stored values do not match the counts in model");
     // lv of small counts, computed when first needed (the expressions of lv_table and lv_of): a
