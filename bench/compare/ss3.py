@@ -14,9 +14,9 @@ reported as the median and, separately, the first (the cold one)."""
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
-import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -164,7 +164,7 @@ def run_case(name, x, y, ngrams, ours_args, exe, tmp):
         "test_docs": len(xte), "train_words": ntok,
         "pyss3_train_s": py_train, "ours_train_s": ours["train_s"],
         "pyss3_predict_s": py_pred_s, "ours_predict_s": ours["predict_s"],
-        "pyss3_save_load_s": statistics.median(py_io), "ours_save_load_s": ours["save_s"] + ours["load_s"],
+        "pyss3_save_load_s": statistics.median(py_io), "ours_save_load_s": ours["save_load_s"],
         "pyss3_save_load_first_s": py_io[0], "ours_save_load_first_s": ours["save_first_s"] + ours["load_first_s"],
         "pyss3_accuracy": acc_py, "ours_accuracy": ours["accuracy"],
         "labels_identical": f"{same}/{len(xte)}", "max_proba_diff": pmax,

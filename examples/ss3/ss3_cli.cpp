@@ -226,7 +226,7 @@ int main(int argc, char** argv) {
         out["macro_f1"] = r.macro_f1;
         // model file round trips (binary, a new file each), timed as bench/compare/ss3.py times
         // pyss3's: the first in this process, and the medians over all of them
-        std::vector<double> save_s, load_s;
+        std::vector<double> save_s, load_s, both_s;
         for (int r = 0; r < io_repeats; ++r) {
           const std::string mp = (std::filesystem::temp_directory_path() /
                                   ("ss3_eval_" + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()) + ".ss3b")).string();
@@ -236,6 +236,7 @@ int main(int argc, char** argv) {
           t0 = std::chrono::steady_clock::now();
           const ss3::Model back = ss3::load(mp, ctx);
           load_s.push_back(seconds_since(t0));
+          both_s.push_back(save_s.back() + load_s.back());
           out["model_bytes"] = std::filesystem::file_size(mp);
           std::filesystem::remove(mp);
           if (back.num_terms() != m.num_terms()) throw std::runtime_error("model round trip changed the model");
@@ -244,6 +245,7 @@ int main(int argc, char** argv) {
         out["load_first_s"] = load_s.front();
         out["save_s"] = median(save_s);
         out["load_s"] = median(load_s);
+        out["save_load_s"] = median(both_s);
         for (int p : pred) out["labels"].push_back(p < 0 ? "[unknown]" : m.category_name(p));
         for (const auto& x : kx) out["proba"].push_back(m.predict_proba(x));
         if (!gterms.empty())
