@@ -97,7 +97,7 @@ long minor_faults() {
 
 // Populating must keep what present pages hold, and (where the kernel supports it) leave nothing
 // to fault in for the writes that follow.
-TEST_CASE("populate_pages and reserve_populated: contents kept, later writes fault nothing") {
+TEST_CASE("populate_pages and resize_populated: contents kept, later writes fault nothing") {
   CHECK_FALSE(orchard::populate_pages(nullptr, 1 << 20));
   std::vector<std::int64_t> small(100, 5);
   CHECK_FALSE(orchard::populate_pages(small.data(), small.size() * sizeof(std::int64_t)));
@@ -112,11 +112,9 @@ TEST_CASE("populate_pages and reserve_populated: contents kept, later writes fau
   // pages, which fault once per 2 MiB anyway): populated, then filled
   std::vector<std::int32_t> v;
   const std::size_t m = std::size_t{1} << 21;
-  orchard::reserve_populated(v, m);
-  CHECK(v.capacity() >= m);
-  CHECK(v.empty());
+  v.reserve(m);
 #if defined(__linux__)
-  const bool populated = orchard::populate_pages(v.data(), m * sizeof(std::int32_t));  // already: cheap
+  const bool populated = orchard::populate_pages(v.data(), m * sizeof(std::int32_t));
   const long before = minor_faults();
   v.resize(m);
   std::iota(v.begin(), v.end(), 0);
@@ -128,4 +126,11 @@ TEST_CASE("populate_pages and reserve_populated: contents kept, later writes fau
   std::iota(v.begin(), v.end(), 0);
 #endif
   CHECK(v[m - 1] == static_cast<std::int32_t>(m - 1));
+  // resize_populated is a resize: old elements kept, new ones value-initialised
+  std::vector<std::int64_t> r(3, 7);
+  orchard::resize_populated(r, std::size_t{1} << 15);
+  CHECK(r.size() == std::size_t{1} << 15);
+  CHECK(r[2] == 7);
+  CHECK(r[3] == 0);
+  CHECK(r.back() == 0);
 }

@@ -65,12 +65,14 @@ inline bool populate_pages([[maybe_unused]] void* p, [[maybe_unused]] std::size_
 #endif
 }
 
-/// Reserves room for n elements in v and populates its pages (populate_pages): for a vector about
-/// to be filled with n elements.
+/// v.resize(n) with the new storage's pages populated first (populate_pages), for a vector whose
+/// n elements are about to be written: the resize's own fill (if any) and the writes then fault
+/// nothing.
 template <class Vector>
-void reserve_populated(Vector& v, std::size_t n) {
+void resize_populated(Vector& v, std::size_t n) {
   v.reserve(n);
   populate_pages(v.data(), n * sizeof(typename Vector::value_type));
+  v.resize(n);
 }
 
 /// Allocator for arrays that are written in full after they are allocated: value-initialisation

@@ -451,10 +451,8 @@ inline Model from_binary(std::string_view b, const Context& ctx = Context(1)) {
     return vi_long();
   };
   std::vector<std::int32_t> parent, word;
-  reserve_populated(parent, T);
-  reserve_populated(word, T);
-  parent.resize(T);
-  word.resize(T);
+  resize_populated(parent, T);
+  resize_populated(word, T);
   for (std::size_t t = 0; t < T; ++t) {
     if (pe - cur >= static_cast<std::ptrdiff_t>(2 * max_varint_bytes)) {
       parent[t] = static_cast<std::int32_t>(vu()) - 1;
@@ -475,8 +473,8 @@ inline Model from_binary(std::string_view b, const Context& ctx = Context(1)) {
     if (C > 0 && T > std::max<std::size_t>(std::size_t{1} << 20, 256 * end) / C)
       throw FormatError("orchard::ss3: binary model declares " + std::to_string(T) + " terms x " +
                         std::to_string(C) + " categories, too many for its size");
-    reserve_populated(sc.row, T + 1);
-    sc.row.resize(T + 1, 0);
+    resize_populated(sc.row, T + 1);
+    sc.row[0] = 0;  // the other offsets are written as the rows are decoded
     // at most one entry per two bytes left (step and count): reserved once, so the entries are
     // never moved while they grow (pages of the reserve that are never written are never touched)
     const std::size_t max_entries = std::min(r.left() / 2, T * C);

@@ -1140,8 +1140,7 @@ class Model {
     m.term_len_.resize(T);
     // the value layout: present entries, dense rows for terms in at least half of the categories
     ValueTable& vt = m.values_;
-    reserve_populated(vt.row, T + 1);
-    vt.row.resize(T + 1);
+    resize_populated(vt.row, T + 1);
     vt.row[0] = 0;
     std::size_t min_lengths = std::numeric_limits<std::size_t>::max();  // the shortest max_fr list
     for (const auto& mf : max_fr) min_lengths = std::min(min_lengths, mf.size());
@@ -1177,8 +1176,7 @@ class Model {
             throw FormatError("orchard::ss3: n-gram longer than its category's max_fr list");
       vt.row[t + 1] = vt.row[t] + (2 * (ke - kb) >= C ? C : ke - kb);
     }
-    reserve_populated(vt.cat, vt.row[T]);
-    vt.cat.resize(vt.row[T]);
+    resize_populated(vt.cat, vt.row[T]);
     for (std::size_t t = 0; t < T; ++t) {
       std::uint32_t* out = vt.cat.data() + vt.row[t];
       if (vt.row[t + 1] - vt.row[t] == C) {
@@ -1707,10 +1705,7 @@ class Model {
     ValueTable& vt = values_;  // the layout is built
     vt.hyper = params_.hyper;
     const std::size_t nnz = vt.entries();
-    for (ValueVector* v : {&vt.lv, &vt.sg, &vt.gv, &vt.cv}) {
-      reserve_populated(*v, nnz);
-      v->resize(nnz);
-    }
+    for (ValueVector* v : {&vt.lv, &vt.sg, &vt.gv, &vt.cv}) resize_populated(*v, nnz);
     // stored entries are the present ones, in the order of the sparse counts
     if (sv.count != sfr_.cat.size()) throw FormatError("orchard::ss3: stored values do not match the counts in model");
     // lv of small counts, computed when first needed (the expressions of lv_table and lv_of): a
