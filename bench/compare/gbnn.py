@@ -198,7 +198,7 @@ def run_case(args, dataset, GNEGNEClassifier, MLPClassifier):
 
     print(f"{'program':42s} {'train s':>9s} {'CPU s':>9s} {'accuracy':>9s}")
     for name, sec, cpu, acc in rows:
-        print(f"{name:42s} {sec:9.2f} {cpu:9.2f} {acc:9.4f}")
+        print(f"{name:42s} {sec:9.4f} {cpu:9.4f} {acc:9.4f}")
     for line in evals:
         print(line)
     print(f"speed-up vs gbnn package at equal settings: {rows[0][1] / rows[1][1]:.1f}x wall, "

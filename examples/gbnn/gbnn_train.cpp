@@ -184,7 +184,7 @@ int main(int argc, char** argv) {
           t + 1 == staged.size())
         std::printf("  step %4zu  %s %.4f\n", t + 1, what, staged[t]);
     }
-    std::printf("GBNN: %s %.4f, trained in %.2f s (CPU %.2f s, all threads)\n", what,
+    std::printf("GBNN: %s %.4f, trained in %.4f s (CPU %.4f s, all threads)\n", what,
                 staged.back(), t_gbnn, cpu_gbnn);
     long evals = 0;
     for (long e : model.evaluations()) evals += e;
@@ -219,7 +219,7 @@ int main(int argc, char** argv) {
       for (index_t i = 0; i < pred.size(); ++i)
         s += regression ? double(pred[i] - yte[i]) * double(pred[i] - yte[i])
                         : (pred[i] == yte[i] ? 1.0 : 0.0);
-      std::printf("MLP (L-BFGS, %ld units): %s %.4f, trained in %.2f s (CPU %.2f s, all threads)\n",
+      std::printf("MLP (L-BFGS, %ld units): %s %.4f, trained in %.4f s (CPU %.4f s, all threads)\n",
                   long(H), what, s / double(pred.size()), t_mlp, cpu_mlp);
       std::printf("  L-BFGS iterations: %d\n", m.iterations());
     }

@@ -12,8 +12,10 @@ using gbnn::OutputLoss;
 namespace {
 
 // Central differences on every parameter; returns the largest relative error.
-// J <= 2 runs the row kernel, J = 3 the GEMM sub-blocks; d = 37 covers the row kernel's 16-wide
-// chunks and their tail, n = 150 a partial 4-row group and a partial 16-row chunk.
+// J <= 2 runs the lane kernel (d <= 512: one row per SIMD lane) or the row kernel (wider rows),
+// J = 3 the GEMM sub-blocks; d = 37 is not a multiple of the lane kernel's 4 partial sums, d = 600
+// covers the row kernel's 16-wide chunks and their tail, n = 150 a partial 4-row group and a
+// partial 16-row chunk.
 double gradient_error(OutputLoss loss, int K, int threads, int J = 3, int d = 5) {
   const int n = 150;
   Rng rng(3);
@@ -52,19 +54,25 @@ TEST_CASE("per-step objective: gradient matches finite differences") {
   CHECK(gradient_error(OutputLoss::squared, 3, 2) < 1e-6);
   CHECK(gradient_error(OutputLoss::logistic, 1, 1) < 1e-6);
   CHECK(gradient_error(OutputLoss::softmax, 4, 2) < 1e-6);
-  for (int J : {1, 2}) {  // the row kernel
+  for (int J : {1, 2}) {  // the lane kernel
     CAPTURE(J);
     CHECK(gradient_error(OutputLoss::squared, 1, 1, J, 37) < 1e-6);
     CHECK(gradient_error(OutputLoss::squared, 3, 2, J, 37) < 1e-6);
     CHECK(gradient_error(OutputLoss::logistic, 1, 2, J, 37) < 1e-6);
     CHECK(gradient_error(OutputLoss::softmax, 4, 1, J, 37) < 1e-6);
+    // the row kernel
+    CHECK(gradient_error(OutputLoss::squared, 3, 2, J, 600) < 1e-6);
+    CHECK(gradient_error(OutputLoss::softmax, 4, 1, J, 600) < 1e-6);
   }
 }
 
-TEST_CASE("per-step objective: the row kernel (J <= 2) equals the GEMM path's arithmetic") {
-  // The same network evaluated as J = 2 (row kernel) and as J = 3 with a third unit whose output
-  // weights are zero (GEMM path): equal values and gradients up to rounding.
-  const int n = 203, d = 37, K = 3;
+TEST_CASE("per-step objective: the lane and row kernels (J <= 2) equal the GEMM path's arithmetic") {
+  // The same network evaluated as J = 2 (lane kernel at d = 37, row kernel at d = 600) and as
+  // J = 3 with a third unit whose output weights are zero (GEMM path): equal values and gradients
+  // up to rounding. n = 2203 rows of 37 are three of the lane kernel's sub-blocks (55 chunks).
+  for (int d : {37, 600}) {
+  CAPTURE(d);
+  const int n = 2203, K = 3;
   Rng rng(12);
   gbnn_test::Mat X(n, d), R(n, K);
   for (int i = 0; i < n; ++i) {
@@ -91,7 +99,10 @@ TEST_CASE("per-step objective: the row kernel (J <= 2) equals the GEMM path's ar
   for (int c = 0; c < d; ++c)
     for (int j = 0; j < 2; ++j)
       worst = std::max(worst, std::abs(g2[c * 2 + j] - g3[c * 3 + j]));
+  for (int q = 0; q < 2 * K + 2 + K; ++q)  // W2 of the two units, b1 of them, b2
+    worst = std::max(worst, std::abs(g2[d * 2 + q] - g3[d * 3 + q + (q >= 2 * K) * K + (q >= 2 * K + 2)]));
   CHECK(worst < 1e-12);
+  }
 }
 
 TEST_CASE("per-step objective: value matches a naive formula") {
@@ -130,12 +141,19 @@ TEST_CASE("per-step objective: value matches a naive formula") {
 }
 
 TEST_CASE("per-step objective: identical value and gradient for any thread count") {
-  for (int J : {1, 4}) {  // row kernel and GEMM path
-  CAPTURE(J);
+  struct Shape {
+    int n, d, J;
+  };
   // wide rows: a block holds ~1M multiply-adds (~520 rows at J = 1, ~130 at J = 4), so n = 600
   // gives two to five blocks; at J = 4 the gradient reduction (8019 parameters × 5 blocks >= 2^15
-  // adds) also runs over parameter chunks in parallel, at J = 1 (2007 × 2) on the calling thread
-  const int n = 600, d = 2000, K = 3;
+  // adds) also runs over parameter chunks in parallel, at J = 1 (2007 × 2) on the calling thread.
+  // Narrow rows (lane kernel): 6007 rows of 200 are two blocks at J = 1 and three at J = 2 (blocks
+  // of whole 16-row chunks, the last chunk partial).
+  for (const Shape sh : {Shape{600, 2000, 1}, Shape{600, 2000, 4}, Shape{6007, 200, 1},
+                         Shape{6007, 200, 2}}) {
+  const int n = sh.n, d = sh.d, J = sh.J, K = 3;
+  CAPTURE(d);
+  CAPTURE(J);
   Rng rng(9);
   gbnn_test::Mat X(n, d), R(n, K);
   for (int i = 0; i < n; ++i) {
@@ -241,14 +259,17 @@ TEST_CASE("per-step objective: exact zeros and -0.0 in X, whole zero 16-column b
   // only when both terms are -0, so no partial sum is ever -0), so: (1) the result is the same bit
   // for bit when every -0.0 is replaced by +0.0, (2) a column that is zero in every row gets the
   // gradient α·w/n exactly (its data part is exactly +0), and (3) 1, 2 and 3 threads agree (n = 600
-  // rows of 2005 columns are two blocks at J = 1).
-  const int n = 600, d = 2005, K = 3;
+  // rows of 2005 columns are two blocks at J = 1). The same for narrow rows (d = 45, lane kernel,
+  // whose padding rows of the last chunk add x·δ = 0·0 to every lane).
+  for (int d : {2005, 45}) {
+  CAPTURE(d);
+  const int n = 600, K = 3;
   Rng rng(21);
   gbnn::RowMatrix<float> X(n, d), Xp(n, d), R(n, K);
   for (int i = 0; i < n; ++i) {
     for (int c = 0; c < d; ++c) {
       const int blk = c / 16;
-      const bool zero_all = blk % 5 == 1 || c >= 2000;            // every row
+      const bool zero_all = blk % 5 == 1 || c >= d - 5;           // every row
       const bool zero_some = blk % 3 == 0 && (i * 7 + blk) % 4 != 0;  // some rows
       const bool zero_pix = rng.bernoulli(0.3);                    // scattered zeros
       float v = static_cast<float>(rng.uniform(0.0, 1.0));
@@ -270,7 +291,7 @@ TEST_CASE("per-step objective: exact zeros and -0.0 in X, whole zero 16-column b
     const float inv = 1.0f / static_cast<float>(n);
     bool exact = true;
     for (int c = 0; c < d; ++c) {
-      if (!((c / 16) % 5 == 1 || c >= 2000)) continue;
+      if (!((c / 16) % 5 == 1 || c >= d - 5)) continue;
       for (int j = 0; j < J; ++j)
         exact = exact && a.g[c * J + j] == (1e-3f * inv) * w[c * J + j];
     }
@@ -282,4 +303,5 @@ TEST_CASE("per-step objective: exact zeros and -0.0 in X, whole zero 16-column b
       CHECK(a.g == b.g);
     }
   }
+}
 }

@@ -131,6 +131,67 @@ inline void axpy_many(const T* a, index_t a_stride, const S* x, index_t rows, in
   for (; i < rows; ++i) axpy_rows<1>(a + i * a_stride, x + i * stride, stride, y, n);
 }
 
+/// Narrow rows, one SIMD lane per row: `xt` is a 16-row chunk stored column by column (d × 16;
+/// lane l is row l of the chunk). z[l] = Σ_c xt[c][l]·w[c] for the 16 rows at once, column c
+/// added to partial sum c mod 4 in column order, then (p0 + p1) + (p2 + p3): every row's sum in
+/// the same fixed order whatever the vector width, and no per-row reduction or tail.
+template <class T>
+inline void dot_lanes(const T* xt, const T* w, index_t d, T* z) {
+  using L = Eigen::Array<T, 16, 1>;
+  auto x = [xt](index_t c) { return Eigen::Map<const L>(xt + c * 16); };
+  L p0 = L::Zero(), p1 = L::Zero(), p2 = L::Zero(), p3 = L::Zero();
+  index_t c = 0;
+  for (; c + 4 <= d; c += 4) {
+    p0 += x(c) * w[c];
+    p1 += x(c + 1) * w[c + 1];
+    p2 += x(c + 2) * w[c + 2];
+    p3 += x(c + 3) * w[c + 3];
+  }
+  if (c < d) p0 += x(c) * w[c];
+  if (c + 1 < d) p1 += x(c + 1) * w[c + 1];
+  if (c + 2 < d) p2 += x(c + 2) * w[c + 2];
+  Eigen::Map<L> out(z);
+  out = (p0 + p1) + (p2 + p3);
+}
+/// acc[c][l] += Σ_t a_t[l]·xt_t[c][l] over `chunks` consecutive 16-row chunks (layout as
+/// dot_lanes; a_t = a + t·a_stride), added in chunk order: each lane keeps its own partial W1
+/// gradient, reduced over the lanes once per block by reduce_lanes. Eight columns at a time, so
+/// their partial sums stay in registers across the chunks.
+template <class T>
+inline void axpy_lanes(const T* a, index_t a_stride, const T* xt, index_t chunks, index_t d, T* acc) {
+  using L = Eigen::Array<T, 16, 1>;
+  const index_t cs = 16 * d;  // one chunk of xt
+  index_t c = 0;
+  for (; c + 8 <= d; c += 8) {
+    L p[8];
+    for (int u = 0; u < 8; ++u) p[u] = Eigen::Map<const L>(acc + (c + u) * 16);
+    for (index_t t = 0; t < chunks; ++t) {
+      const L av = Eigen::Map<const L>(a + t * a_stride);
+      const T* x = xt + t * cs + c * 16;
+      for (int u = 0; u < 8; ++u) p[u] += av * Eigen::Map<const L>(x + u * 16);
+    }
+    for (int u = 0; u < 8; ++u) Eigen::Map<L>(acc + (c + u) * 16) = p[u];
+  }
+  for (; c < d; ++c) {
+    L p = Eigen::Map<const L>(acc + c * 16);
+    for (index_t t = 0; t < chunks; ++t)
+      p += Eigen::Map<const L>(a + t * a_stride) * Eigen::Map<const L>(xt + t * cs + c * 16);
+    Eigen::Map<L>(acc + c * 16) = p;
+  }
+}
+/// out[c·stride] = the 16 lanes of acc[c] summed in a fixed pairwise tree (l + 8, then l + 4,
+/// l + 2, l + 1).
+template <class T>
+inline void reduce_lanes(const T* acc, index_t d, T* out, index_t stride) {
+  for (index_t c = 0; c < d; ++c) {
+    const Eigen::Array<T, 16, 1> v = Eigen::Map<const Eigen::Array<T, 16, 1>>(acc + c * 16);
+    const Eigen::Array<T, 8, 1> a8 = v.template head<8>() + v.template tail<8>();
+    const Eigen::Array<T, 4, 1> a4 = a8.template head<4>() + a8.template tail<4>();
+    const Eigen::Array<T, 2, 1> a2 = a4.template head<2>() + a4.template tail<2>();
+    out[c * stride] = a2[0] + a2[1];
+  }
+}
+
 }  // namespace detail
 
 /// What the L-BFGS driver and the Adam loop see: NetObjective on the CPU, or the GPU objective
@@ -163,6 +224,7 @@ class NetObjective final : public Objective<T> {
     H_.resize(max_rows, J_);
     E_.resize(max_rows, K_);
     D_.resize(max_rows, J_);
+    if (narrow()) Xt_.resize(round_up(max_rows, kChunkRows) * d_);
     reserve_blocks(max_rows);
   }
 
@@ -174,6 +236,17 @@ class NetObjective final : public Objective<T> {
     n_ = n;
     ctx_ = &ctx;
     block_ = detail::block_rows(n, n_params(), n_params());
+    if (narrow()) {
+      // whole chunks per block; each chunk's rows stored column by column, the last one padded
+      // with zero rows (x = 0 and a zero delta add exactly nothing to any gradient lane)
+      block_ = round_up(block_, kChunkRows);
+      const index_t d = d_;
+      std::fill(Xt_.data() + (n / kChunkRows) * kChunkRows * d, Xt_.data() + round_up(n, kChunkRows) * d, T(0));
+      for (index_t i = 0; i < n; ++i) {
+        T* chunk = Xt_.data() + (i / kChunkRows) * kChunkRows * d + i % kChunkRows;
+        for (index_t c = 0; c < d; ++c) chunk[c * kChunkRows] = X[i * d + c];
+      }
+    }
     reserve_blocks(n);
   }
 
@@ -199,7 +272,8 @@ class NetObjective final : public Objective<T> {
       for (index_t c = 0; c < d; ++c)
         for (index_t j = 0; j < J; ++j) W1t_[j * d + c] = W1(c, j);
       parallel_blocks(*ctx_, n_, block_, [&](index_t b, index_t s, index_t e) {
-        row_kernel_block(b, s, e, W2, b1, b2);
+        if (narrow()) lane_kernel_block(b, s, e, W2, b1, b2);
+        else row_kernel_block(b, s, e, W2, b1, b2);
       });
     } else {
       parallel_blocks(*ctx_, n_, block_, [&](index_t b, index_t s, index_t e) {
@@ -237,10 +311,17 @@ class NetObjective final : public Objective<T> {
       block_loss_.resize(std::max<index_t>(nb, 1));
     }
     if (J_ <= kRowKernelUnits) {  // sized on their own: (d, J) can change with n_params() equal
-      if (grad_t_.rows() < nb || grad_t_.cols() != d_ * J_) grad_t_.resize(std::max<index_t>(nb, 1), d_ * J_);
+      const index_t width = narrow() ? (n_params() + 1) * kChunkRows : d_ * J_;
+      if (grad_t_.rows() < nb || grad_t_.cols() != width) grad_t_.resize(std::max<index_t>(nb, 1), width);
       W1t_.resize(d_ * J_);
     }
   }
+
+  static index_t round_up(index_t n, index_t m) { return (n + m - 1) / m * m; }
+  /// Rows at most kNarrowFeatures wide take the lane kernel (one SIMD lane per row, no per-row
+  /// reduction or tail): per evaluation 7.2 → 1.1 µs on 228 × 30 rows, 27 → 12 µs on 800 × 64,
+  /// 225 → 200 µs on 2500 × 400; at 2500 × 784 the row kernel is ~5 % faster.
+  bool narrow() const { return J_ <= kRowKernelUnits && d_ <= kNarrowFeatures; }
 
   /// Up to this many hidden units the objective runs row by row (dot products and axpys on one
   /// row of X while it is in L1); above it, through Eigen GEMMs on cache-sized sub-blocks.
@@ -248,6 +329,11 @@ class NetObjective final : public Objective<T> {
   /// Rows per chunk of the row kernel: the forward pass of a chunk, its output error and its
   /// backward pass run while the chunk's rows of X are in the L1/L2 cache.
   static constexpr index_t kChunkRows = 16;
+  static constexpr index_t kNarrowFeatures = 512;
+  /// Most chunks per sub-block of the lane kernel: the forward pass of a sub-block runs chunk by
+  /// chunk, then its W1 gradient column group by column group, while its rows of X (at most
+  /// 256 KB) are still in L2.
+  static constexpr index_t kSubChunks = 64;
 
   /// Block b (rows [s, e)) of an evaluation through Eigen GEMMs (J > kRowKernelUnits), with the
   /// same outputs as row_kernel_block. Cache-sized sub-blocks (about 512 KB of X, inside the
@@ -315,21 +401,109 @@ class NetObjective final : public Objective<T> {
       T* Dq = D_.row(q).data();  // m × J
       const T* Xq = X_ + q * d;
       for (index_t j = 0; j < J; ++j) detail::dot_many(Xq, m, d, w1t + j * d, d, Hq + j, J);
-      T* Eq = E_.row(q).data();  // m × K
-      if (J == 1 && K == 1)
-        loss += chunk_stages<1, 1>(q, m, Hq, Eq, Dq, w2, b1, b2, gw2, gb1, gb2);
-      else if (J == 1)
-        loss += chunk_stages<1, 0>(q, m, Hq, Eq, Dq, w2, b1, b2, gw2, gb1, gb2);
-      else if (K == 1)
-        loss += chunk_stages<0, 1>(q, m, Hq, Eq, Dq, w2, b1, b2, gw2, gb1, gb2);
-      else
-        loss += chunk_stages<0, 0>(q, m, Hq, Eq, Dq, w2, b1, b2, gw2, gb1, gb2);
+      loss += stages(q, m, Hq, E_.row(q).data(), Dq, w2, b1, b2, gw2, gb1, gb2);
       for (index_t j = 0; j < J; ++j) detail::axpy_many(Dq + j, J, Xq, m, d, gw1t + j * d, d);
     }
     Eigen::Map<RowMatrix<T>> gW1(g, d, J);
     for (index_t c = 0; c < d; ++c)
       for (index_t j = 0; j < J; ++j) gW1(c, j) = gw1t[j * d + c];
     block_loss_[b] = loss;
+  }
+
+  /// Block b (rows [s, e), whole chunks) of an evaluation by the lane kernel: the same outputs
+  /// as row_kernel_block, from the chunked column-by-column copy Xt_ of X. Every partial sum is
+  /// kept per lane (row i of the block in lane i mod 16, chunks in row order) and the lanes are
+  /// reduced once per block; with the squared loss (every GBNN step) the work between the two
+  /// passes runs on the 16 lanes too, so no scalar sum serialises the rows.
+  template <class W2Type, class B1Type, class B2Type>
+  void lane_kernel_block(index_t b, index_t s, index_t e, const W2Type& W2, const B1Type& b1,
+                         const B2Type& b2) {
+    using L = Eigen::Array<T, kChunkRows, 1>;
+    const index_t d = d_, J = J_, K = K_;
+    const index_t rest = J * K + J + K;  // W2, b1, b2 gradients, after W1 in the packing order
+    T* g = partial_.row(b).data();
+    T* acc = grad_t_.row(b).data();  // lanes: W1 gradient (J × d, per unit), W2, b1, b2, loss
+    T* acc_w2 = acc + J * d * kChunkRows;
+    T* acc_b1 = acc_w2 + J * K * kChunkRows;
+    T* acc_b2 = acc_b1 + J * kChunkRows;
+    T* acc_loss = acc_b2 + K * kChunkRows;
+    std::fill(acc, acc_loss + kChunkRows, T(0));
+    std::fill(g + d * J, g + d * J + rest, T(0));
+    auto lane = [](T* p) { return Eigen::Map<L>(p); };
+    const T* w1t = W1t_.data();
+    const T* w2 = W2.data();
+    alignas(64) T buf[kChunkRows];
+    // the deltas of a sub-block's chunks (chunk t, unit j at (t·J + j)·16), then its W1 gradient
+    alignas(64) T deltas[kSubChunks * kRowKernelUnits * kChunkRows];
+    L h[kRowKernelUnits], delta[kRowKernelUnits];
+    T loss = 0;
+    const index_t sub = std::clamp<index_t>((index_t{256} << 10) / (kChunkRows * d * index_t(sizeof(T))),
+                                            1, kSubChunks) * kChunkRows;
+    for (index_t q0 = s; q0 < e; q0 += sub) {
+    const index_t q1 = std::min(e, q0 + sub);
+    for (index_t q = q0; q < q1; q += kChunkRows) {
+      const index_t m = std::min(kChunkRows, e - q);
+      const T* xt = Xt_.data() + q * d;
+      T* dt = deltas + (q - q0) / kChunkRows * J * kChunkRows;
+      if (loss_ == OutputLoss::squared) {
+        for (index_t j = 0; j < J; ++j) {
+          detail::dot_lanes(xt, w1t + j * d, d, buf);
+          h[j] = T(1) / (T(1) + (-(Eigen::Map<const L>(buf) + b1[j])).exp());
+          delta[j].setZero();
+        }
+        for (index_t k = 0; k < K; ++k) {
+          L o = L::Constant(b2[k]);
+          for (index_t j = 0; j < J; ++j) o += h[j] * w2[j * K + k];
+          for (index_t l = 0; l < kChunkRows; ++l)  // padding lanes: zero error
+            buf[l] = l < m ? o[l] - targets_[(q + l) * K + k] : T(0);
+          const L err = Eigen::Map<const L>(buf);
+          lane(acc_loss) += err * err;
+          lane(acc_b2 + k * kChunkRows) += err;
+          for (index_t j = 0; j < J; ++j) {
+            lane(acc_w2 + (j * K + k) * kChunkRows) += h[j] * err;
+            delta[j] += err * w2[j * K + k];
+          }
+        }
+        for (index_t j = 0; j < J; ++j) {
+          delta[j] *= h[j] * (T(1) - h[j]);
+          lane(acc_b1 + j * kChunkRows) += delta[j];
+          lane(dt + j * kChunkRows) = delta[j];
+        }
+        continue;
+      }
+      // logistic / softmax outputs (the MLP baseline with <= 2 units): row by row
+      T* Hq = H_.row(q).data();
+      T* Dq = D_.row(q).data();
+      for (index_t j = 0; j < J; ++j) {
+        detail::dot_lanes(xt, w1t + j * d, d, buf);
+        for (index_t i = 0; i < m; ++i) Hq[i * J + j] = buf[i];
+      }
+      loss += stages(q, m, Hq, E_.row(q).data(), Dq, w2, b1, b2, g + d * J, g + d * J + J * K,
+                     g + d * J + J * K + J);
+      for (index_t j = 0; j < J; ++j)
+        for (index_t i = 0; i < kChunkRows; ++i) dt[j * kChunkRows + i] = i < m ? Dq[i * J + j] : T(0);
+    }
+    for (index_t j = 0; j < J; ++j)
+      detail::axpy_lanes(deltas + j * kChunkRows, J * kChunkRows, Xt_.data() + q0 * d,
+                         (q1 - q0 + kChunkRows - 1) / kChunkRows, d, acc + j * d * kChunkRows);
+    }
+    for (index_t j = 0; j < J; ++j) detail::reduce_lanes(acc + j * d * kChunkRows, d, g + j, J);
+    if (loss_ == OutputLoss::squared) {
+      detail::reduce_lanes(acc_w2, rest, g + d * J, 1);
+      detail::reduce_lanes(acc_loss, 1, &loss, 1);
+      loss *= T(0.5);
+    }
+    block_loss_[b] = loss;
+  }
+
+  /// chunk_stages with J and K as compile-time constants where they are 1.
+  template <class B1Type, class B2Type>
+  T stages(index_t q, index_t m, T* Hq, T* Eq, T* Dq, const T* w2, const B1Type& b1,
+           const B2Type& b2, T* gw2, T* gb1, T* gb2) const {
+    if (J_ == 1 && K_ == 1) return chunk_stages<1, 1>(q, m, Hq, Eq, Dq, w2, b1, b2, gw2, gb1, gb2);
+    if (J_ == 1) return chunk_stages<1, 0>(q, m, Hq, Eq, Dq, w2, b1, b2, gw2, gb1, gb2);
+    if (K_ == 1) return chunk_stages<0, 1>(q, m, Hq, Eq, Dq, w2, b1, b2, gw2, gb1, gb2);
+    return chunk_stages<0, 0>(q, m, Hq, Eq, Dq, w2, b1, b2, gw2, gb1, gb2);
   }
 
   /// The row kernel's work between its two passes over X, for the chunk's m rows with their
@@ -433,7 +607,7 @@ class NetObjective final : public Objective<T> {
   const T* targets_ = nullptr;
   const Context* ctx_ = nullptr;
   RowMatrix<T> H_, E_, D_, partial_, grad_t_;
-  Vec block_loss_, W1t_;
+  Vec block_loss_, W1t_, Xt_;
 };
 
 namespace detail {
