@@ -22,11 +22,12 @@ struct Data {
   }
 };
 
-// One objective + gradient evaluation of a GBNN step network: n rows, 784 inputs, J units, 10
-// outputs (a Fashion-MNIST-sized step).
+// One objective + gradient evaluation of a GBNN step network: n rows, J units, threads, d inputs,
+// K outputs (784 and 10: a Fashion-MNIST-sized step).
 template <class T>
 void BM_step_objective(benchmark::State& st) {
-  const index_t n = st.range(0), J = st.range(1), d = 784, K = 10;
+  const index_t n = st.range(0), J = st.range(1);
+  const index_t d = st.range(3), K = st.range(4);
   Data<T> data(n, d, K);
   const Context ctx(static_cast<int>(st.range(2)));
   gbnn::NetObjective<T> obj;
@@ -37,13 +38,16 @@ void BM_step_objective(benchmark::State& st) {
   st.SetItemsProcessed(st.iterations() * n);
 }
 // J <= 2 runs the row kernel (X read once per evaluation), J = 8 the GEMM sub-blocks; n = 2500 is
-// the Fashion-MNIST compare's subsample.
-BENCHMARK(BM_step_objective<double>)->Args({10000, 1, 1})->Args({10000, 1, 2})->Args({10000, 8, 2});
+// the Fashion-MNIST compare's subsample. Narrow rows (d <= 512) take the lane kernel: 228 × 30
+// with one output is the breast-cancer compare's subsample, 800 × 64 with 10 a digits-sized step.
+BENCHMARK(BM_step_objective<double>)->Args({10000, 1, 1, 784, 10})->Args({10000, 1, 2, 784, 10})->Args({10000, 8, 2, 784, 10});
 BENCHMARK(BM_step_objective<float>)
-    ->Args({2500, 1, 1})
-    ->Args({2500, 2, 1})
-    ->Args({10000, 1, 2})
-    ->Args({10000, 8, 2});
+    ->Args({2500, 1, 1, 784, 10})
+    ->Args({2500, 2, 1, 784, 10})
+    ->Args({10000, 1, 2, 784, 10})
+    ->Args({10000, 8, 2, 784, 10})
+    ->Args({228, 1, 1, 30, 1})
+    ->Args({800, 1, 1, 64, 10});
 
 void BM_gbnn_fit(benchmark::State& st) {
   Data<double> data(2000, 50, 1);
