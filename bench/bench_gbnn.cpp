@@ -37,15 +37,17 @@ void BM_step_objective(benchmark::State& st) {
   for (auto _ : st) benchmark::DoNotOptimize(obj(w, g));
   st.SetItemsProcessed(st.iterations() * n);
 }
-// J <= 2 runs the row kernel (X read once per evaluation), J = 8 the GEMM sub-blocks; n = 2500 is
-// the Fashion-MNIST compare's subsample. Narrow rows (d <= 512) take the lane kernel: 228 × 30
-// with one output is the breast-cancer compare's subsample, 800 × 64 with 10 a digits-sized step.
+// At 784 inputs J <= 2 runs the row kernel (X read once per evaluation), J = 8 the lane kernel,
+// J = 16 the GEMM sub-blocks; n = 2500 is the Fashion-MNIST compare's subsample. Narrow rows
+// (d <= 512) take the lane kernel at any J <= 8: 228 × 30 with one output is the breast-cancer
+// compare's subsample, 800 × 64 with 10 a digits-sized step.
 BENCHMARK(BM_step_objective<double>)->Args({10000, 1, 1, 784, 10})->Args({10000, 1, 2, 784, 10})->Args({10000, 8, 2, 784, 10});
 BENCHMARK(BM_step_objective<float>)
     ->Args({2500, 1, 1, 784, 10})
     ->Args({2500, 2, 1, 784, 10})
     ->Args({10000, 1, 2, 784, 10})
     ->Args({10000, 8, 2, 784, 10})
+    ->Args({10000, 16, 2, 784, 10})
     ->Args({228, 1, 1, 30, 1})
     ->Args({800, 1, 1, 64, 10});
 

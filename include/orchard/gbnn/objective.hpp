@@ -224,7 +224,7 @@ class NetObjective final : public Objective<T> {
     H_.resize(max_rows, J_);
     E_.resize(max_rows, K_);
     D_.resize(max_rows, J_);
-    if (narrow()) Xt_.resize(round_up(max_rows, kChunkRows) * d_);
+    if (lane_kernel()) Xt_.resize(round_up(max_rows, kChunkRows) * d_);
     reserve_blocks(max_rows);
   }
 
@@ -236,7 +236,7 @@ class NetObjective final : public Objective<T> {
     n_ = n;
     ctx_ = &ctx;
     block_ = detail::block_rows(n, n_params(), n_params());
-    if (narrow()) {
+    if (lane_kernel()) {
       // whole chunks per block; each chunk's rows stored column by column, the last one padded
       // with zero rows (x = 0 and a zero delta add exactly nothing to any gradient lane)
       block_ = round_up(block_, kChunkRows);
@@ -267,12 +267,12 @@ class NetObjective final : public Objective<T> {
     Eigen::Map<const Vec> b1(w.data() + d * J + J * K, J);
     Eigen::Map<const Vec> b2(w.data() + d * J + J * K + J, K);
     const index_t nb = num_blocks(n_, block_);
-    if (J <= kRowKernelUnits) {
+    if (lane_kernel() || J <= kRowKernelUnits) {
       // W1 transposed once per evaluation, so each unit's weights are contiguous
       for (index_t c = 0; c < d; ++c)
         for (index_t j = 0; j < J; ++j) W1t_[j * d + c] = W1(c, j);
       parallel_blocks(*ctx_, n_, block_, [&](index_t b, index_t s, index_t e) {
-        if (narrow()) lane_kernel_block(b, s, e, W2, b1, b2);
+        if (lane_kernel()) lane_kernel_block(b, s, e, W2, b1, b2);
         else row_kernel_block(b, s, e, W2, b1, b2);
       });
     } else {
@@ -310,32 +310,39 @@ class NetObjective final : public Objective<T> {
       partial_.resize(std::max<index_t>(nb, 1), n_params());
       block_loss_.resize(std::max<index_t>(nb, 1));
     }
-    if (J_ <= kRowKernelUnits) {  // sized on their own: (d, J) can change with n_params() equal
-      const index_t width = narrow() ? (n_params() + 1) * kChunkRows : d_ * J_;
+    // sized on their own: (d, J) can change with n_params() equal
+    if (lane_kernel() || J_ <= kRowKernelUnits) {
+      const index_t width = lane_kernel() ? (n_params() + 1) * kChunkRows : d_ * J_;
       if (grad_t_.rows() < nb || grad_t_.cols() != width) grad_t_.resize(std::max<index_t>(nb, 1), width);
       W1t_.resize(d_ * J_);
     }
   }
 
   static index_t round_up(index_t n, index_t m) { return (n + m - 1) / m * m; }
-  /// Rows at most kNarrowFeatures wide take the lane kernel (one SIMD lane per row, no per-row
-  /// reduction or tail): per evaluation 7.2 → 1.1 µs on 228 × 30 rows, 27 → 12 µs on 800 × 64,
-  /// 225 → 200 µs on 2500 × 400; at 2500 × 784 the row kernel is ~5 % faster.
-  bool narrow() const { return J_ <= kRowKernelUnits && d_ <= kNarrowFeatures; }
+  /// The lane kernel (one SIMD lane per row, no per-row reduction or tail) for up to kLaneUnits
+  /// units, except wide rows with J <= 2, where the row kernel is as fast or ~5 % faster.
+  /// Per evaluation (float, one thread), against the row kernel at J = 1: 7.2 → 1.1 µs on
+  /// 228 × 30 rows, 27 → 12 µs on 800 × 64, 225 → 200 µs on 2500 × 400; against the GEMM path
+  /// at J = 4: 22 → 4.3 µs on 228 × 30, 1024 → 441 µs on 2500 × 400, 1762 → 1098 µs on 2500 × 784.
+  bool lane_kernel() const {
+    return J_ <= kLaneUnits && (d_ <= kNarrowFeatures || J_ > kRowKernelUnits);
+  }
 
-  /// Up to this many hidden units the objective runs row by row (dot products and axpys on one
-  /// row of X while it is in L1); above it, through Eigen GEMMs on cache-sized sub-blocks.
+  /// Up to kRowKernelUnits hidden units, rows wider than kNarrowFeatures run row by row (dot
+  /// products and axpys on one row of X while it is in L1); up to kLaneUnits, other rows run on
+  /// the lane kernel; above that, through Eigen GEMMs on cache-sized sub-blocks.
   static constexpr index_t kRowKernelUnits = 2;
   /// Rows per chunk of the row kernel: the forward pass of a chunk, its output error and its
   /// backward pass run while the chunk's rows of X are in the L1/L2 cache.
   static constexpr index_t kChunkRows = 16;
   static constexpr index_t kNarrowFeatures = 512;
+  static constexpr index_t kLaneUnits = 8;
   /// Most chunks per sub-block of the lane kernel: the forward pass of a sub-block runs chunk by
   /// chunk, then its W1 gradient column group by column group, while its rows of X (at most
   /// 256 KB) are still in L2.
   static constexpr index_t kSubChunks = 64;
 
-  /// Block b (rows [s, e)) of an evaluation through Eigen GEMMs (J > kRowKernelUnits), with the
+  /// Block b (rows [s, e)) of an evaluation through Eigen GEMMs (J > kLaneUnits), with the
   /// same outputs as row_kernel_block. Cache-sized sub-blocks (about 512 KB of X, inside the
   /// per-core L2): the forward pass, the output error and the backward pass of a sub-block run
   /// while its rows of X are still in cache, so X is streamed from memory once per evaluation; the
@@ -434,8 +441,8 @@ class NetObjective final : public Objective<T> {
     const T* w2 = W2.data();
     alignas(64) T buf[kChunkRows];
     // the deltas of a sub-block's chunks (chunk t, unit j at (t·J + j)·16), then its W1 gradient
-    alignas(64) T deltas[kSubChunks * kRowKernelUnits * kChunkRows];
-    L h[kRowKernelUnits], delta[kRowKernelUnits];
+    alignas(64) T deltas[kSubChunks * kLaneUnits * kChunkRows];
+    L h[kLaneUnits], delta[kLaneUnits];
     T loss = 0;
     const index_t sub = std::clamp<index_t>((index_t{256} << 10) / (kChunkRows * d * index_t(sizeof(T))),
                                             1, kSubChunks) * kChunkRows;
