@@ -131,7 +131,7 @@ inline void axpy_many(const T* a, index_t a_stride, const S* x, index_t rows, in
   for (; i < rows; ++i) axpy_rows<1>(a + i * a_stride, x + i * stride, stride, y, n);
 }
 
-/// Narrow rows, one SIMD lane per row: `xt` is a 16-row chunk stored column by column (d × 16;
+/// One SIMD lane per row: `xt` is a 16-row chunk stored column by column (d × 16;
 /// lane l is row l of the chunk). z[l] = Σ_c xt[c][l]·w[c] for the 16 rows at once, column c
 /// added to partial sum c mod 4 in column order, then (p0 + p1) + (p2 + p3): every row's sum in
 /// the same fixed order whatever the vector width, and no per-row reduction or tail.
@@ -312,7 +312,9 @@ class NetObjective final : public Objective<T> {
     }
     // sized on their own: (d, J) can change with n_params() equal
     if (lane_kernel() || J_ <= kRowKernelUnits) {
-      const index_t width = lane_kernel() ? (n_params() + 1) * kChunkRows : d_ * J_;
+      // lane kernel: lane sums of the gradient and loss, then a sub-block's deltas
+      const index_t width =
+          lane_kernel() ? (n_params() + 1 + kSubChunks * J_) * kChunkRows : d_ * J_;
       if (grad_t_.rows() < nb || grad_t_.cols() != width) grad_t_.resize(std::max<index_t>(nb, 1), width);
       W1t_.resize(d_ * J_);
     }
@@ -425,74 +427,30 @@ class NetObjective final : public Objective<T> {
   template <class W2Type, class B1Type, class B2Type>
   void lane_kernel_block(index_t b, index_t s, index_t e, const W2Type& W2, const B1Type& b1,
                          const B2Type& b2) {
-    using L = Eigen::Array<T, kChunkRows, 1>;
-    const index_t d = d_, J = J_, K = K_;
-    const index_t rest = J * K + J + K;  // W2, b1, b2 gradients, after W1 in the packing order
+    const index_t d = d_, J = J_;
+    const index_t rest = J * K_ + J + K_;  // W2, b1, b2 gradients, after W1 in the packing order
     T* g = partial_.row(b).data();
     T* acc = grad_t_.row(b).data();  // lanes: W1 gradient (J × d, per unit), W2, b1, b2, loss
     T* acc_w2 = acc + J * d * kChunkRows;
-    T* acc_b1 = acc_w2 + J * K * kChunkRows;
-    T* acc_b2 = acc_b1 + J * kChunkRows;
-    T* acc_loss = acc_b2 + K * kChunkRows;
+    T* acc_loss = acc_w2 + rest * kChunkRows;
+    // the deltas of a sub-block's chunks (chunk t, unit j at (t·J + j)·16), for its W1 gradient
+    T* deltas = acc_loss + kChunkRows;
     std::fill(acc, acc_loss + kChunkRows, T(0));
     std::fill(g + d * J, g + d * J + rest, T(0));
-    auto lane = [](T* p) { return Eigen::Map<L>(p); };
-    const T* w1t = W1t_.data();
-    const T* w2 = W2.data();
-    alignas(64) T buf[kChunkRows];
-    // the deltas of a sub-block's chunks (chunk t, unit j at (t·J + j)·16), then its W1 gradient
-    alignas(64) T deltas[kSubChunks * kLaneUnits * kChunkRows];
-    L h[kLaneUnits], delta[kLaneUnits];
+    const index_t sub =
+        std::clamp<index_t>((index_t{256} << 10) / (kChunkRows * d * index_t(sizeof(T))), 1,
+                            kSubChunks) * kChunkRows;
     T loss = 0;
-    const index_t sub = std::clamp<index_t>((index_t{256} << 10) / (kChunkRows * d * index_t(sizeof(T))),
-                                            1, kSubChunks) * kChunkRows;
     for (index_t q0 = s; q0 < e; q0 += sub) {
-    const index_t q1 = std::min(e, q0 + sub);
-    for (index_t q = q0; q < q1; q += kChunkRows) {
-      const index_t m = std::min(kChunkRows, e - q);
-      const T* xt = Xt_.data() + q * d;
-      T* dt = deltas + (q - q0) / kChunkRows * J * kChunkRows;
-      if (loss_ == OutputLoss::squared) {
-        for (index_t j = 0; j < J; ++j) {
-          detail::dot_lanes(xt, w1t + j * d, d, buf);
-          h[j] = T(1) / (T(1) + (-(Eigen::Map<const L>(buf) + b1[j])).exp());
-          delta[j].setZero();
-        }
-        for (index_t k = 0; k < K; ++k) {
-          L o = L::Constant(b2[k]);
-          for (index_t j = 0; j < J; ++j) o += h[j] * w2[j * K + k];
-          for (index_t l = 0; l < kChunkRows; ++l)  // padding lanes: zero error
-            buf[l] = l < m ? o[l] - targets_[(q + l) * K + k] : T(0);
-          const L err = Eigen::Map<const L>(buf);
-          lane(acc_loss) += err * err;
-          lane(acc_b2 + k * kChunkRows) += err;
-          for (index_t j = 0; j < J; ++j) {
-            lane(acc_w2 + (j * K + k) * kChunkRows) += h[j] * err;
-            delta[j] += err * w2[j * K + k];
-          }
-        }
-        for (index_t j = 0; j < J; ++j) {
-          delta[j] *= h[j] * (T(1) - h[j]);
-          lane(acc_b1 + j * kChunkRows) += delta[j];
-          lane(dt + j * kChunkRows) = delta[j];
-        }
-        continue;
-      }
-      // logistic / softmax outputs (the MLP baseline with <= 2 units): row by row
-      T* Hq = H_.row(q).data();
-      T* Dq = D_.row(q).data();
-      for (index_t j = 0; j < J; ++j) {
-        detail::dot_lanes(xt, w1t + j * d, d, buf);
-        for (index_t i = 0; i < m; ++i) Hq[i * J + j] = buf[i];
-      }
-      loss += stages(q, m, Hq, E_.row(q).data(), Dq, w2, b1, b2, g + d * J, g + d * J + J * K,
-                     g + d * J + J * K + J);
+      const index_t q1 = std::min(e, q0 + sub);
+      for (index_t q = q0; q < q1; q += kChunkRows)
+        loss += lane_chunk(q, std::min(kChunkRows, e - q),
+                           deltas + (q - q0) / kChunkRows * J * kChunkRows, W2, b1, b2, g + d * J,
+                           acc_w2);
       for (index_t j = 0; j < J; ++j)
-        for (index_t i = 0; i < kChunkRows; ++i) dt[j * kChunkRows + i] = i < m ? Dq[i * J + j] : T(0);
-    }
-    for (index_t j = 0; j < J; ++j)
-      detail::axpy_lanes(deltas + j * kChunkRows, J * kChunkRows, Xt_.data() + q0 * d,
-                         (q1 - q0 + kChunkRows - 1) / kChunkRows, d, acc + j * d * kChunkRows);
+        detail::axpy_lanes(deltas + j * kChunkRows, J * kChunkRows, Xt_.data() + q0 * d,
+                           (q1 - q0) / kChunkRows + ((q1 - q0) % kChunkRows != 0), d,
+                           acc + j * d * kChunkRows);
     }
     for (index_t j = 0; j < J; ++j) detail::reduce_lanes(acc + j * d * kChunkRows, d, g + j, J);
     if (loss_ == OutputLoss::squared) {
@@ -501,6 +459,63 @@ class NetObjective final : public Objective<T> {
       loss *= T(0.5);
     }
     block_loss_[b] = loss;
+  }
+
+  /// The lane kernel's forward pass and output error for the chunk of m rows at q: writes its
+  /// deltas (J × 16 lanes, zero in padding lanes) to dt and adds its W2 / bias gradients and loss,
+  /// per lane from acc_w2 on (squared loss; the returned loss is then 0) or row by row into
+  /// g_rest (other losses; returns the chunk's loss).
+  template <class W2Type, class B1Type, class B2Type>
+  T lane_chunk(index_t q, index_t m, T* dt, const W2Type& W2, const B1Type& b1, const B2Type& b2,
+               T* g_rest, T* acc_w2) {
+    using L = Eigen::Array<T, kChunkRows, 1>;
+    const index_t d = d_, J = J_, K = K_;
+    const T* xt = Xt_.data() + q * d;
+    const T* w1t = W1t_.data();
+    const T* w2 = W2.data();
+    alignas(64) T buf[kChunkRows];
+    if (loss_ != OutputLoss::squared) {  // logistic / softmax outputs (the MLP baseline): by row
+      T* Hq = H_.row(q).data();
+      T* Dq = D_.row(q).data();
+      for (index_t j = 0; j < J; ++j) {
+        detail::dot_lanes(xt, w1t + j * d, d, buf);
+        for (index_t i = 0; i < m; ++i) Hq[i * J + j] = buf[i];
+      }
+      const T loss =
+          stages(q, m, Hq, E_.row(q).data(), Dq, w2, b1, b2, g_rest, g_rest + J * K, g_rest + J * K + J);
+      for (index_t j = 0; j < J; ++j)
+        for (index_t i = 0; i < kChunkRows; ++i) dt[j * kChunkRows + i] = i < m ? Dq[i * J + j] : T(0);
+      return loss;
+    }
+    auto lane = [](T* p) { return Eigen::Map<L>(p); };
+    T* acc_b1 = acc_w2 + J * K * kChunkRows;
+    T* acc_b2 = acc_b1 + J * kChunkRows;
+    T* acc_loss = acc_b2 + K * kChunkRows;
+    L h[kLaneUnits], delta[kLaneUnits];
+    for (index_t j = 0; j < J; ++j) {
+      detail::dot_lanes(xt, w1t + j * d, d, buf);
+      h[j] = T(1) / (T(1) + (-(Eigen::Map<const L>(buf) + b1[j])).exp());
+      delta[j].setZero();
+    }
+    for (index_t k = 0; k < K; ++k) {
+      L o = L::Constant(b2[k]);
+      for (index_t j = 0; j < J; ++j) o += h[j] * w2[j * K + k];
+      for (index_t l = 0; l < kChunkRows; ++l)  // padding lanes: zero error
+        buf[l] = l < m ? o[l] - targets_[(q + l) * K + k] : T(0);
+      const L err = Eigen::Map<const L>(buf);
+      lane(acc_loss) += err * err;
+      lane(acc_b2 + k * kChunkRows) += err;
+      for (index_t j = 0; j < J; ++j) {
+        lane(acc_w2 + (j * K + k) * kChunkRows) += h[j] * err;
+        delta[j] += err * w2[j * K + k];
+      }
+    }
+    for (index_t j = 0; j < J; ++j) {
+      delta[j] *= h[j] * (T(1) - h[j]);
+      lane(acc_b1 + j * kChunkRows) += delta[j];
+      lane(dt + j * kChunkRows) = delta[j];
+    }
+    return 0;
   }
 
   /// chunk_stages with J and K as compile-time constants where they are 1.
