@@ -1,8 +1,9 @@
 #pragma once
-// The L-BFGS set-up shared by GBNN's per-step fits and the MLP baseline: LBFGS++ with the strong
-// Wolfe line search, scipy-like stopping rules, and the lowest-objective point kept (the line
+// The L-BFGS set-up shared by GBNN's per-step fits and the MLP baseline: LBFGS++ with scipy's
+// line search (Moré–Thuente) and stopping rules, and the lowest-objective point kept (the line
 // search may stop on an exception near convergence; the best point evaluated is then used).
 #include <LBFGS.h>
+#include <LBFGSpp/LineSearchMoreThuente.h>
 
 #include <cmath>
 #include <exception>
@@ -32,16 +33,27 @@ void glorot_init(Rng& rng, index_t d, index_t J, index_t K, Vector<T>& w) {
 /// LbfgsDriver::minimize).
 struct GradientConverged {};
 
-/// LBFGS++'s strong-Wolfe line search followed by scipy's gradient test: after each accepted step,
-/// stop when max_i |g_i| <= gtol (scipy's L-BFGS-B `pgtol`, which scikit-learn sets to its `tol`).
-/// LBFGS++'s own gradient test uses the 2-norm; this one makes the rules the same as scipy's.
+/// scipy's L-BFGS-B line search followed by its gradient test. The search is Moré–Thuente
+/// (scipy's dcsrch) with sufficient decrease 1e-3 and curvature 0.9 (LbfgsDriver's settings),
+/// unbounded: LBFGS++ ships it for its bounded solver, hence the LBFGSBParam. After each accepted
+/// step, stop when max_i |g_i| <= gtol (scipy's `pgtol`, which scikit-learn sets to its `tol`);
+/// LBFGS++'s own gradient test uses the 2-norm. On Fashion-MNIST (50 GBNN steps) this search ran
+/// 118.1 evaluations per step against the package's 118.0; LBFGS++'s Nocedal–Wright search ran
+/// 133.6.
 template <class Scalar>
 class GtolLineSearch {
  public:
   template <class Foo, class Vec>
   static void LineSearch(Foo& f, Scalar& fx, Vec& x, Vec& grad, Scalar& step, const Vec& drt,
                          const Vec& xp, const LBFGSpp::LBFGSParam<Scalar>& param) {
-    LBFGSpp::LineSearchNocedalWright<Scalar>::LineSearch(f, fx, x, grad, step, drt, xp, param);
+    LBFGSpp::LBFGSBParam<Scalar> search;
+    search.max_linesearch = param.max_linesearch;
+    search.min_step = param.min_step;
+    search.max_step = param.max_step;
+    search.ftol = param.ftol;
+    search.wolfe = param.wolfe;
+    LBFGSpp::LineSearchMoreThuente<Scalar>::LineSearch(
+        f, fx, x, grad, step, std::numeric_limits<Scalar>::infinity(), drt, xp, search);
     ++f.iterations;
     if (f.gradient_converged(grad)) throw GradientConverged{};
   }
@@ -139,7 +151,8 @@ class LbfgsDriver {
     lp.delta = static_cast<T>(ftol);
     lp.max_iterations = max_iter;
     lp.max_linesearch = 20;
-    lp.linesearch = LBFGSpp::LBFGS_LINESEARCH_BACKTRACKING_STRONG_WOLFE;
+    lp.ftol = T(1e-3);  // scipy's dcsrch: sufficient decrease and curvature constants
+    lp.wolfe = T(0.9);
     return lp;
   }
 
