@@ -12,6 +12,15 @@ using gbnn::OutputLoss;
 
 namespace {
 
+// Fills X (n × d) and R (n × K) row by row with standard normals: row i's features, then its
+// targets.
+void fill_normal(Rng& rng, gbnn_test::Mat& X, gbnn_test::Mat& R) {
+  for (orchard::index_t i = 0; i < X.rows(); ++i) {
+    for (orchard::index_t j = 0; j < X.cols(); ++j) X(i, j) = rng.normal();
+    for (orchard::index_t k = 0; k < R.cols(); ++k) R(i, k) = rng.normal();
+  }
+}
+
 // Central differences; returns the largest relative error.
 // J <= 8 runs the lane kernel (one row per SIMD lane) except J <= 2 with d > 512, which runs the
 // row kernel; J = 9 runs the GEMM sub-blocks. d = 37 is not a multiple of the lane kernel's 4
@@ -88,10 +97,7 @@ TEST_CASE("per-step objective: the lane and row kernels equal the GEMM path's ar
     CAPTURE(J);
     Rng rng(12);
     gbnn_test::Mat X(n, d), R(n, K);
-    for (int i = 0; i < n; ++i) {
-      for (int c = 0; c < d; ++c) X(i, c) = rng.normal();
-      for (int k = 0; k < K; ++k) R(i, k) = rng.normal();
-    }
+    fill_normal(rng, X, R);
     Context ctx(2);
     NetObjective<double> os, oref;
     os.configure(n, d, J, K, OutputLoss::squared, 0.0);
@@ -122,10 +128,7 @@ TEST_CASE("per-step objective: value matches a naive formula") {
   const int n = 40, d = 3, J = 2, K = 2;
   Rng rng(5);
   gbnn_test::Mat X(n, d), R(n, K);
-  for (int i = 0; i < n; ++i) {
-    for (int j = 0; j < d; ++j) X(i, j) = rng.normal();
-    for (int k = 0; k < K; ++k) R(i, k) = rng.normal();
-  }
+  fill_normal(rng, X, R);
   Context ctx(1);
   NetObjective<double> obj;
   const double alpha = 0.25;
@@ -170,10 +173,7 @@ TEST_CASE("per-step objective: identical value and gradient for any thread count
   CAPTURE(J);
   Rng rng(9);
   gbnn_test::Mat X(n, d), R(n, K);
-  for (int i = 0; i < n; ++i) {
-    for (int j = 0; j < d; ++j) X(i, j) = rng.normal();
-    for (int k = 0; k < K; ++k) R(i, k) = rng.normal();
-  }
+  fill_normal(rng, X, R);
   Eigen::VectorXd w(d * J + J * K + J + K);
   for (int q = 0; q < w.size(); ++q) w[q] = rng.normal(0, 0.03);
   double f[3];

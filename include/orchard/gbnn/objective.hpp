@@ -26,6 +26,16 @@ enum class OutputLoss { squared, logistic, softmax };
 
 namespace detail {
 
+/// The 16 lanes of v summed in a fixed pairwise tree: lanes l += l + 8, then l += l + 4, then
+/// l += l + 2, then 0 + 1 (the same order whatever the vector width).
+template <class T>
+inline T tree_sum16(const Eigen::Array<T, 16, 1>& v) {
+  const Eigen::Array<T, 8, 1> a8 = v.template head<8>() + v.template tail<8>();
+  const Eigen::Array<T, 4, 1> a4 = a8.template head<4>() + a8.template tail<4>();
+  const Eigen::Array<T, 2, 1> a2 = a4.template head<2>() + a4.template tail<2>();
+  return a2[0] + a2[1];
+}
+
 /// Σ_c x_r[c]·w[c] for R rows x_r (R = 1..4, consecutive rows `stride` apart), each in a fixed
 /// order that does not depend on the vector width: 16 interleaved partial sums per row (the
 /// compiler turns them into SIMD lanes; the R rows are independent chains sharing the loads of
@@ -62,11 +72,7 @@ inline void dot_rows(const S* x, index_t stride, const T* w, index_t n, T* out) 
       l += 4;
     }
     for (; l < rem; ++l) acc[r][l] += static_cast<T>(xr[l]) * w[c + l];
-    // fixed pairwise tree: lanes l += l + 8, then l += l + 4, then l += l + 2, then 0 + 1
-    const Eigen::Array<T, 8, 1> a8 = acc[r].template head<8>() + acc[r].template tail<8>();
-    const Eigen::Array<T, 4, 1> a4 = a8.template head<4>() + a8.template tail<4>();
-    const Eigen::Array<T, 2, 1> a2 = a4.template head<2>() + a4.template tail<2>();
-    out[r] = a2[0] + a2[1];
+    out[r] = tree_sum16<T>(acc[r]);
   }
 }
 
@@ -179,17 +185,11 @@ inline void axpy_lanes(const T* a, index_t a_stride, const T* xt, index_t chunks
     Eigen::Map<L>(acc + c * 16) = p;
   }
 }
-/// out[c·stride] = the 16 lanes of acc[c] summed in a fixed pairwise tree (l + 8, then l + 4,
-/// l + 2, l + 1).
+/// out[c·stride] = the 16 lanes of acc[c] summed by tree_sum16.
 template <class T>
 inline void reduce_lanes(const T* acc, index_t d, T* out, index_t stride) {
-  for (index_t c = 0; c < d; ++c) {
-    const Eigen::Array<T, 16, 1> v = Eigen::Map<const Eigen::Array<T, 16, 1>>(acc + c * 16);
-    const Eigen::Array<T, 8, 1> a8 = v.template head<8>() + v.template tail<8>();
-    const Eigen::Array<T, 4, 1> a4 = a8.template head<4>() + a8.template tail<4>();
-    const Eigen::Array<T, 2, 1> a2 = a4.template head<2>() + a4.template tail<2>();
-    out[c * stride] = a2[0] + a2[1];
-  }
+  for (index_t c = 0; c < d; ++c)
+    out[c * stride] = tree_sum16<T>(Eigen::Map<const Eigen::Array<T, 16, 1>>(acc + c * 16));
 }
 
 }  // namespace detail
