@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 #include <numeric>
+#include <thread>
 #include <vector>
 
 #include "orchard/core/memory.hpp"
@@ -133,4 +134,55 @@ TEST_CASE("populate_pages and resize_populated: contents kept, later writes faul
   CHECK(r[2] == 7);
   CHECK(r[3] == 0);
   CHECK(r.back() == 0);
+}
+
+// Blocks of map_block hold what is written, are page- (from 2 MiB: huge-page-) aligned, come back
+// from the cache by length, and the cache never holds more than its bound, also when threads
+// take and give back blocks at once.
+TEST_CASE("map_block / unmap_block: aligned, reused by length, cache bounded") {
+  using orchard::huge_page_bytes;
+  for (const std::size_t bytes : {orchard::mapped_block_bytes, orchard::mapped_block_bytes + 12345,
+                                  huge_page_bytes, 3 * huge_page_bytes + 5}) {
+    auto* p = static_cast<std::uint8_t*>(orchard::map_block(bytes));
+    const auto a = reinterpret_cast<std::uintptr_t>(p);
+    CHECK(a % (bytes >= huge_page_bytes ? huge_page_bytes : 4096) == 0);
+    for (std::size_t i = 0; i < bytes; ++i) p[i] = static_cast<std::uint8_t>(i * 7 + 1);
+    std::size_t bad = 0;
+    for (std::size_t i = 0; i < bytes; ++i) bad += p[i] != static_cast<std::uint8_t>(i * 7 + 1);
+    CHECK(bad == 0);
+    orchard::unmap_block(p, bytes);
+#if ORCHARD_MAP_BLOCKS
+    // the same length again: the block just given back
+    void* q = orchard::map_block(bytes);
+    CHECK(reinterpret_cast<std::uintptr_t>(q) == a);
+    orchard::unmap_block(q, bytes);
+#endif
+  }
+#if ORCHARD_MAP_BLOCKS
+  // more blocks given back than the cache keeps: the oldest go back to the system
+  std::vector<void*> blocks;
+  const std::size_t n = orchard::detail::block_cache_bytes / huge_page_bytes + 8;
+  for (std::size_t i = 0; i < n; ++i) blocks.push_back(orchard::map_block(huge_page_bytes));
+  for (void* b : blocks) orchard::unmap_block(b, huge_page_bytes);
+  CHECK(orchard::detail::block_cache().bytes <= orchard::detail::block_cache_bytes);
+  // a block longer than the whole cache is never kept
+  void* big = orchard::map_block(orchard::detail::block_cache_bytes + huge_page_bytes);
+  orchard::unmap_block(big, orchard::detail::block_cache_bytes + huge_page_bytes);
+  for (const auto& [b, len] : orchard::detail::block_cache().maps) CHECK(b != big);
+#endif
+  std::vector<std::thread> threads;
+  std::vector<std::size_t> bad(4, 0);
+  for (std::size_t t = 0; t < 4; ++t)
+    threads.emplace_back([t, &bad] {
+      for (std::size_t r = 0; r < 50; ++r) {
+        const std::size_t bytes = orchard::mapped_block_bytes * (1 + (r + t) % 10);
+        auto* p = static_cast<std::uint64_t*>(orchard::map_block(bytes));
+        const std::size_t m = bytes / 8;
+        for (std::size_t i = 0; i < m; i += 512) p[i] = t * 1000003 + i;
+        for (std::size_t i = 0; i < m; i += 512) bad[t] += p[i] != t * 1000003 + i;
+        orchard::unmap_block(p, bytes);
+      }
+    });
+  for (auto& th : threads) th.join();
+  for (const auto b : bad) CHECK(b == 0);
 }

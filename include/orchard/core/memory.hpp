@@ -1,14 +1,16 @@
 #pragma once
 // Memory for the families that fill large arrays once (influence structures, ss3 value tables and
 // model file buffers): huge-page hints, populating pages in one call, and an allocator that does
-// not zero-fill and puts arrays of 2 MiB or more on huge pages.
+// not zero-fill and gives large arrays mappings of their own, reused by length (huge pages from 2 MiB).
 
 #include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <new>
 #include <utility>
+#include <vector>
 
 #if defined(__linux__)
 #include <sys/mman.h>
@@ -17,6 +19,14 @@
 namespace orchard {
 
 inline constexpr std::size_t huge_page_bytes = std::size_t{1} << 21;
+
+// Large arrays are mappings of their own (map_block) on Linux, except under AddressSanitizer,
+// which checks heap blocks only.
+#if defined(__linux__) && !defined(__SANITIZE_ADDRESS__)
+#define ORCHARD_MAP_BLOCKS 1
+#else
+#define ORCHARD_MAP_BLOCKS 0
+#endif
 
 /// The part of [addr, addr + bytes) that advise_huge_pages advises: its 2 MiB-aligned interior
 /// ({0, 0} for a null address or when the interior holds no whole huge page).
@@ -75,11 +85,109 @@ void resize_populated(Vector& v, std::size_t n) {
   v.resize(n);
 }
 
+/// Arrays of at least this many bytes get mappings of their own (map_block).
+inline constexpr std::size_t mapped_block_bytes = std::size_t{256} << 10;
+
+namespace detail {
+/// Mappings given back to unmap_block and kept for reuse, most recent last, at most
+/// block_cache_bytes in all: reused memory is already faulted in, as blocks the C library's heap
+/// reuses are (a fresh mapping costs a page fault and zeroing per page, or per 2 MiB, each time).
+inline constexpr std::size_t block_cache_bytes = std::size_t{64} << 20;
+struct BlockCache {
+  std::mutex lock;
+  std::vector<std::pair<void*, std::size_t>> maps;  // (address, length)
+  std::size_t bytes = 0;
+};
+inline BlockCache& block_cache() {
+  static BlockCache* cache = new BlockCache;  // never destroyed: usable from other statics' destructors
+  return *cache;
+}
+/// The length of the mapping that holds `bytes`: whole pages, whole huge pages from 2 MiB.
+inline std::size_t block_length(std::size_t bytes) noexcept {
+  const std::size_t unit = bytes >= huge_page_bytes ? huge_page_bytes : std::size_t{4096};
+  return (bytes + unit - 1) & ~(unit - 1);
+}
+}  // namespace detail
+
+/// Memory for an array of `bytes` (at least mapped_block_bytes); from 2 MiB it is 2 MiB-aligned
+/// and advised for huge pages. On Linux it is a mapping of its own, taken from and given back to
+/// a cache by length (detail::block_cache_bytes). The C library's heap serves large arrays badly
+/// in a loop that saves and loads a model: 2 MiB-aligned heap blocks leave unaligned remainders
+/// that later blocks do not fit (the heap of a loop over a 6 MB ss3 model grew by 30 MB a round,
+/// to 250-360 MB, faulting in fresh memory each time), and without them the heap's top is given
+/// back at each free and faulted in again. Throws std::bad_alloc.
+inline void* map_block(std::size_t bytes) {
+  if (bytes > std::numeric_limits<std::size_t>::max() - 2 * huge_page_bytes) throw std::bad_alloc();
+#if ORCHARD_MAP_BLOCKS
+  const std::size_t len = detail::block_length(bytes);
+  {
+    detail::BlockCache& c = detail::block_cache();
+    const std::lock_guard<std::mutex> g(c.lock);
+    for (std::size_t i = c.maps.size(); i-- > 0;) {
+      if (c.maps[i].second != len) continue;
+      void* p = c.maps[i].first;
+      c.maps.erase(c.maps.begin() + static_cast<std::ptrdiff_t>(i));
+      c.bytes -= len;
+      return p;
+    }
+  }
+  if (len < huge_page_bytes) {
+    void* p = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    return p;
+  }
+  constexpr std::size_t huge = huge_page_bytes;
+  void* raw = ::mmap(nullptr, len + huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (raw == MAP_FAILED) throw std::bad_alloc();
+  // keep the aligned len bytes of the over-sized mapping
+  const auto r = reinterpret_cast<std::uintptr_t>(raw);
+  const std::uintptr_t a = (r + huge - 1) & ~(huge - 1);
+  if (a > r) ::munmap(raw, a - r);
+  if (r + huge > a) ::munmap(reinterpret_cast<void*>(a + len), r + huge - a);
+  void* p = reinterpret_cast<void*>(a);
+  advise_huge_pages(p, len);
+  return p;
+#else
+  void* p = ::operator new(bytes, std::align_val_t{huge_page_bytes});
+  advise_huge_pages(p, bytes);
+  return p;
+#endif
+}
+/// Gives back the memory of map_block(bytes).
+inline void unmap_block(void* p, std::size_t bytes) noexcept {
+#if ORCHARD_MAP_BLOCKS
+  const std::size_t len = detail::block_length(bytes);
+  if (len <= detail::block_cache_bytes) {
+    detail::BlockCache& c = detail::block_cache();
+    const std::lock_guard<std::mutex> g(c.lock);
+    bool kept = false;
+    try {
+      c.maps.emplace_back(p, len);
+      kept = true;
+    } catch (const std::bad_alloc&) {  // no room for the list: the mapping goes back now
+    }
+    if (kept) {
+      c.bytes += len;
+      std::size_t n = 0;  // the oldest mappings beyond the limit go back to the system
+      for (; c.bytes > detail::block_cache_bytes; ++n) {
+        ::munmap(c.maps[n].first, c.maps[n].second);
+        c.bytes -= c.maps[n].second;
+      }
+      c.maps.erase(c.maps.begin(), c.maps.begin() + static_cast<std::ptrdiff_t>(n));
+      return;
+    }
+  }
+  ::munmap(p, len);
+#else
+  ::operator delete(p, std::align_val_t{huge_page_bytes});
+#endif
+}
+
 /// Allocator for arrays that are written in full after they are allocated: value-initialisation
-/// leaves trivial elements uninitialised (no zero fill before the real first write), and arrays of
-/// 2 MiB or more are aligned to 2 MiB and advised for huge pages, so the first write faults once
-/// per 2 MiB instead of once per 4 KiB (the advice covers their whole huge pages; the tail is
-/// ordinary pages).
+/// leaves trivial elements uninitialised (no zero fill before the real first write). Arrays of
+/// mapped_block_bytes or more are blocks of map_block, reused by length; from 2 MiB they are
+/// aligned to 2 MiB and advised for huge pages, so the first write faults once per 2 MiB instead
+/// of once per 4 KiB.
 template <class T>
 struct UninitAllocator {
   using value_type = T;
@@ -89,16 +197,14 @@ struct UninitAllocator {
   T* allocate(std::size_t n) {
     if (n > std::numeric_limits<std::size_t>::max() / sizeof(T)) throw std::bad_array_new_length();
     const std::size_t bytes = n * sizeof(T);
-    if (bytes < huge_page_bytes) return std::allocator<T>().allocate(n);
-    void* p = ::operator new(bytes, std::align_val_t{huge_page_bytes});
-    advise_huge_pages(p, bytes);
-    return static_cast<T*>(p);
+    if (bytes < mapped_block_bytes) return std::allocator<T>().allocate(n);
+    return static_cast<T*>(map_block(bytes));
   }
   void deallocate(T* p, std::size_t n) noexcept {
-    if (n * sizeof(T) < huge_page_bytes) {
+    if (n * sizeof(T) < mapped_block_bytes) {
       std::allocator<T>().deallocate(p, n);
     } else {
-      ::operator delete(p, std::align_val_t{huge_page_bytes});
+      unmap_block(p, n * sizeof(T));
     }
   }
   template <class U, class... A>
