@@ -86,7 +86,7 @@ void resize_populated(Vector& v, std::size_t n) {
 }
 
 /// Arrays of at least this many bytes get mappings of their own (map_block).
-inline constexpr std::size_t mapped_block_bytes = std::size_t{256} << 10;
+inline constexpr std::size_t mapped_block_bytes = std::size_t{32} << 10;
 
 namespace detail {
 /// Mappings given back to unmap_block and kept for reuse, most recent last, at most

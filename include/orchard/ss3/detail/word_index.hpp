@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "../../core/memory.hpp"
+
 namespace orchard::ss3 {
 
 /// Transparent string hash (lookups by std::string_view without allocating).
@@ -120,7 +122,7 @@ class WordIndex {
     return true;
   }
   void rehash(std::size_t cap, const std::vector<std::string>& words) {
-    std::vector<std::uint64_t> old(cap, 0);
+    Slots old(cap, 0);
     old.swap(slots_);
     mask_ = cap - 1;
     for (const std::uint64_t s : old) {
@@ -132,7 +134,9 @@ class WordIndex {
     }
   }
 
-  std::vector<std::uint64_t> slots_;
+  // a large vocabulary's table through the block cache: loading a model again reuses its pages
+  using Slots = std::vector<std::uint64_t, UninitAllocator<std::uint64_t>>;
+  Slots slots_;
   std::size_t mask_ = 0;
   std::size_t size_ = 0;
 };
