@@ -23,7 +23,7 @@ from pathlib import Path
 
 PYSS3 = "pyss3==0.6.5"
 root = Path(__file__).resolve().parents[2]
-IO_REPEATS = 5
+IO_REPEATS = 11
 
 
 def ensure_venv():
