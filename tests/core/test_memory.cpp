@@ -169,6 +169,11 @@ TEST_CASE("map_block / unmap_block: aligned, reused by length, cache bounded") {
   void* big = orchard::map_block(orchard::detail::block_cache_bytes + huge_page_bytes);
   orchard::unmap_block(big, orchard::detail::block_cache_bytes + huge_page_bytes);
   for (const auto& [b, len] : orchard::detail::block_cache().maps) CHECK(b != big);
+  CHECK(orchard::release_cached_blocks() > 0);
+  CHECK(orchard::detail::block_cache().maps.empty());
+  CHECK(orchard::release_cached_blocks() == 0);
+#else
+  CHECK(orchard::release_cached_blocks() == 0);
 #endif
   std::vector<std::thread> threads;
   std::vector<std::size_t> bad(4, 0);

@@ -22,7 +22,14 @@ inline constexpr std::size_t huge_page_bytes = std::size_t{1} << 21;
 
 // Large arrays are mappings of their own (map_block) on Linux, except under AddressSanitizer,
 // which checks heap blocks only.
-#if defined(__linux__) && !defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__)
+#define ORCHARD_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ORCHARD_ASAN 1
+#endif
+#endif
+#if defined(__linux__) && !defined(ORCHARD_ASAN)
 #define ORCHARD_MAP_BLOCKS 1
 #else
 #define ORCHARD_MAP_BLOCKS 0
@@ -180,6 +187,22 @@ inline void unmap_block(void* p, std::size_t bytes) noexcept {
   ::munmap(p, len);
 #else
   ::operator delete(p, std::align_val_t{huge_page_bytes});
+#endif
+}
+
+/// Gives every block kept for reuse back to the system (a long-running program that has freed
+/// its models and wants the memory back); returns the bytes given back.
+inline std::size_t release_cached_blocks() noexcept {
+#if ORCHARD_MAP_BLOCKS
+  detail::BlockCache& c = detail::block_cache();
+  const std::lock_guard<std::mutex> g(c.lock);
+  for (const auto& [p, len] : c.maps) ::munmap(p, len);
+  const std::size_t bytes = c.bytes;
+  c.maps.clear();
+  c.bytes = 0;
+  return bytes;
+#else
+  return 0;
 #endif
 }
 
