@@ -1,7 +1,8 @@
 #pragma once
 // Memory for the families that fill large arrays once (influence structures, ss3 value tables and
 // model file buffers): huge-page hints, populating pages in one call, and an allocator that does
-// not zero-fill and gives large arrays mappings of their own, reused by length (huge pages from 2 MiB).
+// not zero-fill and gives large arrays mappings of their own, reused by length (huge pages from
+// 2 MiB).
 
 #include <cstddef>
 #include <cstdint>
@@ -106,7 +107,8 @@ struct BlockCache {
   std::size_t bytes = 0;
 };
 inline BlockCache& block_cache() {
-  static BlockCache* cache = new BlockCache;  // never destroyed: usable from other statics' destructors
+  // never destroyed: usable from other statics' destructors
+  static BlockCache* cache = new BlockCache;
   return *cache;
 }
 /// The length of the mapping that holds `bytes`: whole pages, whole huge pages from 2 MiB.
@@ -144,7 +146,8 @@ inline void* map_block(std::size_t bytes) {
     return p;
   }
   constexpr std::size_t huge = huge_page_bytes;
-  void* raw = ::mmap(nullptr, len + huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  void* raw =
+      ::mmap(nullptr, len + huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (raw == MAP_FAILED) throw std::bad_alloc();
   // keep the aligned len bytes of the over-sized mapping
   const auto r = reinterpret_cast<std::uintptr_t>(raw);
