@@ -164,7 +164,7 @@ inline void* map_block(std::size_t bytes) {
 #endif
 }
 /// Gives back the memory of map_block(bytes).
-inline void unmap_block(void* p, std::size_t bytes) noexcept {
+inline void unmap_block(void* p, [[maybe_unused]] std::size_t bytes) noexcept {
 #if ORCHARD_MAP_BLOCKS
   const std::size_t len = detail::block_length(bytes);
   if (len <= detail::block_cache_bytes) {
