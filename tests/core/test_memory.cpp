@@ -191,3 +191,35 @@ TEST_CASE("map_block / unmap_block: aligned, reused by length, cache bounded") {
   for (auto& th : threads) th.join();
   for (const auto b : bad) CHECK(b == 0);
 }
+
+#if ORCHARD_MAP_BLOCKS
+#include <atomic>
+#include <sys/wait.h>
+#include <unistd.h>
+// A child forked while another thread takes and gives back blocks can still use the cache (the
+// lock is held across fork, not inherited in the middle of another thread's use).
+TEST_CASE("map_block after fork: the child's cache is usable") {
+  std::atomic<bool> stop{false};
+  std::thread busy([&stop] {
+    constexpr std::size_t bytes = orchard::mapped_block_bytes;
+    while (!stop.load()) orchard::unmap_block(orchard::map_block(bytes), bytes);
+  });
+  int failures = 0;
+  for (int r = 0; r < 20; ++r) {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      ::alarm(10);  // a deadlocked child dies by SIGALRM instead of hanging the test
+      void* p = orchard::map_block(2 * orchard::mapped_block_bytes);
+      static_cast<char*>(p)[0] = 1;
+      orchard::unmap_block(p, 2 * orchard::mapped_block_bytes);
+      ::_exit(0);
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    failures += !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  stop = true;
+  busy.join();
+  CHECK(failures == 0);
+}
+#endif

@@ -14,6 +14,7 @@
 #include <vector>
 
 #if defined(__linux__)
+#include <pthread.h>
 #include <sys/mman.h>
 #endif
 
@@ -108,7 +109,15 @@ struct BlockCache {
 };
 inline BlockCache& block_cache() {
   // never destroyed: usable from other statics' destructors
-  static BlockCache* cache = new BlockCache;
+  static BlockCache* cache = [] {
+    auto* c = new BlockCache;
+#if ORCHARD_MAP_BLOCKS
+    // held across fork(), so a child never inherits the lock taken by another thread
+    ::pthread_atfork([] { block_cache().lock.lock(); }, [] { block_cache().lock.unlock(); },
+                     [] { block_cache().lock.unlock(); });
+#endif
+    return c;
+  }();
   return *cache;
 }
 /// The length of the mapping that holds `bytes`: whole pages, whole huge pages from 2 MiB.
