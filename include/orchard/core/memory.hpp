@@ -167,13 +167,15 @@ inline void* map_block(std::size_t bytes) {
   advise_huge_pages(p, len);
   return p;
 #else
+  // heap blocks: 2 MiB-aligned only where a whole huge page can be advised
+  if (bytes < huge_page_bytes) return ::operator new(bytes);
   void* p = ::operator new(bytes, std::align_val_t{huge_page_bytes});
   advise_huge_pages(p, bytes);
   return p;
 #endif
 }
 /// Gives back the memory of map_block(bytes).
-inline void unmap_block(void* p, [[maybe_unused]] std::size_t bytes) noexcept {
+inline void unmap_block(void* p, std::size_t bytes) noexcept {
 #if ORCHARD_MAP_BLOCKS
   const std::size_t len = detail::block_length(bytes);
   if (len <= detail::block_cache_bytes) {
@@ -198,7 +200,11 @@ inline void unmap_block(void* p, [[maybe_unused]] std::size_t bytes) noexcept {
   }
   ::munmap(p, len);
 #else
-  ::operator delete(p, std::align_val_t{huge_page_bytes});
+  if (bytes < huge_page_bytes) {
+    ::operator delete(p);
+  } else {
+    ::operator delete(p, std::align_val_t{huge_page_bytes});
+  }
 #endif
 }
 
