@@ -79,6 +79,9 @@ int main(int argc, char** argv) {
   app.add_option("--alpha", p.alpha, "L2 penalty of the step networks")->capture_default_str();
   app.add_option("--seed", p.seed, "Seed")->capture_default_str();
   app.add_flag("--per-class-step", p.per_class_step, "One Newton step per class");
+  bool float_kernels = false;
+  app.add_flag("--no-int8-tiles", float_kernels,
+               "Float kernels even for byte-coded features on a CPU with AMX");
   app.add_flag("--exact-reference", p.exact_reference, "Reproduce the gbnn package's choices");
   app.add_option("--threads", threads, "Threads (0 = all)")->capture_default_str();
   app.add_flag("--mlp", mlp, "Also train the MLP baseline (L-BFGS) with the same hidden units");
@@ -89,6 +92,7 @@ int main(int argc, char** argv) {
   app.add_option("--report-every", report_every, "Print the staged score every N steps")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  p.int8_tiles = !float_kernels;
   p.task = regression ? gbnn::Task::regression : gbnn::Task::classification;
 
   try {

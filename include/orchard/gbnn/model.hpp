@@ -333,6 +333,13 @@ class Model {
     // The step objective on the Context's device (CPU, or the registered CUDA path).
     const auto obj =
         detail::make_objective<T>(ctx, n_sub, d, J, K, OutputLoss::squared, static_cast<T>(p.alpha));
+    // Byte-coded features on AMX integer tiles where they apply (Params::int8_tiles): the codes
+    // of the whole training set once, then each step binds its subsample's rows of them.
+    auto* net = dynamic_cast<NetObjective<T>*>(obj.get());
+    CodedSteps cs;
+    const bool coded = p.int8_tiles && net != nullptr && net->tiles_apply() &&
+                       detail::byte_codes(X.data(), n, d, cs.codes, cs.code_scale);
+    if (coded) cs.prepare(n, d, J, ctx);
     const index_t P = obj->n_params();
     Vector<T> w(P);
     // Value scaled by 1/K: ½·(mean over all n·K residual entries) + α/(2nK)‖W‖², the package's
@@ -362,7 +369,7 @@ class Model {
         }
         parallel_blocks(ctx, n_sub, detail::block_rows(n_sub, 0, d), [&](index_t, index_t s, index_t e) {
           for (index_t r = s; r < e; ++r) {
-            Xs.row(r) = X.row(idx[static_cast<std::size_t>(r)]);
+            if (!coded) Xs.row(r) = X.row(idx[static_cast<std::size_t>(r)]);
             Rs.row(r) = R.row(idx[static_cast<std::size_t>(r)]);
           }
         });
@@ -373,12 +380,18 @@ class Model {
       Rng ri = base.split(static_cast<std::uint64_t>(2 * t + 1));
       detail::glorot_init(ri, d, J, K, w);
       // 4. fit the step network by L-BFGS (the best point seen is kept if the search stops early)
-      obj->bind(Xfit, Rfit, n_sub, ctx);
+      if (coded)
+        net->bind_codes(cs.codes.data(), full ? nullptr : idx.data(), n_sub, cs.code_scale, Rfit, ctx);
+      else
+        obj->bind(Xfit, Rfit, n_sub, ctx);
       lbfgs.minimize(*obj, w);
       evaluations_.push_back(lbfgs.evaluations());
       store_step(t, w);
       // 5. f = h_t(X) on the full set, Newton step, F += ρ f
-      step_outputs(X, t, ctx, H, f);
+      if (coded)
+        coded_step_outputs(cs, t, ctx, H, f);
+      else
+        step_outputs(X, t, ctx, H, f);
       newton_step(t, f, R, tg, p, ctx, step_part);
       if (p.safeguard_step && !p.exact_reference) {
         // Backtrack ρ_t by halves until the training loss does not increase: a step network fit
@@ -483,6 +496,47 @@ class Model {
                   H.middleRows(s, e - s));
       for (index_t i = s; i < e; ++i) unit_outputs(&H(i, 0), t, &f(i, 0));
       (void)K;
+    });
+  }
+
+  /// The training set as byte codes (Params::int8_tiles): the codes, their scale, their tiles,
+  /// and each step's weight tiles, with room set aside before the loop.
+  struct CodedSteps {
+    std::vector<std::uint8_t> codes;
+    double code_scale = 1;
+    detail::QuadCodes tiles;
+    std::vector<std::int8_t> weight_tiles;
+    std::vector<T> unit_weights;
+    std::vector<double> scales;
+    void prepare(index_t n, index_t d, index_t J, const Context& ctx) {
+      tiles.assign(codes.data(), nullptr, n, d, ctx);
+      weight_tiles.assign(static_cast<std::size_t>(J * tiles.column_tiles() * 1024), 0);
+      unit_weights.resize(static_cast<std::size_t>(d));
+      scales.resize(static_cast<std::size_t>(J));
+    }
+  };
+
+  /// step_outputs from the training set's byte codes: the pre-activations from the tiles'
+  /// forward products, the rest as step_outputs.
+  void coded_step_outputs(CodedSteps& cs, index_t t, const Context& ctx, RowMatrix<T>& H,
+                          RowMatrix<T>& f) const {
+    const index_t J = J_, d = d_, n = H.rows();
+    const index_t tile_bytes = cs.tiles.column_tiles() * 1024;
+    for (index_t j = 0; j < J; ++j) {
+      for (index_t c = 0; c < d; ++c) cs.unit_weights[static_cast<std::size_t>(c)] = W1_(c, t * J + j);
+      cs.scales[static_cast<std::size_t>(j)] =
+          detail::weight_tiles(cs.unit_weights.data(), d, cs.weight_tiles.data() + j * tile_bytes) *
+          cs.code_scale;
+    }
+    parallel_for(ctx, cs.tiles.padded_rows() / detail::kSuperRows, [&](std::int64_t sb) {
+      const index_t q0 = sb * detail::kSuperRows, m = std::min(detail::kSuperRows, n - q0);
+      alignas(64) T z[detail::kSuperRows];
+      for (index_t j = 0; j < J; ++j) {
+        detail::tile_forward(cs.tiles, q0, cs.weight_tiles.data() + j * tile_bytes,
+                             cs.scales[static_cast<std::size_t>(j)], z);
+        for (index_t r = 0; r < m; ++r) H(q0 + r, j) = sigmoid(static_cast<T>(z[r] + b1_[t * J + j]));
+      }
+      for (index_t i = q0; i < q0 + m; ++i) unit_outputs(&H(i, 0), t, &f(i, 0));
     });
   }
 

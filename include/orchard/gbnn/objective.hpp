@@ -13,8 +13,10 @@
 #include <limits>
 #include <memory>
 #include <type_traits>
+#include <vector>
 
 #include "common.hpp"
+#include "int8_tiles.hpp"
 
 namespace orchard::gbnn {
 
@@ -235,6 +237,7 @@ class NetObjective final : public Objective<T> {
     targets_ = targets;
     n_ = n;
     ctx_ = &ctx;
+    tiles_ = false;
     block_ = detail::block_rows(n, n_params(), n_params());
     if (lane_kernel()) {
       // whole chunks per block; each chunk's rows stored column by column, the last one padded
@@ -246,11 +249,59 @@ class NetObjective final : public Objective<T> {
         T* chunk = Xt_.data() + (i / kChunkRows) * kChunkRows * d + i % kChunkRows;
         for (index_t c = 0; c < d; ++c) chunk[c * kChunkRows] = X[i * d + c];
       }
+      if (loss_ == OutputLoss::squared) lane_targets();
     }
     reserve_blocks(n);
   }
 
+  /// Whether bind_codes can bind: T = float, the squared loss, at most kLaneUnits units and
+  /// kMaxTileFeatures features, and a CPU and kernel with AMX-INT8.
+  bool tiles_apply() const {
+    return std::is_same_v<T, float> && loss_ == OutputLoss::squared && J_ <= kLaneUnits &&
+           d_ <= detail::kMaxTileFeatures && detail::amx_int8_usable();
+  }
+
+  /// Binds byte-coded rows instead (int8_tiles.hpp): rows rows[0..n) (rows == nullptr: 0..n) of
+  /// the N × d code matrix `codes`, whose features are codes · scale, with their targets; the
+  /// evaluations then run on AMX integer tiles. Returns false and binds nothing where that path
+  /// does not apply (tiles_apply()).
+  bool bind_codes(const std::uint8_t* codes, const index_t* rows, index_t n, double scale,
+                  const T* targets, const Context& ctx) {
+    if (!tiles_apply()) return false;
+    require(n > 0 && n <= H_.rows(), "rows", n, "must lie in [1, configured rows]");
+    quad_.assign(codes, rows, n, d_, ctx);
+    code_scale_ = scale;
+    X_ = nullptr;
+    targets_ = targets;
+    n_ = n;
+    ctx_ = &ctx;
+    tiles_ = true;
+    lane_targets();
+    // the same number of blocks as the float path, each of whole super-blocks, and at most
+    // kMaxTileBlock rows, so that no 32-bit sum of the backward products can overflow
+    const index_t nb = num_blocks(n, detail::block_rows(n, n_params(), n_params()));
+    block_ = std::min(round_up((n + nb - 1) / nb, detail::kSuperRows), detail::kMaxTileBlock);
+    const index_t tile_bytes = quad_.column_tiles() * 1024;
+    if (static_cast<index_t>(wtiles_.size()) != J_ * tile_bytes) wtiles_.assign(J_ * tile_bytes, 0);
+    wscale_.resize(J_);
+    reserve_blocks(n);
+    const index_t nbt = num_blocks(n, block_);
+    const index_t sums = nbt * 2 * quad_.column_tiles() * detail::kPieces * 16;
+    if (static_cast<index_t>(gsums_.size()) < sums) gsums_.resize(sums);
+    const index_t pieces = nbt * block_ * detail::kPieces;
+    if (static_cast<index_t>(apieces_.size()) < pieces) apieces_.resize(pieces);
+    return true;
+  }
+
   index_t n_params() const override { return d_ * J_ + J_ * K_ + J_ + K_; }
+  /// Tl_ from the bound targets (lane paths with the squared loss).
+  void lane_targets() {
+    const index_t K = K_;
+    Tl_.setZero(round_up(n_, kChunkRows) * K);
+    for (index_t i = 0; i < n_; ++i)
+      for (index_t k = 0; k < K; ++k)
+        Tl_[((i / kChunkRows) * K + k) * kChunkRows + i % kChunkRows] = targets_[i * K + k];
+  }
   index_t features() const { return d_; }
   index_t hidden() const { return J_; }
   index_t outputs() const { return K_; }
@@ -267,7 +318,16 @@ class NetObjective final : public Objective<T> {
     Eigen::Map<const Vec> b1(w.data() + d * J + J * K, J);
     Eigen::Map<const Vec> b2(w.data() + d * J + J * K + J, K);
     const index_t nb = num_blocks(n_, block_);
-    if (lane_kernel() || J <= kRowKernelUnits) {
+    if (tiles_) {
+      for (index_t c = 0; c < d; ++c)
+        for (index_t j = 0; j < J; ++j) W1t_[j * d + c] = W1(c, j);
+      const index_t tile_bytes = quad_.column_tiles() * 1024;
+      for (index_t j = 0; j < J; ++j)
+        wscale_[j] = detail::weight_tiles(W1t_.data() + j * d, d, wtiles_.data() + j * tile_bytes);
+      parallel_blocks(*ctx_, n_, block_, [&](index_t b, index_t s, index_t e) {
+        tile_block(b, s, e, W2, b1, b2);
+      });
+    } else if (lane_kernel() || J <= kRowKernelUnits) {
       // W1 transposed once per evaluation, so each unit's weights are contiguous
       for (index_t c = 0; c < d; ++c)
         for (index_t j = 0; j < J; ++j) W1t_[j * d + c] = W1(c, j);
@@ -311,7 +371,14 @@ class NetObjective final : public Objective<T> {
       block_loss_.resize(std::max<index_t>(nb, 1));
     }
     // sized on their own: (d, J) can change with n_params() equal
-    if (lane_kernel() || J_ <= kRowKernelUnits) {
+    if (tiles_) {
+      // lane sums of the W2 / bias gradients and loss, a super-block's pre-activations, the
+      // block's deltas (J × 16 lanes per 16-row chunk) and its W1 gradient (J × d)
+      const index_t width =
+          (J_ * K_ + J_ + K_ + 1) * kChunkRows + J_ * (detail::kSuperRows + block_ + d_);
+      if (grad_t_.rows() < nb || grad_t_.cols() != width) grad_t_.resize(std::max<index_t>(nb, 1), width);
+      W1t_.resize(d_ * J_);
+    } else if (lane_kernel() || J_ <= kRowKernelUnits) {
       // lane kernel: lane sums of the gradient and loss, then a sub-block's deltas
       const index_t width =
           lane_kernel() ? (n_params() + 1 + kSubChunks * J_) * kChunkRows : d_ * J_;
@@ -419,6 +486,96 @@ class NetObjective final : public Objective<T> {
     block_loss_[b] = loss;
   }
 
+  /// Block b (rows [s, e), s on a super-block) of an evaluation on AMX integer tiles
+  /// (bind_codes): the same outputs as row_kernel_block. Per super-block of 256 rows, the
+  /// forward products of each unit, their pre-activations and the squared-loss lane work of
+  /// its 16-row chunks; then per unit the block's deltas as fixed-point bytes on one scale (the
+  /// block's largest |δ|) and the backward products of all its rows, whose integer sums are
+  /// converted to the W1 gradient once.
+  template <class W2Type, class B1Type, class B2Type>
+  void tile_block([[maybe_unused]] index_t b, [[maybe_unused]] index_t s,
+                  [[maybe_unused]] index_t e, [[maybe_unused]] const W2Type& W2,
+                  [[maybe_unused]] const B1Type& b1, [[maybe_unused]] const B2Type& b2) {
+#if ORCHARD_GBNN_AMX
+    using detail::kPieces;
+    using detail::kSuperRows;
+    using detail::kTileRows;
+    const index_t d = d_, J = J_;
+    const index_t rest = J * K_ + J + K_;
+    const index_t rows = round_up(e - s, kTileRows), row_tiles = rows / kTileRows;
+    T* acc_w2 = grad_t_.row(b).data();
+    T* acc_loss = acc_w2 + rest * kChunkRows;
+    T* z = acc_loss + kChunkRows;  // a super-block's: chunk c, unit j, lane l at (c·J + j)·16 + l
+    T* dt = z + J * kSuperRows;    // the block's, the same layout
+    T* gw = dt + J * block_;       // the block's W1 gradient, unit by unit (J × d)
+    std::fill(acc_w2, acc_loss + kChunkRows, T(0));
+    const index_t ct = quad_.column_tiles();
+    std::int32_t* G = gsums_.data() + b * 2 * ct * kPieces * 16;
+    std::int8_t* A = apieces_.data() + b * (block_ / kTileRows) * kPieces * kTileRows;
+    alignas(64) double v[16];
+    alignas(64) T zrow[kSuperRows];
+    for (index_t q0 = s; q0 < e; q0 += kSuperRows) {
+      for (index_t j = 0; j < J; ++j) {
+        detail::tile_forward(quad_, q0, wtiles_.data() + j * ct * 1024, wscale_[j] * code_scale_, zrow);
+        for (index_t c = 0; c < kSuperRows / kChunkRows; ++c)
+          std::copy(zrow + c * kChunkRows, zrow + (c + 1) * kChunkRows, z + (c * J + j) * kChunkRows);
+      }
+      for (index_t c = 0; c < kSuperRows / kChunkRows; ++c) {
+        const index_t q = q0 + c * kChunkRows;
+        if (q >= s + rows) break;
+        T* dc = dt + (q - s) * J;
+        if (q < e)
+          squared_lanes(q, std::min(kChunkRows, e - q), z + c * J * kChunkRows, dc, W2, b1, b2, acc_w2);
+        else
+          std::fill(dc, dc + J * kChunkRows, T(0));
+      }
+    }
+    for (index_t j = 0; j < J; ++j) {
+      T* gj = gw + j * d;
+      T mx = 0;
+      for (index_t c = 0; c < rows / kChunkRows; ++c) {
+        const T* dc = dt + (c * J + j) * kChunkRows;
+        for (index_t l = 0; l < kChunkRows; ++l) mx = std::max(mx, std::fabs(dc[l]));
+      }
+      if (mx == T(0)) {  // no delta: no gradient
+        std::fill(gj, gj + d, T(0));
+        continue;
+      }
+      // δ·127/mx in [−127, 127] as pieces: in float every step after the multiply is exact
+      const T inv = T(127) / mx;
+      alignas(64) T rest_of[kTileRows];
+      for (index_t u = 0; u < row_tiles; ++u) {  // row 64u + i: byte i of A's tile u, row p
+        for (index_t c = 0; c < kTileRows / kChunkRows; ++c) {
+          const T* dc = dt + ((u * kTileRows / kChunkRows + c) * J + j) * kChunkRows;
+          for (index_t l = 0; l < kChunkRows; ++l) rest_of[c * kChunkRows + l] = dc[l] * inv;
+        }
+        for (int p = 0; p < kPieces; ++p)
+          detail::next_piece(rest_of, kTileRows, A + (u * kPieces + p) * kTileRows);
+      }
+      detail::amx_backward(quad_.rows_at(s), ct, row_tiles, A, G);
+      const double scale = code_scale_ / static_cast<double>(inv);  // the pieces are δ·inv
+      for (index_t t = 0; t < ct; ++t) {
+        const std::int32_t* Ga = G + t * kPieces * 16;
+        const std::int32_t* Gb = G + (ct + t) * kPieces * 16;
+        for (index_t k = 0; k < 16; ++k)
+          v[k] = static_cast<double>(Ga[(kPieces - 1) * 16 + k] + Gb[(kPieces - 1) * 16 + k]);
+        for (int p = kPieces - 2; p >= 0; --p)
+          for (index_t k = 0; k < 16; ++k)
+            v[k] = v[k] * (1.0 / 128) + static_cast<double>(Ga[p * 16 + k] + Gb[p * 16 + k]);
+        const index_t c0 = t * 16, nc = std::min<index_t>(16, d - c0);
+        for (index_t k = 0; k < nc; ++k) gj[c0 + k] = static_cast<T>(scale * v[k]);
+      }
+    }
+    T* g = partial_.row(b).data();
+    for (index_t c = 0; c < d; ++c)
+      for (index_t j = 0; j < J; ++j) g[c * J + j] = gw[j * d + c];
+    T loss = 0;
+    detail::reduce_lanes(acc_w2, rest, g + d * J, 1);
+    detail::reduce_lanes(acc_loss, 1, &loss, 1);
+    block_loss_[b] = T(0.5) * loss;
+#endif
+  }
+
   /// Block b (rows [s, e), whole chunks) of an evaluation by the lane kernel: the same outputs
   /// as row_kernel_block, from the chunked column-by-column copy Xt_ of X. Every partial sum is
   /// kept per lane (row i of the block in lane i mod 16, chunks in row order) and the lanes are
@@ -468,7 +625,6 @@ class NetObjective final : public Objective<T> {
   template <class W2Type, class B1Type, class B2Type>
   T lane_chunk(index_t q, index_t m, T* dt, const W2Type& W2, const B1Type& b1, const B2Type& b2,
                T* g_rest, T* acc_w2) {
-    using L = Eigen::Array<T, kChunkRows, 1>;
     const index_t d = d_, J = J_, K = K_;
     const T* xt = Xt_.data() + q * d;
     const T* w1t = W1t_.data();
@@ -487,22 +643,38 @@ class NetObjective final : public Objective<T> {
         for (index_t i = 0; i < kChunkRows; ++i) dt[j * kChunkRows + i] = i < m ? Dq[i * J + j] : T(0);
       return loss;
     }
+    alignas(64) T z[kLaneUnits * kChunkRows];
+    for (index_t j = 0; j < J; ++j) detail::dot_lanes(xt, w1t + j * d, d, z + j * kChunkRows);
+    squared_lanes(q, m, z, dt, W2, b1, b2, acc_w2);
+    return 0;
+  }
+
+  /// The squared-loss work between the two passes over X for the chunk of m rows at q, on the
+  /// 16 lanes: from the pre-activations z (J × 16 lanes) to the deltas dt (J × 16 lanes, zero in
+  /// padding lanes), adding the W2 / bias gradients and the loss per lane from acc_w2 on.
+  template <class W2Type, class B1Type, class B2Type>
+  void squared_lanes(index_t q, index_t m, const T* z, T* dt, const W2Type& W2, const B1Type& b1,
+                     const B2Type& b2, T* acc_w2) const {
+    using L = Eigen::Array<T, kChunkRows, 1>;
+    const index_t J = J_, K = K_;
+    const T* w2 = W2.data();
+    const T* tl = Tl_.data() + q * K;  // this chunk's targets, output k in lanes k·16 …
     auto lane = [](T* p) { return Eigen::Map<L>(p); };
     T* acc_b1 = acc_w2 + J * K * kChunkRows;
     T* acc_b2 = acc_b1 + J * kChunkRows;
     T* acc_loss = acc_b2 + K * kChunkRows;
     L h[kLaneUnits], delta[kLaneUnits];
     for (index_t j = 0; j < J; ++j) {
-      detail::dot_lanes(xt, w1t + j * d, d, buf);
-      h[j] = T(1) / (T(1) + (-(Eigen::Map<const L>(buf) + b1[j])).exp());
+      h[j] = T(1) / (T(1) + (-(Eigen::Map<const L>(z + j * kChunkRows) + b1[j])).exp());
       delta[j].setZero();
     }
     for (index_t k = 0; k < K; ++k) {
-      L o = L::Constant(b2[k]);
-      for (index_t j = 0; j < J; ++j) o += h[j] * w2[j * K + k];
-      for (index_t l = 0; l < kChunkRows; ++l)  // padding lanes: zero error
-        buf[l] = l < m ? o[l] - targets_[(q + l) * K + k] : T(0);
-      const L err = Eigen::Map<const L>(buf);
+      // b2 + h_0·w2 as one expression: a separate constant array was built with 256-bit
+      // stores and read back with one 512-bit load, a store-forwarding stall on every output
+      L o = h[0] * w2[k] + b2[k];
+      for (index_t j = 1; j < J; ++j) o += h[j] * w2[j * K + k];
+      L err = o - Eigen::Map<const L>(tl + k * kChunkRows);
+      if (m < kChunkRows) err.tail(kChunkRows - m).setZero();  // padding lanes: no error
       lane(acc_loss) += err * err;
       lane(acc_b2 + k * kChunkRows) += err;
       for (index_t j = 0; j < J; ++j) {
@@ -515,7 +687,6 @@ class NetObjective final : public Objective<T> {
       lane(acc_b1 + j * kChunkRows) += delta[j];
       lane(dt + j * kChunkRows) = delta[j];
     }
-    return 0;
   }
 
   /// chunk_stages with J and K as compile-time constants where they are 1.
@@ -630,6 +801,18 @@ class NetObjective final : public Objective<T> {
   const Context* ctx_ = nullptr;
   RowMatrix<T> H_, E_, D_, partial_, grad_t_;
   Vec block_loss_, W1t_, Xt_;
+  // squared-loss targets of the lane paths in 16-row chunks, output by output (chunk c, output
+  // k, lane l at (c·K + k)·16 + l), so the output error runs on the lanes
+  Vec Tl_;
+  // the AMX path (bind_codes): the bound rows' codes, their scale, each unit's weight tiles and
+  // fixed-point scale, and each block's backward sums
+  bool tiles_ = false;
+  detail::QuadCodes quad_;
+  double code_scale_ = 1;
+  std::vector<std::int8_t> wtiles_;
+  std::vector<double> wscale_;
+  std::vector<std::int32_t> gsums_;
+  std::vector<std::int8_t> apieces_;
 };
 
 namespace detail {
@@ -673,12 +856,23 @@ std::unique_ptr<Objective<T>> make_objective(const Context& ctx, index_t max_row
 
 }  // namespace detail
 
-/// H = σ(X W1 + b1) for rows [s, e) of X (row-major contiguous, d columns).
+/// H = σ(X W1 + b1) for rows [s, e) of X (row-major contiguous, d columns; H row-major).
 template <class T, class HBlock, class W1Type, class B1Type>
 void hidden_rows(const T* X, index_t d, index_t s, index_t e, const W1Type& W1, const B1Type& b1,
                  HBlock&& H) {
   Eigen::Map<const RowMatrix<T>> Xb(X + s * d, e - s, d);
-  H.noalias() = Xb * W1;
+  if (W1.cols() <= 2) {
+    // one step's units (GBNN's usual J): the objective's row dot products over a contiguous
+    // copy of each unit's weights; Eigen's GEMV on a strided column of W1 took ~7 ms per step
+    // on 5000 × 784 rows
+    std::vector<T> w(static_cast<std::size_t>(d));
+    for (index_t j = 0; j < W1.cols(); ++j) {
+      for (index_t c = 0; c < d; ++c) w[static_cast<std::size_t>(c)] = W1(c, j);
+      detail::dot_many(Xb.data(), e - s, d, w.data(), d, &H(0, j), H.outerStride());
+    }
+  } else {
+    H.noalias() = Xb * W1;
+  }
   for (index_t i = 0; i < H.rows(); ++i)
     for (index_t j = 0; j < H.cols(); ++j) H(i, j) = sigmoid(static_cast<T>(H(i, j) + b1[j]));
 }

@@ -35,6 +35,12 @@ struct Params {
                                   ///< many steps and keep the best prefix (0 = off; needs
                                   ///< validation data)
   std::uint64_t seed = 0;          ///< subsamples and initial weights
+  /// Float models whose features are all codes k·s (integers 0 <= k <= 255, one scale s: image
+  /// pixels k/255, counts) on a CPU with AMX-INT8: the per-step objective runs on integer tiles
+  /// over 1-byte features (int8_tiles.hpp). Its sums are exact integers, so the model still does
+  /// not depend on the thread count, but it differs at float-rounding level from the float
+  /// kernels (a CPU without AMX, or false here).
+  bool int8_tiles = true;
   /// Reproduce the reference package's choices exactly: forces alpha = 1e-4, lbfgs_memory = 10,
   /// max_iter = 200, tol = 0, ftol = scipy's, one ρ, no line search, no step safeguard; rejects
   /// early stopping.
