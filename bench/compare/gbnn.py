@@ -93,13 +93,18 @@ def main():
     ap.add_argument("--subsample", type=float, default=0.5)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--skip-sklearn-mlp", action="store_true")
+    ap.add_argument("--omp-wait-policy", default="default", choices=["default", "passive", "active"],
+                    help="OMP_WAIT_POLICY for orchard (passive on shared, oversubscribed machines)")
     args = ap.parse_args()
     for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[v] = str(args.threads)
-    # Idle OpenMP threads sleep instead of spinning: on a shared (oversubscribed) machine a
-    # spinning thread takes the time slice of a working one (orchard's objective evaluations were
-    # ~20x slower with the default policy at load ~10 on 2 cores).
-    os.environ["OMP_WAIT_POLICY"] = "passive"
+    # OpenMP's wait policy for orchard's threads (the anchors' BLAS threads do not read it). The
+    # default lets an idle thread spin briefly before it sleeps; "passive" puts it to sleep at
+    # once, for shared, oversubscribed machines, where a spinning thread takes the time slice of
+    # a working one (orchard's evaluations were ~20x slower at load ~10 on 2 cores), at the cost
+    # of a wake-up per parallel region (~2x on Fashion-MNIST's 50 us evaluations).
+    if args.omp_wait_policy != "default":
+        os.environ["OMP_WAIT_POLICY"] = args.omp_wait_policy
     try:  # the BLAS under numpy reads its thread count at load time; enforce it when possible
         from threadpoolctl import threadpool_limits
         threadpool_limits(args.threads)
@@ -125,6 +130,7 @@ def main():
     import platform
     print(f"machine: {platform.node()}, {os.cpu_count()} CPUs, load average "
           f"{' '.join(f'{v:.1f}' for v in os.getloadavg())}; {args.threads} threads; "
+          f"OMP_WAIT_POLICY {os.environ.get('OMP_WAIT_POLICY', 'unset (default)')}; "
           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     datasets = ["fashion", "breast_cancer"] if args.dataset == "all" else [args.dataset]
     for dataset in datasets:

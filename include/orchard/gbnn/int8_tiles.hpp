@@ -108,16 +108,23 @@ bool byte_codes(const T* X, index_t n, index_t d, std::vector<std::uint8_t>& cod
     return true;
   }
   const double ad = static_cast<double>(a);
+  T value[256], below[256], above[256];  // each code's value and its neighbours
   // 255 first (pixels / 255), then every other denominator
   for (int m = 255; m >= 1; --m) {
+    for (int k = 0; k <= m; ++k) {
+      value[k] = static_cast<T>(k * ad / m);
+      below[k] = std::nextafter(value[k], T(0));
+      above[k] = std::nextafter(value[k], a);
+    }
     const double to_code = m / ad;
     index_t i = 0;
     for (; i < len; ++i) {
-      const double k = std::nearbyint(static_cast<double>(X[i]) * to_code);
-      const T v = static_cast<T>(k * ad / m);
-      if (k > m || (v != X[i] && std::nextafter(v, T(0)) != X[i] && std::nextafter(v, a) != X[i]))
-        break;
-      codes[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(k);
+      const T x = X[i];
+      const double k = std::nearbyint(static_cast<double>(x) * to_code);
+      if (k > m) break;
+      const auto c = static_cast<int>(k);
+      if (x != value[c] && x != below[c] && x != above[c]) break;
+      codes[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(c);
     }
     if (i == len) {
       scale = ad / m;
@@ -218,6 +225,16 @@ inline void next_piece(T* rem, index_t n, std::int8_t* q) {
   }
 }
 
+/// out[0..16) = {b, 0, 0, 0,  0, b, 0, 0,  0, 0, b, 0,  0, 0, 0, b}.
+inline void diagonal16(std::int8_t b, std::int8_t* out) {
+#if defined(__SSE2__)
+  const __m128i mask = _mm_set_epi32(static_cast<int>(0xff000000u), 0x00ff0000, 0x0000ff00, 0xff);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm_and_si128(_mm_set1_epi8(b), mask));
+#else
+  for (int i = 0; i < 16; ++i) out[i] = i % 5 == 0 ? b : std::int8_t{0};
+#endif
+}
+
 /// The weight tiles of one unit's W1 column w (d values): for column tile t, 16 rows (its
 /// columns) × 64 bytes, where byte 4·(4p + i) + i of row k is piece p of w[16t + k] (so output
 /// column 4p + i of the forward product is piece p of row i of each quad) and every other byte
@@ -235,15 +252,10 @@ double weight_tiles(const T* w, index_t d, std::int8_t* tiles) {
     const index_t nc = std::min(kTileCols, d - c0);
     for (index_t k = 0; k < kTileCols; ++k) rem[k] = k < nc ? w[c0 + k] * inv : T(0);
     for (int p = 0; p < kPieces; ++p) next_piece(rem, kTileCols, q[p]);
-    // row k as 16 words: word 4p + i holds piece p in its byte i, i.e. words 4p, 4p + 1 are
-    // the 8 bytes q | q << 40 and words 4p + 2, 4p + 3 the 8 bytes q << 16 | q << 56
-    auto* rows = reinterpret_cast<std::uint64_t*>(tiles + (c0 / kTileCols) * 1024);
+    // row k as 16 words: word 4p + i holds piece p in its byte i
+    std::int8_t* rows = tiles + (c0 / kTileCols) * 1024;
     for (index_t k = 0; k < nc; ++k)
-      for (int p = 0; p < kPieces; ++p) {
-        const auto b = static_cast<std::uint64_t>(static_cast<std::uint8_t>(q[p][k]));
-        rows[8 * k + 2 * p] = b | b << 40;
-        rows[8 * k + 2 * p + 1] = b << 16 | b << 56;
-      }
+      for (int p = 0; p < kPieces; ++p) diagonal16(q[p][k], rows + 64 * k + 16 * p);
   }
   return inv > T(0) ? 1.0 / static_cast<double>(inv) : 0.0;  // the pieces are w·inv
 }

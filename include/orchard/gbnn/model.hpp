@@ -27,10 +27,15 @@ namespace detail {
 
 /// Mean loss of raw scores F against targets (squared: (y − F)², binary: ln(1 + e^{−2yF}),
 /// multiclass: cross-entropy), reduced over fixed row blocks.
+/// Work of one output of a loss or its gradient (an exp, a log) in block_rows' units of one
+/// multiply-add: blocks of ~500 rows at K = 10, so the per-step loss and residuals over a few
+/// thousand rows use every thread (at 20 per output they ran as one block).
+inline constexpr index_t kExpWork = 200;
+
 template <class T>
 double mean_loss(const RowMatrix<T>& F, const Targets<T>& t, const Context& ctx,
                  const RowMatrix<T>* f = nullptr, const T* rho = nullptr) {
-  const index_t n = F.rows(), K = F.cols(), br = block_rows(n, 0, 20 * K);
+  const index_t n = F.rows(), K = F.cols(), br = block_rows(n, 0, kExpWork * K);
   std::vector<double> part(static_cast<std::size_t>(num_blocks(n, br)), 0.0);
   parallel_blocks(ctx, n, br, [&](index_t b, index_t s, index_t e) {
     double acc = 0;
@@ -457,7 +462,7 @@ class Model {
   static void residuals(const RowMatrix<T>& F, const detail::Targets<T>& tg, RowMatrix<T>& R,
                         const Context& ctx) {
     const index_t n = F.rows(), K = F.cols();
-    parallel_blocks(ctx, n, detail::block_rows(n, 0, 20 * K), [&](index_t, index_t s, index_t e) {
+    parallel_blocks(ctx, n, detail::block_rows(n, 0, detail::kExpWork * K), [&](index_t, index_t s, index_t e) {
       for (index_t i = s; i < e; ++i) {
         if (tg.loss == Loss::squared) {
           R(i, 0) = tg.y[i] - F(i, 0);

@@ -319,11 +319,16 @@ class NetObjective final : public Objective<T> {
     Eigen::Map<const Vec> b2(w.data() + d * J + J * K + J, K);
     const index_t nb = num_blocks(n_, block_);
     if (tiles_) {
-      for (index_t c = 0; c < d; ++c)
-        for (index_t j = 0; j < J; ++j) W1t_[j * d + c] = W1(c, j);
+      // each unit's weights contiguous (W1 itself when J = 1)
+      const T* w1t = w.data();
+      if (J > 1) {
+        for (index_t c = 0; c < d; ++c)
+          for (index_t j = 0; j < J; ++j) W1t_[j * d + c] = W1(c, j);
+        w1t = W1t_.data();
+      }
       const index_t tile_bytes = quad_.column_tiles() * 1024;
       for (index_t j = 0; j < J; ++j)
-        wscale_[j] = detail::weight_tiles(W1t_.data() + j * d, d, wtiles_.data() + j * tile_bytes);
+        wscale_[j] = detail::weight_tiles(w1t + j * d, d, wtiles_.data() + j * tile_bytes);
       parallel_blocks(*ctx_, n_, block_, [&](index_t b, index_t s, index_t e) {
         tile_block(b, s, e, W2, b1, b2);
       });
