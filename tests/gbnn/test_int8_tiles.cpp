@@ -168,8 +168,9 @@ TEST_CASE("tile objective equals a double reference and the float kernels; any t
     int J, K;
   };
   // n: one partial super-block, a partial 64-row tile, three blocks; d: partial column tiles
+  // the last: more tile blocks (of at most kMaxTileBlock rows) than the float path has blocks
   for (Shape sh : {Shape{150, 37, 1, 1}, Shape{1000, 100, 2, 10}, Shape{2203, 784, 1, 10},
-                   Shape{700, 50, 3, 4}}) {
+                   Shape{700, 50, 3, 4}, Shape{70000, 2, 1, 1}}) {
     CAPTURE(sh.n);
     CAPTURE(sh.d);
     CAPTURE(sh.J);

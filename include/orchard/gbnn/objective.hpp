@@ -370,7 +370,8 @@ class NetObjective final : public Objective<T> {
 
  private:
   void reserve_blocks(index_t n) {
-    const index_t nb = num_blocks(n, detail::block_rows(n, n_params(), n_params()));
+    // the tile path's blocks (bind_codes) can be more: at most kMaxTileBlock rows each
+    const index_t nb = num_blocks(n, tiles_ ? block_ : detail::block_rows(n, n_params(), n_params()));
     if (partial_.rows() < nb || partial_.cols() != n_params()) {
       partial_.resize(std::max<index_t>(nb, 1), n_params());
       block_loss_.resize(std::max<index_t>(nb, 1));
