@@ -24,6 +24,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <type_traits>
 #include <vector>
 
@@ -93,13 +94,27 @@ inline bool amx_int8_usable() {
 /// float(4/255)). On success fills `codes` (n × d bytes) and `scale` = a/m. Rejects negative
 /// and non-finite entries at the first one.
 template <class T>
-bool byte_codes(const T* X, index_t n, index_t d, std::vector<std::uint8_t>& codes,
-                double& scale) {
+bool byte_codes(const T* X, index_t n, index_t d, std::vector<std::uint8_t>& codes, double& scale,
+                const Context& ctx = Context(1)) {
   const index_t len = n * d;
+  constexpr index_t chunk = index_t{1} << 16;  // values per parallel piece
+  const index_t pieces = num_blocks(len, chunk);
+  std::vector<T> piece_max(static_cast<std::size_t>(pieces), T(0));
+  std::vector<char> piece_ok(static_cast<std::size_t>(pieces), 1);
+  parallel_blocks(ctx, len, chunk, [&](index_t b, index_t s, index_t e) {
+    T mx = 0;
+    bool ok = true;
+    for (index_t i = s; i < e; ++i) {
+      ok = ok && X[i] >= T(0) && X[i] <= std::numeric_limits<T>::max();  // also false for NaN
+      mx = std::max(mx, X[i]);
+    }
+    piece_max[static_cast<std::size_t>(b)] = mx;
+    piece_ok[static_cast<std::size_t>(b)] = ok;
+  });
   T a = 0;
-  for (index_t i = 0; i < len; ++i) {
-    if (!(X[i] >= T(0)) || !std::isfinite(X[i])) return false;
-    a = std::max(a, X[i]);
+  for (index_t b = 0; b < pieces; ++b) {
+    if (!piece_ok[static_cast<std::size_t>(b)]) return false;
+    a = std::max(a, piece_max[static_cast<std::size_t>(b)]);
   }
   codes.resize(static_cast<std::size_t>(len));
   if (a == T(0)) {  // all zero: every entry is code 0
@@ -117,16 +132,25 @@ bool byte_codes(const T* X, index_t n, index_t d, std::vector<std::uint8_t>& cod
       above[k] = std::nextafter(value[k], a);
     }
     const double to_code = m / ad;
-    index_t i = 0;
-    for (; i < len; ++i) {
-      const T x = X[i];
-      const double k = std::nearbyint(static_cast<double>(x) * to_code);
-      if (k > m) break;
-      const auto c = static_cast<int>(k);
-      if (x != value[c] && x != below[c] && x != above[c]) break;
-      codes[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(c);
-    }
-    if (i == len) {
+    const auto check = [&](index_t s, index_t e) {
+      for (index_t i = s; i < e; ++i) {
+        const T x = X[i];
+        const double k = std::nearbyint(static_cast<double>(x) * to_code);
+        if (k > m) return false;
+        const auto c = static_cast<int>(k);
+        if (x != value[c] && x != below[c] && x != above[c]) return false;
+        codes[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(c);
+      }
+      return true;
+    };
+    // a wrong denominator fails within the first values: try the first piece alone first
+    if (!check(0, std::min(chunk, len))) continue;
+    std::fill(piece_ok.begin(), piece_ok.end(), 1);
+    parallel_blocks(ctx, len - chunk, chunk, [&](index_t b, index_t s, index_t e) {
+      piece_ok[static_cast<std::size_t>(b)] = check(chunk + s, chunk + e);
+    });
+    if (std::all_of(piece_ok.begin(), piece_ok.begin() + std::max<index_t>(pieces - 1, 0),
+                    [](char ok) { return ok != 0; })) {
       scale = ad / m;
       return true;
     }

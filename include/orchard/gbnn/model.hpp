@@ -343,7 +343,7 @@ class Model {
     auto* net = dynamic_cast<NetObjective<T>*>(obj.get());
     CodedSteps cs;
     const bool coded = p.int8_tiles && net != nullptr && net->tiles_apply() &&
-                       detail::byte_codes(X.data(), n, d, cs.codes, cs.code_scale);
+                       detail::byte_codes(X.data(), n, d, cs.codes, cs.code_scale, ctx);
     if (coded) cs.prepare(n, d, J, ctx);
     const index_t P = obj->n_params();
     Vector<T> w(P);
