@@ -868,10 +868,11 @@ void hidden_rows(const T* X, index_t d, index_t s, index_t e, const W1Type& W1, 
                  HBlock&& H) {
   Eigen::Map<const RowMatrix<T>> Xb(X + s * d, e - s, d);
   if (W1.cols() <= 2) {
-    // one step's units (GBNN's usual J): the objective's row dot products over a contiguous
-    // copy of each unit's weights; Eigen's GEMV on a strided column of W1 took ~7 ms per step
-    // on 5000 × 784 rows
-    std::vector<T> w(static_cast<std::size_t>(d));
+    // one step's units (GBNN's usual J): the objective's row dot products (SIMD, in a fixed
+    // order) over a contiguous copy of each unit's weights, instead of a GEMV on a strided
+    // column of W1
+    thread_local std::vector<T> w;  // grows once per thread, not on every step
+    w.resize(static_cast<std::size_t>(d));
     for (index_t j = 0; j < W1.cols(); ++j) {
       for (index_t c = 0; c < d; ++c) w[static_cast<std::size_t>(c)] = W1(c, j);
       detail::dot_many(Xb.data(), e - s, d, w.data(), d, &H(0, j), H.outerStride());
