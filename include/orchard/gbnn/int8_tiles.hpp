@@ -388,6 +388,8 @@ void tile_forward([[maybe_unused]] const QuadCodes& codes, [[maybe_unused]] inde
           s * (((static_cast<float>(c[12 + i]) * f + static_cast<float>(c[8 + i])) * f +
                 static_cast<float>(c[4 + i])) * f + static_cast<float>(c[i])));
   }
+#else
+  std::fill(z, z + kSuperRows, T(0));  // never called without AMX (amx_int8_usable() is false)
 #endif
 }
 
