@@ -329,10 +329,7 @@ class Model {
         1, static_cast<index_t>(std::floor(p.subsample * static_cast<double>(n))));
     const bool full = n_sub == n;
     RowMatrix<T> Xs, Rs;
-    if (!full) {
-      Xs.resize(n_sub, d);
-      Rs.resize(n_sub, K);
-    }
+    if (!full) Rs.resize(n_sub, K);
     std::vector<index_t> idx(static_cast<std::size_t>(n_sub));
 
     // The step objective on the Context's device (CPU, or the registered CUDA path).
@@ -345,6 +342,7 @@ class Model {
     const bool coded = p.int8_tiles && net != nullptr && net->tiles_apply() &&
                        detail::byte_codes(X.data(), n, d, cs.codes, cs.code_scale, ctx);
     if (coded) cs.prepare(n, d, J, ctx);
+    if (!full && !coded) Xs.resize(n_sub, d);  // the float kernels' copy of the subsample
     const index_t P = obj->n_params();
     Vector<T> w(P);
     // Value scaled by 1/K: ½·(mean over all n·K residual entries) + α/(2nK)‖W‖², the package's
@@ -378,7 +376,7 @@ class Model {
             Rs.row(r) = R.row(idx[static_cast<std::size_t>(r)]);
           }
         });
-        Xfit = Xs.data();
+        Xfit = Xs.data();  // empty when coded: bind_codes takes the codes
         Rfit = Rs.data();
       }
       // 3. initial weights (Glorot-uniform, scikit-learn's bound for logistic units)
