@@ -3,6 +3,7 @@
 // a double reference. The AMX cases are skipped (with a message) on a CPU without AMX-INT8.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <orchard/gbnn.hpp>
@@ -159,6 +160,48 @@ TEST_CASE("weight_tiles: the pieces give w back to float precision, at the docum
     for (int b = 0; b < 64; ++b)  // every other byte is zero
       if (b % 4 != (b / 4) % 4) CHECK(row[b] == 0);
   }
+}
+
+TEST_CASE("the AVX-512 weight tiles and piece sums give the portable bytes and floats") {
+  if (!amx_or_skip()) return;
+#if ORCHARD_GBNN_AMX
+  Rng rng(12);
+  for (index_t d : {1, 16, 37, 784, 801}) {
+    CAPTURE(d);
+    std::vector<float> w(static_cast<std::size_t>(d));
+    for (auto& v : w) v = static_cast<float>(rng.normal());
+    // ties of the rounding (x.5 in some piece) and zeros, where half-to-even must agree
+    if (d > 4) {
+      w[0] = 4.0f;  // the largest: the first piece is 127 exactly
+      w[1] = 4.0f * 0.5f / 127.0f;
+      w[2] = -4.0f * 2.5f / 127.0f;
+      w[3] = 0.0f;
+    }
+    const index_t ct = (d + 15) / 16;
+    std::vector<std::int8_t> want(static_cast<std::size_t>(ct * 1024), 0), got(want.size(), 0);
+    const double s_want = gbnn::detail::weight_tiles(w.data(), d, want.data());
+    const double s_got = gbnn::detail::weight_tiles_avx512(w.data(), d, got.data());
+    CHECK(s_got == s_want);
+    CHECK(got == want);
+  }
+  std::vector<float> zero(20, 0.0f);
+  std::vector<std::int8_t> tiles(2 * 1024, 0);
+  CHECK(gbnn::detail::weight_tiles_avx512(zero.data(), 20, tiles.data()) == 0.0);
+  CHECK(std::all_of(tiles.begin(), tiles.end(), [](std::int8_t b) { return b == 0; }));
+
+  // the piece sums of a super-block: the same floats as the expression, quad by quad
+  std::vector<std::int32_t> C(4 * 16 * 16);
+  for (auto& c : C) c = static_cast<std::int32_t>(rng.uniform_int(1u << 26)) - (1 << 25);
+  const float s = 0.37f, f = 1.0f / 128;
+  std::vector<float> z(static_cast<std::size_t>(gbnn::detail::kSuperRows));
+  gbnn::detail::combine_pieces(C.data(), s, z.data());
+  for (index_t r = 0; r < gbnn::detail::kSuperRows; ++r) {
+    const std::int32_t* c = C.data() + 16 * (r / 4) + r % 4;
+    const float want_z = s * (((static_cast<float>(c[12]) * f + static_cast<float>(c[8])) * f +
+                               static_cast<float>(c[4])) * f + static_cast<float>(c[0]));
+    CHECK(z[static_cast<std::size_t>(r)] == want_z);
+  }
+#endif
 }
 
 TEST_CASE("tile objective equals a double reference and the float kernels; any thread count") {

@@ -528,7 +528,7 @@ class Model {
     for (index_t j = 0; j < J; ++j) {
       for (index_t c = 0; c < d; ++c) cs.unit_weights[static_cast<std::size_t>(c)] = W1_(c, t * J + j);
       cs.scales[static_cast<std::size_t>(j)] =
-          detail::weight_tiles(cs.unit_weights.data(), d, cs.weight_tiles.data() + j * tile_bytes) *
+          detail::tile_weights(cs.unit_weights.data(), d, cs.weight_tiles.data() + j * tile_bytes) *
           cs.code_scale;
     }
     parallel_for(ctx, cs.tiles.padded_rows() / detail::kSuperRows, [&](std::int64_t sb) {

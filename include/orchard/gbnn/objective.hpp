@@ -328,7 +328,7 @@ class NetObjective final : public Objective<T> {
       }
       const index_t tile_bytes = quad_.column_tiles() * 1024;
       for (index_t j = 0; j < J; ++j)
-        wscale_[j] = detail::weight_tiles(w1t + j * d, d, wtiles_.data() + j * tile_bytes);
+        wscale_[j] = detail::tile_weights(w1t + j * d, d, wtiles_.data() + j * tile_bytes);
       parallel_blocks(*ctx_, n_, block_, [&](index_t b, index_t s, index_t e) {
         tile_block(b, s, e, W2, b1, b2);
       });
