@@ -538,11 +538,11 @@ class NetObjective final : public Objective<T> {
     }
     for (index_t j = 0; j < J; ++j) {
       T* gj = gw + j * d;
-      T mx = 0;
-      for (index_t c = 0; c < rows / kChunkRows; ++c) {
-        const T* dc = dt + (c * J + j) * kChunkRows;
-        for (index_t l = 0; l < kChunkRows; ++l) mx = std::max(mx, std::fabs(dc[l]));
-      }
+      using L = Eigen::Array<T, kChunkRows, 1>;
+      L lane_max = L::Zero();  // per lane: a scalar max is a chain of dependent instructions
+      for (index_t c = 0; c < rows / kChunkRows; ++c)
+        lane_max = lane_max.max(Eigen::Map<const L>(dt + (c * J + j) * kChunkRows).abs());
+      const T mx = lane_max.maxCoeff();
       if (mx == T(0)) {  // no delta: no gradient
         std::fill(gj, gj + d, T(0));
         continue;
@@ -661,14 +661,30 @@ class NetObjective final : public Objective<T> {
   template <class W2Type, class B1Type, class B2Type>
   void squared_lanes(index_t q, index_t m, const T* z, T* dt, const W2Type& W2, const B1Type& b1,
                      const B2Type& b2, T* acc_w2) const {
+    if (J_ == 1) squared_lanes_units<1>(q, m, z, dt, W2, b1, b2, acc_w2);
+    else squared_lanes_units<0>(q, m, z, dt, W2, b1, b2, acc_w2);
+  }
+
+  /// squared_lanes with J a compile-time constant where it is 1 (JJ = 0: J_), so that h, the
+  /// deltas and the loss lanes stay in registers across the outputs; the sums are added in the
+  /// same order either way.
+  // GCC 12 warns that its AVX-512 intrinsics (in Eigen's exp, inlined here with J = 1) read an
+  // uninitialised "__Y" (GCC bug 105593, fixed in 12.3)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+  template <int JJ, class W2Type, class B1Type, class B2Type>
+  void squared_lanes_units(index_t q, index_t m, const T* z, T* dt, const W2Type& W2,
+                           const B1Type& b1, const B2Type& b2, T* acc_w2) const {
     using L = Eigen::Array<T, kChunkRows, 1>;
-    const index_t J = J_, K = K_;
+    const index_t J = JJ > 0 ? JJ : J_, K = K_;
     const T* w2 = W2.data();
     const T* tl = Tl_.data() + q * K;  // this chunk's targets, output k in lanes k·16 …
     auto lane = [](T* p) { return Eigen::Map<L>(p); };
     T* acc_b1 = acc_w2 + J * K * kChunkRows;
     T* acc_b2 = acc_b1 + J * kChunkRows;
-    T* acc_loss = acc_b2 + K * kChunkRows;
+    L loss = lane(acc_b2 + K * kChunkRows);
+    const L row_lane = L::LinSpaced(kChunkRows, T(0), T(kChunkRows - 1));
     L h[kLaneUnits], delta[kLaneUnits];
     for (index_t j = 0; j < J; ++j) {
       h[j] = T(1) / (T(1) + (-(Eigen::Map<const L>(z + j * kChunkRows) + b1[j])).exp());
@@ -680,20 +696,22 @@ class NetObjective final : public Objective<T> {
       L o = h[0] * w2[k] + b2[k];
       for (index_t j = 1; j < J; ++j) o += h[j] * w2[j * K + k];
       L err = o - Eigen::Map<const L>(tl + k * kChunkRows);
-      if (m < kChunkRows) err.tail(kChunkRows - m).setZero();  // padding lanes: no error
-      lane(acc_loss) += err * err;
+      if (m < kChunkRows) err = (row_lane < T(m)).select(err, T(0));  // padding lanes: no error
+      loss += err * err;
       lane(acc_b2 + k * kChunkRows) += err;
       for (index_t j = 0; j < J; ++j) {
         lane(acc_w2 + (j * K + k) * kChunkRows) += h[j] * err;
         delta[j] += err * w2[j * K + k];
       }
     }
+    lane(acc_b2 + K * kChunkRows) = loss;
     for (index_t j = 0; j < J; ++j) {
       delta[j] *= h[j] * (T(1) - h[j]);
       lane(acc_b1 + j * kChunkRows) += delta[j];
       lane(dt + j * kChunkRows) = delta[j];
     }
   }
+#pragma GCC diagnostic pop
 
   /// chunk_stages with J and K as compile-time constants where they are 1.
   template <class B1Type, class B2Type>
