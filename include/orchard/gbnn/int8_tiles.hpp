@@ -21,6 +21,7 @@
 // (the VNNI layout the tile instructions expect), with no second copy, and each tile load reads
 // 1 KB in sequence.
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -470,6 +471,39 @@ double tile_weights(const T* w, index_t d, std::int8_t* tiles) {
   if constexpr (std::is_same_v<T, float>) return weight_tiles_avx512(w, d, tiles);
 #endif
   return weight_tiles(w, d, tiles);
+}
+
+/// A thread's copy of one evaluation's weight tiles (all units), built by the first of its
+/// blocks: each thread builds its own, so the tiles it reads stay in its own core's cache. (One
+/// copy, built by one thread and read by the others, moved every line between the cores twice
+/// per evaluation; its stores stalled on that.)
+struct ThreadWeightTiles {
+  std::uint64_t eval = 0;  // the evaluation built for (0: none)
+  index_t d = 0, J = 0;
+  std::vector<std::int8_t> bytes;  // unit j's tiles at j · column_tiles · 1 KB
+  std::vector<double> scale;       // unit j's S
+  /// The tiles of the J units whose weights are w1t (unit by unit, d each), unless this thread
+  /// built them for evaluation `id` already.
+  template <class T>
+  void build(std::uint64_t id, const T* w1t, index_t features, index_t units) {
+    if (eval == id) return;
+    const index_t tile_bytes = (features + kTileCols - 1) / kTileCols * 1024;
+    if (d != features || J != units) {  // rows past d in the last tile must be zero
+      bytes.assign(static_cast<std::size_t>(units * tile_bytes), 0);
+      scale.resize(static_cast<std::size_t>(units));
+      d = features;
+      J = units;
+    }
+    for (index_t j = 0; j < J; ++j)
+      scale[static_cast<std::size_t>(j)] = tile_weights(w1t + j * d, d, bytes.data() + j * tile_bytes);
+    eval = id;
+  }
+};
+
+/// A process-wide unique, nonzero number for each evaluation (ThreadWeightTiles::build).
+inline std::uint64_t next_evaluation_id() {
+  static std::atomic<std::uint64_t> next{0};
+  return ++next;
 }
 
 }  // namespace orchard::gbnn::detail

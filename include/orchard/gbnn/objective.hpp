@@ -281,9 +281,6 @@ class NetObjective final : public Objective<T> {
     // kMaxTileBlock rows, so that no 32-bit sum of the backward products can overflow
     const index_t nb = num_blocks(n, detail::block_rows(n, n_params(), n_params()));
     block_ = std::min(round_up((n + nb - 1) / nb, detail::kSuperRows), detail::kMaxTileBlock);
-    const index_t tile_bytes = quad_.column_tiles() * 1024;
-    if (static_cast<index_t>(wtiles_.size()) != J_ * tile_bytes) wtiles_.assign(J_ * tile_bytes, 0);
-    wscale_.resize(J_);
     reserve_blocks(n);
     const index_t nbt = num_blocks(n, block_);
     const index_t sums = nbt * 2 * quad_.column_tiles() * detail::kPieces * 16;
@@ -326,9 +323,8 @@ class NetObjective final : public Objective<T> {
           for (index_t j = 0; j < J; ++j) W1t_[j * d + c] = W1(c, j);
         w1t = W1t_.data();
       }
-      const index_t tile_bytes = quad_.column_tiles() * 1024;
-      for (index_t j = 0; j < J; ++j)
-        wscale_[j] = detail::tile_weights(w1t + j * d, d, wtiles_.data() + j * tile_bytes);
+      w1t_ = w1t;  // each thread builds its weight tiles from these (tile_block)
+      eval_id_ = detail::next_evaluation_id();
       parallel_blocks(*ctx_, n_, block_, [&](index_t b, index_t s, index_t e) {
         tile_block(b, s, e, W2, b1, b2);
       });
@@ -518,11 +514,13 @@ class NetObjective final : public Objective<T> {
     const index_t ct = quad_.column_tiles();
     std::int32_t* G = gsums_.data() + b * 2 * ct * kPieces * 16;
     std::int8_t* A = apieces_.data() + b * (block_ / kTileRows) * kPieces * kTileRows;
+    thread_local detail::ThreadWeightTiles wt;
+    wt.build(eval_id_, w1t_, d, J);
     alignas(64) double v[16];
     alignas(64) T zrow[kSuperRows];
     for (index_t q0 = s; q0 < e; q0 += kSuperRows) {
       for (index_t j = 0; j < J; ++j) {
-        detail::tile_forward(quad_, q0, wtiles_.data() + j * ct * 1024, wscale_[j] * code_scale_, zrow);
+        detail::tile_forward(quad_, q0, wt.bytes.data() + j * ct * 1024, wt.scale[j] * code_scale_, zrow);
         for (index_t c = 0; c < kSuperRows / kChunkRows; ++c)
           std::copy(zrow + c * kChunkRows, zrow + (c + 1) * kChunkRows, z + (c * J + j) * kChunkRows);
       }
@@ -828,13 +826,13 @@ class NetObjective final : public Objective<T> {
   // squared-loss targets of the lane paths in 16-row chunks, output by output (chunk c, output
   // k, lane l at (c·K + k)·16 + l), so the output error runs on the lanes
   Vec Tl_;
-  // the AMX path (bind_codes): the bound rows' codes, their scale, each unit's weight tiles and
-  // fixed-point scale, and each block's backward sums
+  // the AMX path (bind_codes): the bound rows' codes, their scale, the evaluation's unit
+  // weights (unit by unit) and number, and each block's backward sums
   bool tiles_ = false;
   detail::QuadCodes quad_;
   double code_scale_ = 1;
-  std::vector<std::int8_t> wtiles_;
-  std::vector<double> wscale_;
+  const T* w1t_ = nullptr;
+  std::uint64_t eval_id_ = 0;
   std::vector<std::int32_t> gsums_;
   std::vector<std::int8_t> apieces_;
 };
