@@ -303,8 +303,24 @@ TEST_CASE("GBNN on byte codes: as accurate as the float kernels, same model for 
     const Eigen::VectorXf label = m.predict(X);
     return (label.array() == y.array()).cast<double>().mean();
   };
-  CHECK(accuracy(tiles1) == doctest::Approx(accuracy(plain)).epsilon(0.03));
-  CHECK(tiles1.train_losses().back() == doctest::Approx(plain.train_losses().back()).epsilon(0.05));
+  // a whole fit: boosting compounds each step's rounding-level differences (from one seed to the
+  // next, 12-step training losses of the two kernels differ by up to 20 % either way), so only
+  // the accuracy, loosely
+  CHECK(accuracy(tiles1) == doctest::Approx(accuracy(plain)).epsilon(0.05));
+  // one step, where the two kernels fit the same network: its training loss within 1 % (seen:
+  // at most 0.4 %), for several seeds
+  for (std::uint64_t seed = 1; seed <= 6; ++seed) {
+    CAPTURE(seed);
+    gbnn::Params q;
+    q.steps = 1;
+    q.units = 1;
+    q.seed = seed;
+    gbnn::Model<float> a, b;
+    a.fit(X, y, q, Context(2));
+    q.int8_tiles = false;
+    b.fit(X, y, q, Context(2));
+    CHECK(a.train_losses().back() == doctest::Approx(b.train_losses().back()).epsilon(0.01));
+  }
 
   // the first t steps of a longer fit are the fit of t steps
   gbnn::Model<float> shorter;

@@ -468,12 +468,11 @@ class Model {
           const T y = tg.y[i];
           const T r = T(2) * y / (T(1) + std::exp(T(2) * y * F(i, 0)));
           R(i, 0) = std::isfinite(r) ? r : T(0);
-        } else {
+        } else {  // Y − softmax(F): K exps per row (held in R), one sum, K divides
           const T mx = F.row(i).maxCoeff();
-          T sum = 0;
-          for (index_t k = 0; k < K; ++k) sum += std::exp(F(i, k) - mx);
-          const T lse = mx + std::log(sum);
-          for (index_t k = 0; k < K; ++k) R(i, k) = tg.Y(i, k) - std::exp(F(i, k) - lse);
+          R.row(i) = (F.row(i).array() - mx).exp().matrix();
+          const T sum = R.row(i).sum();
+          R.row(i) = tg.Y.row(i) - R.row(i) / sum;
         }
       }
     });
