@@ -176,7 +176,7 @@ TEST_SUITE("realdata") {
     // Ten classes from 30 single-unit steps. Each step is a small network fitted to convergence
     // on ~800 rows: with the package's α = 1e-4 the units overfit their residuals and GBNN
     // trails the jointly trained MLP by ~2.7 points; a stronger L2 penalty on the step networks
-    // (α = 1), one Newton step per class and η = 1 (with the step safeguard) leave ~1.2 points
+    // (α = 1), one Newton step per class and η = 1 (with the step safeguard) leave 1-2 points
     // (docs/gbnn.md: the gap that remains is the greedy stage-wise fit). The margin catches a
     // regression to the untuned gap.
     gbnn::Params p = default_settings();
