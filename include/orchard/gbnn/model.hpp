@@ -39,7 +39,7 @@ double mean_loss(const RowMatrix<T>& F, const Targets<T>& t, const Context& ctx,
   std::vector<double> part(static_cast<std::size_t>(num_blocks(n, br)), 0.0);
   parallel_blocks(ctx, n, br, [&](index_t b, index_t s, index_t e) {
     double acc = 0;
-    Eigen::Array<T, 1, Eigen::Dynamic> row(K);  // a multiclass row of F (+ ρ∘f)
+    Eigen::Array<T, 1, Eigen::Dynamic> row(K);  // a multiclass row of F (+ ρ∘f), float models
     auto at = [&](index_t i, index_t k) {
       // F + ρ∘f when a trial step is given (evaluated without changing F)
       return f == nullptr ? static_cast<double>(F(i, k))
@@ -51,12 +51,19 @@ double mean_loss(const RowMatrix<T>& F, const Targets<T>& t, const Context& ctx,
         acc += r * r;
       } else if (t.loss == Loss::binary) {
         acc += log1pexp(-2.0 * static_cast<double>(t.y[i]) * at(i, 0));
-      } else {  // the exps in T, vectorised; the log-sum and the sum over rows in double
+      } else if constexpr (std::is_same_v<T, float>) {
+        // the exps in float, vectorised; the log-sum and the sum over rows in double
         for (index_t k = 0; k < K; ++k) row[k] = static_cast<T>(at(i, k));
         const T mx = row.maxCoeff();
         const T sum = (row - mx).exp().sum();
         acc += static_cast<double>(mx) + std::log(static_cast<double>(sum)) -
                static_cast<double>(row[static_cast<index_t>(t.y[i])]);
+      } else {  // scalar: GCC 12 warns in Eigen's AVX-512 exp for double (GCC bug 105593)
+        double mx = -std::numeric_limits<double>::infinity();
+        for (index_t k = 0; k < K; ++k) mx = std::max(mx, at(i, k));
+        double sum = 0;
+        for (index_t k = 0; k < K; ++k) sum += std::exp(at(i, k) - mx);
+        acc += mx + std::log(sum) - at(i, static_cast<index_t>(t.y[i]));
       }
     }
     part[static_cast<std::size_t>(b)] = acc;
@@ -471,9 +478,9 @@ class Model {
           R(i, 0) = std::isfinite(r) ? r : T(0);
         } else {  // Y − softmax(F): K exps per row (held in R), one sum, K divides
           const T mx = F.row(i).maxCoeff();
-          R.row(i) = (F.row(i).array() - mx).exp().matrix();
-          const T sum = R.row(i).sum();
-          R.row(i) = tg.Y.row(i) - R.row(i) / sum;
+          T sum = 0;
+          for (index_t k = 0; k < K; ++k) sum += R(i, k) = std::exp(F(i, k) - mx);
+          for (index_t k = 0; k < K; ++k) R(i, k) = tg.Y(i, k) - R(i, k) / sum;
         }
       }
     });

@@ -282,6 +282,8 @@ class NetObjective final : public Objective<T> {
     const index_t nb = num_blocks(n, detail::block_rows(n, n_params(), n_params()));
     block_ = std::min(round_up((n + nb - 1) / nb, detail::kSuperRows), detail::kMaxTileBlock);
     reserve_blocks(n);
+    if (thread_tiles_.size() < static_cast<std::size_t>(ctx.threads()))
+      thread_tiles_.resize(static_cast<std::size_t>(ctx.threads()));
     const index_t nbt = num_blocks(n, block_);
     const index_t sums = nbt * 2 * quad_.column_tiles() * detail::kPieces * 16;
     if (static_cast<index_t>(gsums_.size()) < sums) gsums_.resize(sums);
@@ -514,7 +516,7 @@ class NetObjective final : public Objective<T> {
     const index_t ct = quad_.column_tiles();
     std::int32_t* G = gsums_.data() + b * 2 * ct * kPieces * 16;
     std::int8_t* A = apieces_.data() + b * (block_ / kTileRows) * kPieces * kTileRows;
-    thread_local detail::ThreadWeightTiles wt;
+    detail::ThreadWeightTiles& wt = thread_tiles_[static_cast<std::size_t>(thread_index())];
     wt.build(eval_id_, w1t_, d, J);
     alignas(64) double v[16];
     alignas(64) T zrow[kSuperRows];
@@ -827,12 +829,13 @@ class NetObjective final : public Objective<T> {
   // k, lane l at (c·K + k)·16 + l), so the output error runs on the lanes
   Vec Tl_;
   // the AMX path (bind_codes): the bound rows' codes, their scale, the evaluation's unit
-  // weights (unit by unit) and number, and each block's backward sums
+  // weights (unit by unit) and number, each thread's weight tiles, and each block's backward sums
   bool tiles_ = false;
   detail::QuadCodes quad_;
   double code_scale_ = 1;
   const T* w1t_ = nullptr;
   std::uint64_t eval_id_ = 0;
+  std::vector<detail::ThreadWeightTiles> thread_tiles_;  // one per thread of the Context
   std::vector<std::int32_t> gsums_;
   std::vector<std::int8_t> apieces_;
 };
