@@ -21,7 +21,6 @@
 // (the VNNI layout the tile instructions expect), with no second copy, and each tile load reads
 // 1 KB in sequence.
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -499,11 +498,5 @@ struct alignas(64) ThreadWeightTiles {
     eval = id;
   }
 };
-
-/// A process-wide unique, nonzero number for each evaluation (ThreadWeightTiles::build).
-inline std::uint64_t next_evaluation_id() {
-  static std::atomic<std::uint64_t> next{0};
-  return ++next;
-}
 
 }  // namespace orchard::gbnn::detail

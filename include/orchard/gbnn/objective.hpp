@@ -326,7 +326,7 @@ class NetObjective final : public Objective<T> {
         w1t = W1t_.data();
       }
       w1t_ = w1t;  // each thread builds its weight tiles from these (tile_block)
-      eval_id_ = detail::next_evaluation_id();
+      ++eval_id_;  // numbers this objective's evaluations for its thread_tiles_
       parallel_blocks(*ctx_, n_, block_, [&](index_t b, index_t s, index_t e) {
         tile_block(b, s, e, W2, b1, b2);
       });
