@@ -370,8 +370,10 @@ __attribute__((target("amx-tile,amx-int8"))) inline void amx_backward(
 // GCC 12 warns that its own AVX-512 intrinsics read an uninitialised "__Y" when they inline into
 // a function with a target attribute (GCC bug 105593, fixed in 12.3)
 #pragma GCC diagnostic push
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 /// weight_tiles for float on AVX-512 (every AMX CPU has it; called only where
 /// amx_int8_usable()): the same bytes and scale, 16 columns per vector instead of one at a time.
 /// Every thread runs it once per evaluation (ThreadWeightTiles); the portable loop took ~4 µs of

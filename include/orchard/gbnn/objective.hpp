@@ -671,8 +671,10 @@ class NetObjective final : public Objective<T> {
   // GCC 12 warns that its AVX-512 intrinsics (in Eigen's exp, inlined here with J = 1) read an
   // uninitialised "__Y" (GCC bug 105593, fixed in 12.3)
 #pragma GCC diagnostic push
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
   template <int JJ, class W2Type, class B1Type, class B2Type>
   void squared_lanes_units(index_t q, index_t m, const T* z, T* dt, const W2Type& W2,
                            const B1Type& b1, const B2Type& b2, T* acc_w2) const {
