@@ -5,6 +5,7 @@ settings, same threads, one run. Prints time and test accuracy side by side and 
 
   bench/compare/gbnn.py --build build                       # Fashion-MNIST and breast cancer
   bench/compare/gbnn.py --dataset fashion --max-train 5000 --total-nn 50 --units 1
+  bench/compare/gbnn.py --dataset digits --cv10 --eta 0.5     # quality: package vs MLP, 10-fold
 
 Default cases: Fashion-MNIST (first 5000 training rows, first 2000 test rows, pixels / 255,
 50 units) and breast cancer (seeded 80/20 split, standardised, 20 units); every program gets the
@@ -48,9 +49,19 @@ def read_idx(path):
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
 
 
-def load(args, dataset):
+def read_sklearn(args, dataset):
+    """Features and labels of a scikit-learn set in ../shared/data/sklearn."""
     import numpy as np
     d = args.data
+    if dataset == "digits":
+        a = np.loadtxt(gzip.open(f"{d}/sklearn/digits.csv.gz"), delimiter=",")
+    else:
+        a = np.loadtxt(f"{d}/sklearn/{dataset}.csv", delimiter=",", skiprows=1)
+    return a[:, :-1], a[:, -1]
+
+
+def load(args, dataset):
+    import numpy as np
     if dataset == "fashion":
         fm = args.fashion_mnist
         Xtr = read_idx(f"{fm}/train-images-idx3-ubyte.gz")[: args.max_train].reshape(-1, 784) / 255.0
@@ -58,11 +69,7 @@ def load(args, dataset):
         Xte = read_idx(f"{fm}/t10k-images-idx3-ubyte.gz")[: args.max_test].reshape(-1, 784) / 255.0
         yte = read_idx(f"{fm}/t10k-labels-idx1-ubyte.gz")[: args.max_test].astype(float)
         return Xtr, ytr, Xte, yte
-    if dataset == "digits":
-        a = np.loadtxt(gzip.open(f"{d}/sklearn/digits.csv.gz"), delimiter=",")
-    else:
-        a = np.loadtxt(f"{d}/sklearn/{dataset}.csv", delimiter=",", skiprows=1)
-    X, y = a[:, :-1], a[:, -1]
+    X, y = read_sklearn(args, dataset)
     rng = np.random.RandomState(0)
     order = rng.permutation(len(y))
     nte = len(y) // 5
@@ -93,6 +100,9 @@ def main():
     ap.add_argument("--subsample", type=float, default=0.5)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--skip-sklearn-mlp", action="store_true")
+    ap.add_argument("--cv10", action="store_true",
+                    help="quality only: 10-fold CV of the package and scikit-learn's MLP "
+                         "(digits or breast_cancer; 30 units unless --total-nn)")
     ap.add_argument("--omp-wait-policy", default="default", choices=["default", "passive", "active"],
                     help="OMP_WAIT_POLICY for orchard (passive on shared, oversubscribed machines)")
     args = ap.parse_args()
@@ -133,9 +143,45 @@ def main():
           f"OMP_WAIT_POLICY {os.environ.get('OMP_WAIT_POLICY', 'unset (default)')}; "
           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     datasets = ["fashion", "breast_cancer"] if args.dataset == "all" else [args.dataset]
+    if args.cv10:
+        for dataset in datasets:
+            if dataset != "fashion":
+                cv10(args, dataset, GNEGNEClassifier, MLPClassifier)
+        return
     for dataset in datasets:
         run_case(args, dataset, GNEGNEClassifier, MLPClassifier)
         print(f"load average after: {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
+
+
+def cv10(args, dataset, GNEGNEClassifier, MLPClassifier):
+    """10-fold CV (KFold shuffled with seed 2023, features standardised on each training fold) of
+    the package and of scikit-learn's MLP (logistic units, 200 L-BFGS iterations, tol = 0, as the
+    baseline of orchard's realdata test) at equal hidden units: is a gap between GBNN and the MLP
+    the algorithm's or orchard's? Orchard's own 10-fold numbers come from
+    `test_gbnn --orchard-realdata` (its folds are drawn differently)."""
+    import numpy as np
+    from sklearn.model_selection import KFold
+    X, y = read_sklearn(args, dataset)
+    total = args.total_nn if args.total_nn > 0 else 30
+    acc = {"gbnn package": [], "scikit-learn MLP": []}
+    for k, (tr, te) in enumerate(KFold(10, shuffle=True, random_state=2023).split(X)):
+        mu, sd = X[tr].mean(0), X[tr].std(0)
+        sd[sd == 0] = 1
+        Xtr, Xte = (X[tr] - mu) / sd, (X[te] - mu) / sd
+        models = {
+            "gbnn package": GNEGNEClassifier(total_nn=total, num_nn_step=args.units, eta=args.eta,
+                                             subsample=args.subsample, random_state=k),
+            "scikit-learn MLP": MLPClassifier(hidden_layer_sizes=(total,), activation="logistic",
+                                              solver="lbfgs", max_iter=200, tol=0, random_state=k)}
+        for name, m in models.items():
+            m.fit(Xtr, y[tr])
+            acc[name].append(float((m.predict(Xte) == y[te]).mean()))
+    print(f"\n{dataset}, 10-fold CV: {total} units ({args.units} per step), eta {args.eta}, "
+          f"subsample {args.subsample}")
+    for name, v in acc.items():
+        print(f"{name:18s} accuracy {np.mean(v):.4f} (fold sd {np.std(v, ddof=1):.4f})")
+    diff = np.array(acc["gbnn package"]) - np.array(acc["scikit-learn MLP"])
+    print(f"package - MLP: {diff.mean():+.4f} (paired se {diff.std(ddof=1) / np.sqrt(10):.4f})")
 
 
 def run_case(args, dataset, GNEGNEClassifier, MLPClassifier):
