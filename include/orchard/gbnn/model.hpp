@@ -25,13 +25,13 @@ namespace orchard::gbnn {
 
 namespace detail {
 
-/// Mean loss of raw scores F against targets (squared: (y − F)², binary: ln(1 + e^{−2yF}),
-/// multiclass: cross-entropy), reduced over fixed row blocks.
 /// Work of one output of a loss or its gradient (an exp, a log) in block_rows' units of one
 /// multiply-add: blocks of ~500 rows at K = 10, so the per-step loss and residuals over a few
 /// thousand rows use every thread (at 20 per output they ran as one block).
 inline constexpr index_t kExpWork = 200;
 
+/// Mean loss of raw scores F against targets (squared: (y − F)², binary: ln(1 + e^{−2yF}),
+/// multiclass: cross-entropy), reduced over fixed row blocks.
 template <class T>
 double mean_loss(const RowMatrix<T>& F, const Targets<T>& t, const Context& ctx,
                  const RowMatrix<T>* f = nullptr, const T* rho = nullptr) {

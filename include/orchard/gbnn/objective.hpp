@@ -883,24 +883,12 @@ std::unique_ptr<Objective<T>> make_objective(const Context& ctx, index_t max_row
 
 }  // namespace detail
 
-/// H = σ(X W1 + b1) for rows [s, e) of X (row-major contiguous, d columns; H row-major).
+/// H = σ(X W1 + b1) for rows [s, e) of X (row-major contiguous, d columns).
 template <class T, class HBlock, class W1Type, class B1Type>
 void hidden_rows(const T* X, index_t d, index_t s, index_t e, const W1Type& W1, const B1Type& b1,
                  HBlock&& H) {
   Eigen::Map<const RowMatrix<T>> Xb(X + s * d, e - s, d);
-  if (W1.cols() <= 2) {
-    // one step's units (GBNN's usual J): the objective's row dot products (SIMD, in a fixed
-    // order) over a contiguous copy of each unit's weights, instead of a GEMV on a strided
-    // column of W1
-    thread_local std::vector<T> w;  // grows once per thread, not on every step
-    w.resize(static_cast<std::size_t>(d));
-    for (index_t j = 0; j < W1.cols(); ++j) {
-      for (index_t c = 0; c < d; ++c) w[static_cast<std::size_t>(c)] = W1(c, j);
-      detail::dot_many(Xb.data(), e - s, d, w.data(), d, &H(0, j), H.outerStride());
-    }
-  } else {
-    H.noalias() = Xb * W1;
-  }
+  H.noalias() = Xb * W1;
   for (index_t i = 0; i < H.rows(); ++i)
     for (index_t j = 0; j < H.cols(); ++j) H(i, j) = sigmoid(static_cast<T>(H(i, j) + b1[j]));
 }
